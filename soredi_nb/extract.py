@@ -1,0 +1,99 @@
+"""The in-memory model of a loaded extract: its tables, metadata and data-quality warnings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from soredi_nb import schema
+
+ROW = "excel_row"
+"""Column added to every table: the row number as the user sees it in Excel (or the CSV line)."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A data-quality finding or error, located as the user sees it.
+
+    Attributes
+    ----------
+    sheet : str or None
+        Sheet name (or CSV file name); ``None`` for the workbook as a whole.
+    row : int or None
+        Excel row number (1-based, as shown in Excel); ``None`` for a whole sheet or column.
+    column : str or None
+        The column header as written in the workbook.
+    value : str or None
+        The offending value, as text.
+    message : str
+        Danish explanation: what is wrong and what it means for the report.
+    """
+
+    sheet: str | None
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+
+    def to_dict(self) -> dict:
+        """The JSON shape: ``{"sheet", "row", "column", "value", "message"}``."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ExtractInfo:
+    """Where an extract came from and what period it covers."""
+
+    file: str
+    sha256: str
+    period: str | None = None
+    """Reporting month ``YYYY-MM`` (the "seneste måned" of tables 6-7), from the Info sheet."""
+    extract_date: dt.date | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON shape: ``{"file", "sha256", "period", "extract_date"}``."""
+        d = asdict(self)
+        d["extract_date"] = self.extract_date.isoformat() if self.extract_date else None
+        return d
+
+
+@dataclass
+class Extract:
+    """A loaded SOR-EDI quality extract.
+
+    Attributes
+    ----------
+    info : ExtractInfo
+        File, content hash, period and extract date.
+    tables : dict[int, pandas.DataFrame]
+        The tables present in the extract, by number (1-7). Columns are the canonical names of
+        ``schema.table(n).columns`` (always all of them; missing ones are all-NA), then ``excel_row``,
+        then any unknown columns under their own header. Location numbers and SOR-IDs are 13-digit /
+        digit text, dates are ``datetime64``, counts are nullable ``Int64``.
+    sheets : dict[int, str]
+        Sheet (or CSV file) name each present table was read from.
+    warnings : list[Problem]
+        Data-quality findings collected while loading; nothing was dropped because of them.
+    """
+
+    info: ExtractInfo
+    tables: dict[int, pd.DataFrame]
+    sheets: dict[int, str] = field(default_factory=dict)
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        """The file or folder the extract was read from."""
+        return Path(self.info.file)
+
+    @property
+    def missing(self) -> list[int]:
+        """Numbers of the tables not present in the extract."""
+        return [n for n in schema.TABLE_NUMBERS if n not in self.tables]
+
+    def table(self, number: int) -> pd.DataFrame | None:
+        """The table with this number, or ``None`` if it is missing from the extract."""
+        return self.tables.get(number)
