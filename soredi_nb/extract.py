@@ -69,10 +69,10 @@ class Extract:
     info : ExtractInfo
         File, content hash, period and extract date.
     tables : dict[int, pandas.DataFrame]
-        The tables present in the extract, by number (1-7). Columns are the canonical names of
-        ``schema.table(n).columns`` (always all of them; missing ones are all-NA), then ``excel_row``,
-        then any unknown columns under their own header. Location numbers and SOR-IDs are 13-digit /
-        digit text, dates are ``datetime64``, counts are nullable ``Int64``.
+        The tables present in the extract, by number (1-7). Columns are the canonical names
+        of ``schema.table(n).columns`` (always all of them; missing ones are all-NA), then
+        ``excel_row``, then any unknown columns under their own header. Location numbers and
+        SOR-IDs are digit text, dates are ``datetime64``, counts are nullable ``Int64``.
     sheets : dict[int, str]
         Sheet (or CSV file) name each present table was read from.
     warnings : list[Problem]
@@ -97,3 +97,28 @@ class Extract:
     def table(self, number: int) -> pd.DataFrame | None:
         """The table with this number, or ``None`` if it is missing from the extract."""
         return self.tables.get(number)
+
+
+_DTYPES = {"gln": "str", "sor": "str", "text": "str", "name": "str", "date": "datetime64[us]",
+           "int": "Int64"}
+
+
+def canonical_frame(number: int, df: pd.DataFrame) -> pd.DataFrame:
+    """Give a table the canonical shape: every column of the table, typed, then ``excel_row``.
+
+    Columns of ``df`` that are not canonical are kept after ``excel_row``. Missing canonical
+    columns become all-NA; a missing ``excel_row`` is numbered as if the header were in row 1.
+    Used for frames built in code (sample data, tests); the loader builds the same shape.
+    """
+    cols = schema.columns()
+    wanted = schema.table(number).columns
+    out = pd.DataFrame(index=range(len(df)))
+    for name in wanted:
+        dtype = _DTYPES[cols[name].type]
+        values = df[name].to_numpy() if name in df else pd.NA
+        out[name] = pd.Series(values, index=out.index).astype(dtype)
+    out[ROW] = df[ROW].to_numpy() if ROW in df else range(2, len(df) + 2)
+    out[ROW] = out[ROW].astype("int64")
+    for extra in df.columns.difference([*wanted, ROW], sort=False):
+        out[extra] = df[extra].to_numpy()
+    return out

@@ -1,0 +1,240 @@
+"""The ``soredi-nb`` command line: sample, orgs, validate, summary.
+
+Errors a user can cause are printed as one Danish paragraph without a traceback (exit 1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from soredi_nb import schema
+from soredi_nb.exceptions import ExtractError, SorediError
+from soredi_nb.extract import Extract, Problem
+from soredi_nb.texts import text
+
+MAX_WARNINGS_SHOWN = 100
+
+
+def _danish_argparse() -> None:
+    """Translate argparse's own messages; argparse looks up ``_`` at call time."""
+    table = text("cli.argparse")
+    argparse._ = lambda s: table.get(s, s)  # type: ignore[attr-defined]
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors exit 1 with a Danish message."""
+
+    def error(self, message: str) -> None:  # noqa: D401 - argparse API
+        self.exit(1, text("cli.usage_error", message=message) + "\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Build the argument parser."""
+    h, mv = text("cli.help"), text("cli.metavar")
+    p = _Parser(prog="soredi-nb", description=text("cli.description"))
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    s = sub.add_parser("sample", help=h["sample"], description=h["sample"])
+    s.add_argument("out", type=Path, metavar=mv["out"], help=h["sample_out"])
+    s.add_argument("--scale", choices=["small", "national"], default="small", help=h["scale"])
+    s.add_argument("--seed", type=int, default=0, metavar=mv["seed"], help=h["seed"])
+    s.add_argument("--csv", action="store_true", help=h["csv"])
+
+    def with_extract(name: str) -> argparse.ArgumentParser:
+        c = sub.add_parser(name, help=h[name], description=h[name])
+        c.add_argument("extract", type=Path, metavar=mv["extract"], help=h["extract"])
+        c.add_argument("--json", action="store_true", help=h["json"])
+        c.add_argument("--aliases", type=Path, metavar=mv["aliases"], help=h["aliases"])
+        c.add_argument("--no-cache", action="store_true", help=h["no_cache"])
+        return c
+
+    o = with_extract("orgs")
+    o.add_argument("--by", choices=["ejer", "it_system", "region", "kommune"], default="ejer",
+                   help=h["by"])  # fmt: skip
+    with_extract("validate")
+    m = with_extract("summary")
+    for flag in ("org", "region", "kommune", "it_system", "sor_kode", "enhedsnavn"):
+        m.add_argument("--" + flag.replace("_", "-"), dest=flag, metavar=mv[flag], help=h[flag])
+    return p
+
+
+def _load(args: argparse.Namespace) -> Extract:
+    """Load the extract named on the command line."""
+    from soredi_nb.load import load_extract
+
+    return load_extract(args.extract, aliases=args.aliases, cache=not args.no_cache)
+
+
+def _print_json(data: object) -> None:
+    """Print JSON with Danish letters as they are."""
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _where(p: Problem) -> str:
+    """Where a problem is, in Danish: sheet, row, column, value."""
+    parts = []
+    if p.sheet is not None:
+        parts.append(text("cli.where_sheet", sheet=p.sheet))
+    if p.row is not None:
+        parts.append(text("cli.where_row", row=p.row))
+    if p.column is not None:
+        parts.append(text("cli.where_column", column=p.column))
+    if p.value is not None:
+        parts.append(text("cli.where_value", value=p.value))
+    return ", ".join(parts) or text("cli.where_workbook")
+
+
+def _print_warnings(warnings: list[Problem]) -> None:
+    """Print warnings, at most MAX_WARNINGS_SHOWN of them."""
+    print(text("cli.warnings_heading", count=len(warnings)))
+    for p in warnings[:MAX_WARNINGS_SHOWN]:
+        print(text("cli.warning_line", where=_where(p), message=p.message))
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        print(text("cli.more_warnings", count=len(warnings) - MAX_WARNINGS_SHOWN))
+
+
+def _header(extract: Extract) -> None:
+    """Print which extract this is."""
+    info = extract.info
+    unknown = text("cli.unknown")
+    print(text("cli.extract_line", file=info.file))
+    print(text("cli.period_line", period=info.period or unknown, date=info.extract_date or unknown))
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """``soredi-nb sample``."""
+    from soredi_nb.sample import make_sample, write_sample
+
+    path = write_sample(args.out, scale=args.scale, seed=args.seed, csv=args.csv)
+    rows = sum(len(df) for df in make_sample(args.scale, args.seed)["tables"].values())
+    print(text("cli.sample_written", path=path, rows=rows))
+    return 0
+
+
+def cmd_orgs(args: argparse.Namespace) -> int:
+    """``soredi-nb orgs``."""
+    from soredi_nb.organisations import list_organisations
+
+    extract = _load(args)
+    df = list_organisations(extract, by=args.by)
+    if args.json:
+        _print_json(df.to_dict(orient="records"))
+        return 0
+    _header(extract)
+    if df.empty:
+        print(text("cli.no_orgs"))
+        return 0
+    labels = text("cli.orgs_columns")
+    rename = {c: labels["table_prefix"] + c.removeprefix("tabel_") for c in df if "tabel_" in c}
+    print(df.rename(columns=rename | labels).to_string(index=False))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``soredi-nb validate``: exit 1 when the extract cannot be read at all."""
+    try:
+        extract = _load(args)
+    except ExtractError as err:
+        if not args.json:
+            raise
+        error = Problem(None, None, None, None, str(err)).to_dict()
+        _print_json({"tables": [], "errors": [error], "warnings": []})
+        return 1
+    tables = [
+        {"number": n, "sheet": extract.sheets.get(n),
+         "rows": len(extract.tables[n]) if n in extract.tables else 0,
+         "missing": n not in extract.tables}
+        for n in schema.TABLE_NUMBERS
+    ]  # fmt: skip
+    if args.json:
+        warnings = [w.to_dict() for w in extract.warnings]
+        _print_json({"tables": tables, "errors": [], "warnings": warnings})
+        return 0
+    _header(extract)
+    print(text("cli.validate_ok"))
+    print(text("cli.tables_heading"))
+    for t in tables:
+        key = "cli.table_missing_line" if t["missing"] else "cli.table_line"
+        print(text(key, number=t["number"], sheet=t["sheet"], rows=t["rows"]))
+    if extract.warnings:
+        _print_warnings(extract.warnings)
+    else:
+        print(text("cli.no_warnings"))
+    return 0
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    """``soredi-nb summary``."""
+    from soredi_nb.summary import summarise
+
+    extract = _load(args)
+    filters = {k: getattr(args, k) for k in ("region", "kommune", "it_system", "sor_kode",
+               "enhedsnavn") if getattr(args, k) is not None}  # fmt: skip
+    summary = summarise(extract, args.org, **filters)
+    if args.json:
+        _print_json(summary.to_dict())
+        return 0
+    _header(extract)
+    org = summary.organisation
+    if org is None:
+        print(text("cli.national_line"))
+    else:
+        code = text("cli.code_suffix", code=org.code) if org.code else ""
+        print(text("cli.organisation_line", name=org.name, kind=org.kind, code=code))
+    print()
+    print(_summary_table(summary).to_string(index=False))
+    print()
+    missing = [str(t.number) for t in summary.tasks if t.missing]
+    if missing:
+        print(text("cli.missing_note", numbers=", ".join(missing)))
+    if org is not None:
+        print(text("cli.median_note", peers=text(f"summary.peer_group.{org.kind}")))
+        if summary.no_cleanup_task:
+            print(text("common.no_cleanup_task", organisation=org.name))
+    if summary.warnings:
+        print(text("cli.warnings_line", count=len(summary.warnings), file=args.extract))
+    else:
+        print(text("cli.no_warnings"))
+    return 0
+
+
+def _summary_table(summary) -> pd.DataFrame:
+    """The summary as printed: missing tables marked, no decimals where none are needed."""
+    df = summary.frame()
+    labels = text("summary.columns")
+    missing = df.pop(labels["missing"])
+    df = df.drop(columns=[labels["median_location_numbers"], labels["median_messages"]],
+                 errors="ignore")  # fmt: skip
+    df = df.astype(object).where(df.notna(), "–")
+    for col in df.columns[2:]:
+        df.loc[missing, col] = text("cli.missing_cell")
+        df[col] = df[col].map(lambda v: f"{v:g}".replace(".", ",") if isinstance(v, float) else v)
+    return df
+
+
+COMMANDS = {"sample": cmd_sample, "orgs": cmd_orgs, "validate": cmd_validate,
+            "summary": cmd_summary}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``soredi-nb`` console script."""
+    _danish_argparse()
+    args = _parser().parse_args(argv)
+    try:
+        code = COMMANDS[args.command](args)
+    except SorediError as err:
+        print(text("cli.error", message=err), file=sys.stderr)
+        code = 1
+    except OSError as err:
+        reason = err.strerror or str(err)
+        print(text("cli.os_error", file=err.filename or "", reason=reason), file=sys.stderr)
+        code = 1
+    except KeyboardInterrupt:
+        print(text("cli.interrupted"), file=sys.stderr)
+        code = 130
+    sys.exit(code)

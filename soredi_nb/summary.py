@@ -1,0 +1,148 @@
+"""Per-task summary of an extract or of one organisation, with the national comparison."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from soredi_nb import reference, schema
+from soredi_nb.extract import Extract, ExtractInfo, Problem
+from soredi_nb.organisations import Organisation, filter_extract, fold, owner_key, resolve
+from soredi_nb.texts import text
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """The figures of one task (table) for the selection.
+
+    ``messages`` is the sum of ``antal`` for tables that count messages, else ``None``. The
+    ``median_*`` figures are the national median per organisation of the same owner type
+    (``None`` for a national summary or a missing table).
+    """
+
+    number: int
+    name: str
+    rows: int
+    location_numbers: int
+    messages: int | None
+    missing: bool
+    median_rows: float | None = None
+    median_location_numbers: float | None = None
+    median_messages: float | None = None
+
+    def to_dict(self) -> dict:
+        """The JSON shape of one task in ``summary --json``."""
+        keys = ("number", "name", "rows", "location_numbers", "messages", "missing")
+        return {k: getattr(self, k) for k in keys}
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Summary of an extract for one organisation (or the whole extract)."""
+
+    organisation: Organisation | None
+    info: ExtractInfo
+    tasks: list[TaskSummary]
+    warnings: list[Problem] = field(default_factory=list)
+
+    @property
+    def no_cleanup_task(self) -> bool:
+        """True when the selection has no finding in any table present (the guide's rule)."""
+        return all(t.rows == 0 for t in self.tasks)
+
+    def to_dict(self) -> dict:
+        """The ``summary --json`` shape."""
+        return {
+            "organisation": self.organisation.name if self.organisation else None,
+            "extract": self.info.to_dict(),
+            "no_cleanup_task": self.no_cleanup_task,
+            "tasks": [t.to_dict() for t in self.tasks],
+            "warnings": [w.to_dict() for w in self.warnings],
+        }
+
+    def frame(self) -> pd.DataFrame:
+        """The task figures as a DataFrame with Danish column labels, for display."""
+        df = pd.DataFrame([t.__dict__ for t in self.tasks])
+        if self.organisation is None:
+            df = df.drop(columns=[c for c in df.columns if c.startswith("median_")])
+        return df.rename(columns=text("summary.columns"))
+
+
+def task_figures(df: pd.DataFrame | None, number: int) -> tuple[int, int, int | None]:
+    """Rows, distinct location numbers and message count of one table (0, 0, None if missing)."""
+    counts = schema.table(number).counts
+    if df is None:
+        return 0, 0, None
+    messages = int(df["antal"].sum()) if counts else None
+    return len(df), int(df["lokationsnummer"].nunique()), messages
+
+
+def peer_medians(extract: Extract, kind: str) -> dict[int, tuple[float, float, float | None]]:
+    """National median per organisation of one owner type, per table present.
+
+    The peer group of a municipality is all 98 municipalities and of a region all 5 regions, so
+    those without findings count as zero; for private and state owners it is the owners of that
+    type that appear in the extract.
+    """
+    if kind == "Kommune":
+        peers = {fold(n) for n in reference.municipalities()["navn"]}
+    elif kind == "Region":
+        peers = {fold(n) for n in reference.regions()["region"]}
+    else:
+        peers = {
+            owner_key(e)
+            for df in extract.tables.values()
+            for e in df.loc[df["ejertype"] == kind, "ejer"].dropna()
+        }
+    out = {}
+    for number, df in extract.tables.items():
+        keys = df["ejer"].map(owner_key, na_action="ignore")
+        groups = df[keys.isin(peers)].groupby(keys)
+        per = pd.DataFrame(
+            {"rows": groups.size(), "lok": groups["lokationsnummer"].nunique()}
+            | ({"msg": groups["antal"].sum()} if schema.table(number).counts else {})
+        ).reindex(sorted(peers), fill_value=0)
+        # An empty peer group (no private owners at all) has median 0, not NaN.
+        med = per.median().fillna(0.0) if peers else pd.Series(0.0, index=per.columns)
+        msg = float(med["msg"]) if "msg" in med else None
+        out[number] = (float(med["rows"]), float(med["lok"]), msg)
+    return out
+
+
+def summarise(
+    extract: Extract, organisation: str | int | Organisation | None = None, **filters
+) -> Summary:
+    """Summarise an extract per task, for one organisation or nationally.
+
+    Parameters
+    ----------
+    extract : Extract
+        The whole extract (the national comparison needs it unfiltered).
+    organisation : str, int or Organisation, optional
+        The owner to summarise; ``None`` for the whole extract.
+    **filters
+        Narrowing filters passed to :func:`organisations.filter_extract` (``region``,
+        ``kommune``, ``sor_kode``, ``enhedsnavn``, ``it_system``).
+
+    Returns
+    -------
+    Summary
+    """
+    org = organisation
+    if org is not None and not isinstance(org, Organisation):
+        org = resolve(org, extract)
+    selected = filter_extract(extract, org, **filters) if (org or filters) else extract
+    medians = peer_medians(extract, org.kind) if org is not None else {}
+    tasks = []
+    for number in schema.TABLE_NUMBERS:
+        rows, lok, msg = task_figures(selected.table(number), number)
+        med = medians.get(number, (None, None, None))
+        tasks.append(
+            TaskSummary(
+                number, schema.table(number).name, rows, lok, msg,
+                missing=number not in extract.tables,
+                median_rows=med[0], median_location_numbers=med[1], median_messages=med[2],
+            )
+        )  # fmt: skip
+    return Summary(org, extract.info, tasks, selected.warnings)

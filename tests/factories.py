@@ -1,0 +1,70 @@
+"""Small extracts built in code, for tests of the pure functions (no Excel involved)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from soredi_nb.extract import Extract, ExtractInfo, Problem, canonical_frame
+
+AARHUS = dict(
+    ejer="Aarhus Kommune",
+    ejertype="Kommune",
+    region="Region Midtjylland",
+    kommune="Aarhus",
+    it_system="KMD Nexus",
+)
+ODENSE = dict(
+    ejer="Odense Kommune",
+    ejertype="Kommune",
+    region="Region Syddanmark",
+    kommune="Odense",
+    it_system="Cura",
+)
+REGION = dict(
+    ejer="Region Midtjylland",
+    ejertype="Region",
+    region="Region Midtjylland",
+    kommune="Aarhus",
+    it_system="Columna CIS",
+)
+CLINIC = dict(
+    ejer="Lægerne Søndergade",
+    ejertype="Privat",
+    region="Region Midtjylland",
+    kommune="Aarhus",
+    it_system="XMO",
+)
+
+
+def rows(owner: dict, gln: str, n: int = 1, **extra) -> list[dict]:
+    """``n`` rows of one owner and location number."""
+    return [dict(owner, lokationsnummer=gln, **extra) for _ in range(n)]
+
+
+def make_extract(tables: dict[int, list[dict]], warnings: list[Problem] | None = None) -> Extract:
+    """An Extract of the given rows per table; tables not given are missing."""
+    frames = {n: canonical_frame(n, pd.DataFrame(r)) for n, r in tables.items()}
+    sheets = {n: f"{n} Tabel" for n in tables}
+    info = ExtractInfo(file="test.xlsx", sha256="0" * 64, period="2026-10")
+    return Extract(info, frames, sheets, warnings or [])
+
+
+def small_extract() -> Extract:
+    """Aarhus in tables 1, 2 and 6, Odense in 2, a region in 6, a clinic in 4; table 7 missing."""
+    return make_extract(
+        {
+            1: rows(AARHUS, "5790000123117", enhedsnavn="Hjemmeplejen Nord")
+            + rows(AARHUS, "5790000160921", enhedsnavn="Tandplejen"),
+            2: rows(AARHUS, "5790000123117", 2, antal=5)
+            + rows(ODENSE, "5790002407314", 1, antal=40),
+            3: [],
+            4: rows(CLINIC, "5790000126330", 3, meddelelsestype="XDIS20"),
+            5: [],
+            6: rows(AARHUS, "5790000123117", antal=7) + rows(REGION, "5790000135837", antal=2),
+        },
+        warnings=[
+            Problem("1 Tabel", 2, "Lokationsnummer", "5790000123117", "x"),
+            Problem("2 Tabel", 4, "Lokationsnummer", "5790002407314", "y"),
+            Problem(None, None, None, None, "Tabel 7 mangler i udtrækket."),
+        ],
+    )

@@ -1,0 +1,113 @@
+import pytest
+from factories import AARHUS, CLINIC, make_extract, rows, small_extract
+
+from soredi_nb.exceptions import OrganisationError
+from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
+
+AARHUS_ORG = Organisation("Aarhus Kommune", "Kommune", "0751")
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["aarhus", "Aarhus", "AARHUS KOMMUNE", "aarhus kommune", 751, "751", "0751", " Aarhus "],
+)
+def test_resolve_municipality_spellings(query):
+    assert resolve(query) == AARHUS_ORG
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "code"),
+    [
+        (1083, "Region Syddanmark", "1083"),
+        ("region syddanmark", "Region Syddanmark", "1083"),
+        ("Midtjylland", "Region Midtjylland", "1082"),
+        ("region sjaelland", "Region Sjælland", "1085"),
+    ],
+)
+def test_resolve_region(query, name, code):
+    assert resolve(query) == Organisation(name, "Region", code)
+
+
+def test_resolve_danish_letters_and_transliteration():
+    assert resolve("københavn").name == "Københavns Kommune"
+    assert resolve("Koebenhavns kommune").code == "0101"
+    assert resolve(101).name == "Københavns Kommune"
+
+
+def test_resolve_private_owner_from_extract():
+    org = resolve("lægerne søndergade", small_extract())
+    assert org == Organisation("Lægerne Søndergade", "Privat", None)
+
+
+def test_unknown_organisation_lists_close_matches():
+    with pytest.raises(OrganisationError) as err:
+        resolve("Aarhuss")
+    msg = str(err.value)
+    assert "'Aarhuss' findes hverken" in msg
+    assert "Mente du: Aarhus Kommune" in msg
+    assert "soredi-nb orgs" in msg
+
+
+def test_private_owner_unknown_without_extract():
+    with pytest.raises(OrganisationError):
+        resolve("Lægerne Søndergade")
+
+
+def test_filter_by_owner_keeps_only_its_rows_and_warnings():
+    ex = filter_extract(small_extract(), "aarhus")
+    assert {n: len(df) for n, df in ex.tables.items()} == {1: 2, 2: 2, 3: 0, 4: 0, 5: 0, 6: 1}
+    assert ex.missing == [7]
+    # Row-level warnings follow the rows; sheet-level ones stay.
+    assert [(w.sheet, w.row) for w in ex.warnings] == [("1 Tabel", 2), (None, None)]
+
+
+def test_filter_unifies_owner_spelling():
+    ex = make_extract({1: rows(dict(AARHUS, ejer="  aarhus   KOMMUNE "), "5790000123117")})
+    assert len(filter_extract(ex, 751).table(1)) == 1
+
+
+def test_short_name_owner_is_not_the_municipality():
+    # A private owner called just "Aarhus" is not Aarhus Kommune.
+    ex = make_extract({1: rows(dict(CLINIC, ejer="Aarhus"), "5790000123117")})
+    assert len(filter_extract(ex, "Aarhus Kommune").table(1)) == 0
+
+
+def test_known_municipality_without_rows_is_valid_and_empty():
+    ex = filter_extract(small_extract(), "Ærø")
+    assert all(len(df) == 0 for df in ex.tables.values())
+
+
+def test_narrowing_filters():
+    ex = small_extract()
+    assert len(filter_extract(ex, it_system="nexus").table(2)) == 2
+    assert len(filter_extract(ex, region=1083).table(2)) == 1
+    assert len(filter_extract(ex, kommune="0751").table(6)) == 2
+    assert len(filter_extract(ex, enhedsnavn="tandpleje").table(1)) == 1
+    assert len(filter_extract(ex, "Region Midtjylland", it_system="Columna").table(6)) == 1
+    with pytest.raises(OrganisationError, match="Regionen 'Fyn'"):
+        filter_extract(ex, region="Fyn")
+
+
+def test_list_organisations_counts():
+    df = list_organisations(small_extract())
+    assert df["organisation"].tolist() == [
+        "Aarhus Kommune",
+        "Odense Kommune",
+        "Lægerne Søndergade",
+        "Region Midtjylland",
+    ]
+    aarhus = df.iloc[0]
+    assert aarhus[["tabel_1", "tabel_2", "tabel_6", "i_alt", "lokationsnumre"]].tolist() == [
+        2,
+        2,
+        1,
+        5,
+        2,
+    ]
+    assert "tabel_7" not in df.columns
+
+
+def test_list_organisations_by_it_system():
+    df = list_organisations(small_extract(), by="it_system").set_index("organisation")
+    assert df.loc["XMO", "tabel_4"] == 3
+    assert df.loc["KMD Nexus", "i_alt"] == 5

@@ -1,0 +1,76 @@
+from factories import small_extract
+
+from soredi_nb.summary import summarise
+
+
+def by_number(summary):
+    return {t.number: t for t in summary.tasks}
+
+
+def test_organisation_summary_figures():
+    s = summarise(small_extract(), "Aarhus")
+    t = by_number(s)
+    assert [(t[n].rows, t[n].location_numbers, t[n].messages) for n in (1, 2, 4, 6)] == [
+        (2, 2, None),
+        (2, 1, 10),
+        (0, 0, None),
+        (1, 1, 7),
+    ]
+    assert t[7].missing and t[7].rows == 0 and t[7].messages is None
+    assert not s.no_cleanup_task
+
+
+def test_medians_are_over_all_98_municipalities():
+    t = by_number(summarise(small_extract(), "Aarhus"))
+    # Two municipalities out of 98 have findings in table 2: the median one has none.
+    assert (t[2].median_rows, t[2].median_messages) == (0.0, 0.0)
+
+
+def test_region_medians_over_five_regions():
+    t = by_number(summarise(small_extract(), "Region Midtjylland"))
+    assert t[6].rows == 1 and t[6].median_rows == 0.0
+
+
+def test_private_peer_group_is_owners_in_extract():
+    t = by_number(summarise(small_extract(), "Lægerne Søndergade"))
+    assert (t[4].rows, t[4].median_rows) == (3, 3.0)
+
+
+def test_no_cleanup_task_for_municipality_without_rows():
+    s = summarise(small_extract(), "Ærø Kommune")
+    assert s.no_cleanup_task
+    assert s.to_dict()["no_cleanup_task"] is True
+
+
+def test_national_summary_and_json_shape():
+    s = summarise(small_extract())
+    d = s.to_dict()
+    assert set(d) == {"organisation", "extract", "no_cleanup_task", "tasks", "warnings"}
+    assert d["organisation"] is None
+    assert set(d["extract"]) == {"file", "sha256", "period", "extract_date"}
+    assert [t["rows"] for t in d["tasks"]] == [2, 3, 0, 3, 0, 2, 0]
+    assert [t["missing"] for t in d["tasks"]] == [False] * 6 + [True]
+    assert set(d["tasks"][0]) == {
+        "number",
+        "name",
+        "rows",
+        "location_numbers",
+        "messages",
+        "missing",
+    }
+    assert set(d["warnings"][0]) == {"sheet", "row", "column", "value", "message"}
+    assert d["tasks"][1]["messages"] == 50
+
+
+def test_frame_has_danish_labels():
+    df = summarise(small_extract(), "Aarhus").frame()
+    assert list(df.columns[:6]) == [
+        "Tabel",
+        "Opgave",
+        "Fund",
+        "Lokationsnumre",
+        "Meddelelser",
+        "Mangler",
+    ]
+    assert "Median fund" in df.columns
+    assert "Median fund" not in summarise(small_extract()).frame().columns
