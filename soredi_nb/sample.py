@@ -1,0 +1,772 @@
+"""A realistic, invented SOR-EDI quality extract for demos, tests and benchmarks.
+
+The generator builds SOR units (municipal, regional and private), gives them valid location
+numbers and SOR-IDs, and lets them send and receive MedCom message types as real units do (see
+``data/sample.yaml`` for every name pool and proportion). The seven tables then hold the kinds of
+findings the guide describes, linked the way they are in reality: a closed location number that
+still receives messages (table 2) also rejects them (table 7), its senders get the negative
+receipts (table 6), and a unit that is sent a type it is not registered for (table 5) rejects it
+(table 7).
+
+Output is deterministic for a given ``scale`` and ``seed``: one ``numpy`` generator drives every
+choice, and nothing depends on the clock or on set ordering.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from bisect import bisect
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from importlib.resources import files
+from itertools import accumulate
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import platformdirs
+import yaml
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.utils import get_column_letter
+
+from soredi_nb import reference, schema
+from soredi_nb.exceptions import SorediError
+from soredi_nb.texts import text
+from soredi_nb.validate import gln_check_digit
+
+GENERATOR_VERSION = 1
+"""Bump whenever the output for a given scale and seed changes (it names the cached sample)."""
+
+DEMO_ORGANISATION = "Aarhus Kommune"
+"""The municipality notebooks show by default: it has findings in every table."""
+
+NO_FINDINGS = (
+    "Dragør Kommune",
+    "Fanø Kommune",
+    "Læsø Kommune",
+    "Samsø Kommune",
+    "Ærø Kommune",
+)
+"""Municipalities with no findings at all: no rows as owner, as geography or as counterpart."""
+
+SCALES = ("small", "national")
+
+_DTYPES = {"date": "datetime64[us]", "int": "Int64"}
+_EXCEL_DATE = "dd-mm-yyyy"
+_CSV_DATE = "%d-%m-%Y"
+
+
+@cache
+def _config() -> dict:
+    """Parse ``data/sample.yaml`` once."""
+    return yaml.safe_load(files("soredi_nb").joinpath("data/sample.yaml").read_text("utf-8"))
+
+
+class _Weighted:
+    """Weighted choice among fixed keys, with one uniform draw per pick (fast for many picks)."""
+
+    def __init__(self, weights: dict) -> None:
+        self.keys = list(weights)
+        self.cum = list(accumulate(float(w) for w in weights.values()))
+
+    def pick(self, rng: np.random.Generator):
+        """One key, drawn with probability proportional to its weight."""
+        return self.keys[bisect(self.cum, rng.random() * self.cum[-1])]
+
+
+def _one(rng: np.random.Generator, items: list | tuple):
+    """One item of a sequence, uniformly."""
+    return items[int(rng.random() * len(items))]
+
+
+@dataclass(frozen=True)
+class _Group:
+    """A location number and the SOR units that share it (the first one owns it)."""
+
+    gln: str
+    kind: str
+    units: tuple[tuple, ...]
+    """Identity columns (``schema.identity_columns()`` order) of each unit."""
+    label: str
+    """How a counterpart sees it: unit name, with the municipality for municipal units."""
+    region: str
+    closed: dt.date | None = None
+    created: dt.date | None = None
+
+
+class _Generator:
+    """The state of one generation run: random source, organisations, pools and used ids."""
+
+    def __init__(self, scale: str, seed: int) -> None:
+        cfg = _config()
+        if scale not in cfg["scales"]:
+            raise SorediError(text("sample.unknown_scale", scale=scale, choices=", ".join(SCALES)))
+        self.cfg, self.sizes = cfg, cfg["scales"][scale]
+        self.rng = rng = np.random.default_rng(seed)
+        # A fixed month, not today: the sample must not depend on the clock.
+        self.date = dt.date(2026, 11, 2 + int(rng.integers(0, 8)))
+        self.glns: set[str] = set()
+        self.sors: set[str] = set()
+        self.names: set[tuple[str, str]] = set()
+        self.care: dict[str, str] = {}
+
+        munis = reference.municipalities()
+        munis = munis[~munis["navn"].isin(NO_FINDINGS)]
+        self.muni = {m.navn: (m.kommune, m.region) for m in munis.itertuples()}
+        # Jitter the unlisted (smaller) municipalities so that which of them stand out varies
+        # with the seed, while the listed large ones keep their share.
+        jitter = rng.lognormal(0.0, 0.5, len(self.muni))
+        weights = cfg["municipality_weights"]
+        self.pick_muni = _Weighted(
+            {n: weights.get(n, j) for n, j in zip(self.muni, jitter, strict=True)}
+        )
+        # Municipalities not yet given a location number, for the scale's `coverage`.
+        self.uncovered = [str(m) for m in rng.permutation(list(self.muni))]
+        self.pick_region = _Weighted(cfg["region_weights"])
+        self.kinds = cfg["kinds"]
+        self.systems = {k: _Weighted(v["systems"]) for k, v in self.kinds.items()}
+        self.care_systems = _Weighted(cfg["care_systems"])
+        self.region_systems = {r: _Weighted(w) for r, w in cfg["region_systems"].items()}
+        self.table_kinds = {int(n): _Weighted(w) for n, w in cfg["table_kinds"].items()}
+        self.error_codes = _Weighted(cfg["error_codes"])
+
+        types = reference.message_types().set_index("kode")
+        self.type_names = types["navn"].to_dict()
+        self.type_syntax = types["syntaks"].to_dict()
+        cp_weights = cfg["counterpart_kinds"]
+        self.flows_in: dict[str, _Weighted] = {}
+        self.flows_out: dict[str, _Weighted] = {}
+        for kind in self.kinds:
+            ins = {(c, tuple(s)): w for c, s, r, w in cfg["flows"] if kind in r}
+            outs = {(c, tuple(r)): w for c, s, r, w in cfg["flows"] if kind in s}
+            self.flows_in[kind], self.flows_out[kind] = _Weighted(ins), _Weighted(outs)
+        self.cp_kinds = {
+            ks: _Weighted({k: cp_weights[k] for k in ks})
+            for _, s, r, _ in cfg["flows"]
+            for ks in (tuple(s), tuple(r))
+        }
+        self.pool = self._counterpart_pool(self.sizes["counterparts"], cp_weights)
+
+    # -- identifiers and values ---------------------------------------------------------------
+
+    def gln(self) -> str:
+        """A new valid GLN-13 in the Danish healthcare range (5790000…, 5790001…, 5790002…)."""
+        while True:
+            body = f"579000{int(self.rng.integers(0, 300_000)):06d}"
+            if body not in self.glns:
+                self.glns.add(body)
+                return body + str(gln_check_digit(body))
+
+    def sor(self) -> str:
+        """A new SOR-ID: 4-6 digits, then ``1000016`` and 3 digits, as real unit IDs look."""
+        while True:
+            width = _one(self.rng, (4, 5, 5, 6, 6, 6))
+            head = int(self.rng.integers(10 ** (width - 1), 10**width))
+            sor = f"{head}1000016{int(self.rng.integers(0, 1000)):03d}"
+            if sor not in self.sors:
+                self.sors.add(sor)
+                return sor
+
+    def count(self) -> int:
+        """A message count: mostly 1-5, now and then hundreds (heavy-tailed)."""
+        n = int(self.rng.pareto(1.2) * 1.5) + 1
+        return n if n <= 3000 else int(self.rng.integers(300, 3000))
+
+    def message_type(self, code: str) -> str:
+        """The type as MedCom writes it: mostly code and name, sometimes only one of them."""
+        r = self.rng.random()
+        if r < 0.75:
+            return f"{code} {self.type_names[code]}"
+        return code if r < 0.92 else self.type_names[code]
+
+    def closed_date(self) -> dt.date:
+        """When a location number was closed: before the extract date, mostly the last years."""
+        days = 14 + int(self.rng.exponential(350))
+        return max(self.date - dt.timedelta(days=days), dt.date(2012, 1, 2))
+
+    def latest(self, closed: dt.date) -> dt.date:
+        """Date of the latest message: after ``closed``, at the latest on the extract date."""
+        gap = (self.date - closed).days
+        return self.date - dt.timedelta(days=min(int(self.rng.exponential(45)), gap - 1))
+
+    def created(self) -> dt.date:
+        """When a location number became valid: years back, or recently (being prepared)."""
+        if self.rng.random() < 0.25:
+            return self.date - dt.timedelta(days=int(self.rng.integers(0, 150)))
+        start = dt.date(2008, 1, 2)
+        span = (self.date - start).days - 150
+        return start + dt.timedelta(days=int(self.rng.integers(0, span)))
+
+    # -- organisations and units --------------------------------------------------------------
+
+    def fill(self, template: str, town: str = "") -> str:
+        """Fill a name template's placeholders from the name pools."""
+        c, rng = self.cfg, self.rng
+        return template.format(
+            town=town,
+            area=_one(rng, c["areas"]),
+            place=_one(rng, c["places"]),
+            street=_one(rng, c["streets"]),
+            person=f"{_one(rng, c['first_names'])} {_one(rng, c['last_names'])}",
+        )
+
+    def unique(self, scope: str, make, qualify) -> str:
+        """A name not yet used in ``scope``: ``make()``, else ``qualify(make())``, else numbered."""
+        for attempt in range(30):
+            name = make() if attempt < 10 else qualify(make())
+            if (scope, name) not in self.names:
+                break
+        base, k = name, 2
+        while (scope, name) in self.names:
+            name, k = f"{base} {k}", k + 1
+        self.names.add((scope, name))
+        return name
+
+    def municipality(self) -> str:
+        """An owning municipality: by weight, or one without findings yet (see `coverage`)."""
+        if self.uncovered and self.rng.random() < self.sizes["coverage"]:
+            return self.uncovered.pop()
+        return self.pick_muni.pick(self.rng)
+
+    def town(self, short: str) -> str:
+        """A town in the municipality with this short name."""
+        return _one(self.rng, self.cfg["towns"].get(short, [short]))
+
+    def system(self, kind: str, owner: str, region: str) -> str:
+        """The IT system of a unit: the municipality's care system, the region's EPJ, or a pick."""
+        name = self.systems[kind].pick(self.rng)
+        if name == "$care":
+            if owner not in self.care:
+                self.care[owner] = self.care_systems.pick(self.rng)
+            return self.care[owner]
+        return self.region_systems[region].pick(self.rng) if name == "$epj" else name
+
+    def municipal_unit(self, kind: str, owner: str | None) -> tuple[str, str, str, str, str]:
+        """Owner, region, municipality, unit name and counterpart label of a municipal unit."""
+        ejer = owner or self.municipality()
+        kommune, region = self.muni[ejer]
+        town, templates = self.town(kommune), self.kinds[kind]["names"]
+        name = self.unique(
+            ejer,
+            lambda: self.fill(_one(self.rng, templates), town),
+            lambda n: f"{n}, {_one(self.rng, self.cfg['member_suffixes'])}",
+        )
+        return ejer, region, kommune, name, f"{name}, {ejer}"
+
+    def regional_unit(self, kind: str, owner: str | None) -> tuple[str, str, str, str, str]:
+        """Owner, region, municipality, unit name and label of a hospital or regional unit."""
+        cfg, rng = self.cfg, self.rng
+        region = owner or self.pick_region.pick(rng)
+        if kind == "regadm":
+            kommune, base = cfg["region_seats"][region], _one(rng, cfg["region_units"])
+            base = f"{base}, {region}"
+        else:
+            # Laboratories are at the somatic hospitals only.
+            hospitals = [h for h in cfg["hospitals"][region] if kind == "hosp" or len(h) == 2]
+            hospital, kommune, *psych = _one(rng, hospitals)
+            pool = (
+                cfg["labs"]
+                if kind == "lab"
+                else cfg["psych_departments" if psych else "departments"]
+            )
+            base = f"{_one(rng, pool)}, {hospital}"
+        name = self.unique(
+            region,
+            lambda: base,
+            lambda n: (
+                f"{_one(rng, cfg['sections'])} {_one(rng, 'ABCDEFGHK')}{_one(rng, '1234567')}, {n}"
+            ),
+        )
+        return region, region, kommune, name, name
+
+    def private_unit(self, kind: str) -> tuple[str, str, str, str, str]:
+        """Owner, region, municipality, unit name and label of a private practice."""
+        geo = self.municipality()
+        kommune, region = self.muni[geo]
+        town, templates = self.town(kommune), self.kinds[kind]["names"]
+        # A practice is its own owner; owners must be unique nationally, so add the town if needed.
+        name = self.unique(
+            "", lambda: self.fill(_one(self.rng, templates), town), lambda n: f"{n}, {town}"
+        )
+        return name, region, kommune, name, name
+
+    def group(self, kind: str, owner: str | None = None, closed: bool = False) -> _Group:
+        """A new location number of this kind with its unit(s); ``owner`` forces the owner."""
+        rng, spec = self.rng, self.kinds[kind]
+        owner_type = spec["owner"]
+        if owner_type == "Kommune":
+            ejer, region, kommune, name, label = self.municipal_unit(kind, owner)
+        elif owner_type == "Region":
+            ejer, region, kommune, name, label = self.regional_unit(kind, owner)
+        else:
+            ejer, region, kommune, name, label = self.private_unit(kind)
+        it_system = self.system(kind, ejer, region)
+        ident = (ejer, owner_type, region, kommune, it_system, self.cfg["vendors"][it_system])
+        names = [name]
+        if rng.random() < spec["shared"]:
+            # Units below the owning unit inherit its location number in SOR.
+            extra = 1 + int(rng.random() * 3)
+            if owner_type == "Privat":
+                names += [self.fill(spec["members"]) for _ in range(extra)]
+            elif owner_type == "Kommune":
+                names += [
+                    f"{name}, {s}" for s in rng.permutation(self.cfg["member_suffixes"])[:extra]
+                ]
+            else:
+                names += [f"{s}, {name}" for s in rng.permutation(self.cfg["sections"])[:extra]]
+        gln = self.gln()
+        units = tuple((gln, self.sor(), n, *ident) for n in dict.fromkeys(names))
+        if closed:
+            return _Group(gln, kind, units, label, region, closed=self.closed_date())
+        return _Group(gln, kind, units, label, region, created=self.created())
+
+    def _counterpart_pool(self, size: int, weights: dict) -> dict[str, dict[str | None, list]]:
+        """Active units that send to and receive from the units with findings, by kind/region."""
+        total = sum(weights.values())
+        pool: dict[str, dict[str | None, list]] = {}
+        for kind, w in weights.items():
+            groups = [self.group(kind) for _ in range(max(2, round(size * w / total)))]
+            by_region: dict[str | None, list] = {None: groups}
+            for g in groups:
+                by_region.setdefault(g.region, []).append(g)
+            pool[kind] = by_region
+        return pool
+
+    def counterpart(self, kinds: tuple[str, ...], me: _Group) -> _Group:
+        """A counterpart of one of ``kinds``, mostly from the same region, never ``me``."""
+        while True:
+            by_region = self.pool[self.cp_kinds[kinds].pick(self.rng)]
+            local = self.rng.random() < 0.7 and me.region in by_region
+            g = _one(self.rng, by_region[me.region if local else None])
+            if g.gln != me.gln:
+                return g
+
+    def traffic(self, g: _Group, incoming: bool, n: int) -> list[tuple[str, _Group]]:
+        """Up to ``n`` distinct (message type, counterpart) pairs ``g`` receives or sends."""
+        flows = (self.flows_in if incoming else self.flows_out)[g.kind]
+        out: dict[tuple[str, str], tuple[str, _Group]] = {}
+        for _ in range(3 * n):
+            code, kinds = flows.pick(self.rng)
+            cp = self.counterpart(kinds, g)
+            out.setdefault((code, cp.gln), (code, cp))
+            if len(out) == n:
+                break
+        return list(out.values())
+
+    def rows_per(self, mean: float) -> int:
+        """How many rows one location number gets in a table: 1 or more, skewed."""
+        return int(self.rng.geometric(1 / mean))
+
+    def total(self, antal: int, error: str) -> int:
+        """Messages in all of that type to that counterpart, given ``antal`` were rejected."""
+        r = self.rng
+        if error == "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE":
+            share = 1.0 if r.random() < 0.6 else r.uniform(0.5, 1.0)  # every message bounces
+        elif error.startswith("MSG_Receiver"):
+            share = r.uniform(0.2, 1.0)
+        else:
+            share = max(r.beta(1.0, 8.0), 0.002)  # technical errors hit a few messages
+        return max(antal, round(antal / share))
+
+    def selection(
+        self,
+        number: int,
+        closed: bool,
+        sources: dict[int | str, float] | None = None,
+        picked: dict | None = None,
+    ) -> list[tuple[_Group, int | str | None]]:
+        """The location numbers of table ``number``: forced ones, reused ones, new ones.
+
+        ``sources`` maps a key of ``picked`` (an earlier table's number, or another list of
+        location numbers) to the share of this table's location numbers taken from it. Each pick
+        is returned with the key it came from, or ``None`` for a new location number.
+        """
+        n = self.sizes["tables"][number]
+        sources, picked = sources or {}, picked or {}
+        out: list[tuple[_Group, int | str | None]] = []
+        for owner, kinds in self.cfg["forced"].items():
+            if (kind := kinds.get(number)) is None:
+                continue
+            # Reusing a forced location number of a source table links the tables for the demo.
+            reuse = [
+                (g, s)
+                for s in sources
+                for g in picked[s]
+                if g.units[0][3] == owner and g.kind == kind
+            ]
+            out.append(reuse[0] if reuse else (self.group(kind, owner, closed), None))
+        used = {g.gln for g, _ in out}
+        for source, share in sources.items():
+            candidates = [g for g in picked[source] if g.gln not in used]
+            k = min(round(n * share), len(candidates))
+            for i in sorted(self.rng.choice(len(candidates), k, replace=False)):
+                out.append((candidates[i], source))
+                used.add(candidates[i].gln)
+        while len(out) < n:
+            out.append((self.group(self.table_kinds[number].pick(self.rng), closed=closed), None))
+        return out
+
+
+# -- the seven tables ----------------------------------------------------------------------------
+# Each returns its rows (identity columns, then the table's own) and the groups it used.
+
+
+def _table1(gen: _Generator) -> tuple[list, list]:
+    """Active location numbers without incoming message types: every unit sharing one."""
+    rows, groups = [], []
+    for g, _ in gen.selection(1, closed=False):
+        groups.append(g)
+        # Some have had their IT-system details removed already (the guide's first action).
+        blank = gen.rng.random() < 0.1
+        for u in g.units:
+            ident = (*u[:7], None, None) if blank else u
+            rows.append((*ident, g.created))
+    return rows, groups
+
+
+def _closed(gen: _Generator, number: int, incoming: bool, **select) -> tuple[list, list, dict]:
+    """Rows of table 2 or 3, the location numbers used, and the traffic of each."""
+    rows, groups, traffic = [], [], {}
+    for g, _ in gen.selection(number, closed=True, **select):
+        groups.append(g)
+        traffic[g.gln] = pairs = gen.traffic(g, incoming, gen.rows_per(2.7))
+        for code, cp in pairs:
+            task = (g.closed, gen.message_type(code), cp.gln, cp.label)
+            rows.append((*g.units[0], *task, gen.count(), gen.latest(g.closed)))
+    return rows, groups, traffic
+
+
+def _table2(gen: _Generator) -> tuple[list, list, dict]:
+    """Closed location numbers that still receive messages."""
+    return _closed(gen, 2, incoming=True)
+
+
+def _table3(gen: _Generator, picked: dict) -> tuple[list, list, dict]:
+    """Closed location numbers that still send messages; some also receive (table 2)."""
+    return _closed(gen, 3, incoming=False, sources={2: 0.35}, picked=picked)
+
+
+def _table4(gen: _Generator) -> tuple[list, list]:
+    """Incoming message types the unit's IT system cannot handle, for every unit sharing one."""
+    rows, groups = [], []
+    for g, _ in gen.selection(4, closed=False):
+        groups.append(g)
+        wrong = gen.cfg["wrong_types"][g.kind]
+        # The first types listed are the typical mistakes, so they are the likeliest.
+        weights = np.array([1 / (i + 1) for i in range(len(wrong))])
+        k = min(gen.rows_per(1.5), len(wrong))
+        codes = [wrong[i] for i in gen.rng.choice(len(wrong), k, False, weights / weights.sum())]
+        for u in g.units:
+            rows += [(*u, gen.message_type(c), gen.type_syntax[c]) for c in codes]
+    return rows, groups
+
+
+def _table5(gen: _Generator, picked: dict) -> tuple[list, list, dict]:
+    """Message types received without being registered; returns counts for table 7."""
+    rows, groups, traffic = [], [], {}
+    for g, _ in gen.selection(5, closed=False, sources={4: 0.15}, picked=picked):
+        groups.append(g)
+        traffic[g.gln] = sent = []
+        for code, cp in gen.traffic(g, True, gen.rows_per(2.6)):
+            antal = gen.count()
+            sent.append((code, cp, antal))
+            rows.append((*g.units[0], gen.message_type(code), cp.gln, cp.label, antal))
+    return rows, groups, traffic
+
+
+def _receipt_row(
+    gen: _Generator, g: _Group, code: str, cp: _Group, error: str, antal: int | None = None
+) -> tuple:
+    """One row of table 6 or 7."""
+    antal = antal or gen.count()
+    return (
+        *g.units[0],
+        gen.message_type(code),
+        cp.gln,
+        cp.label,
+        antal,
+        gen.total(antal, error),
+        error or None,
+    )
+
+
+def _table6(gen: _Generator, picked: dict, t2: dict, t3: dict) -> list:
+    """Negative receipts received: by closed senders (3), by senders to closed numbers (2)."""
+    # Whoever sent to a closed location number gets "receiver unknown" back.
+    closed = {g.gln: g for g in picked[2]}
+    senders: dict[str, list] = {}
+    for gln, pairs in t2.items():
+        for code, cp in pairs:
+            senders.setdefault(cp.gln, [cp, []])[1].append((code, closed[gln]))
+    picked = {**picked, "senders": [cp for cp, _ in senders.values()]}
+    rows = []
+    sources = {3: 0.2, "senders": 0.15}
+    for g, source in gen.selection(6, closed=False, sources=sources, picked=picked):
+        if source == 3:
+            rows += [
+                _receipt_row(gen, g, c, cp, gen.error_codes.pick(gen.rng)) for c, cp in t3[g.gln]
+            ]
+        elif source == "senders":
+            err = "MSG_Receiver_Identifier_UNKNOWN"
+            rows += [_receipt_row(gen, g, c, cp, err) for c, cp in senders[g.gln][1]]
+        else:
+            for code, cp in gen.traffic(g, False, gen.rows_per(2.6)):
+                rows.append(_receipt_row(gen, g, code, cp, gen.error_codes.pick(gen.rng)))
+    return rows
+
+
+def _table7(gen: _Generator, picked: dict, t2: dict, t5: dict) -> list:
+    """Negative receipts sent: for unregistered types (5) and by closed numbers (2)."""
+    rows = []
+    for g, source in gen.selection(7, closed=False, sources={5: 0.3, 2: 0.1}, picked=picked):
+        if source == 5:
+            err = "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE"
+            for code, cp, antal in t5[g.gln]:
+                # Table 7 covers only the latest month, table 5 a longer period.
+                rows.append(_receipt_row(gen, g, code, cp, err, 1 + int(gen.rng.random() * antal)))
+        elif source == 2:
+            err = "MSG_Receiver_Identifier_UNKNOWN"
+            rows += [_receipt_row(gen, g, c, cp, err) for c, cp in t2[g.gln]]
+        else:
+            for code, cp in gen.traffic(g, True, gen.rows_per(2.6)):
+                rows.append(_receipt_row(gen, g, code, cp, gen.error_codes.pick(gen.rng)))
+    return rows
+
+
+def _frame(number: int, rows: list) -> pd.DataFrame:
+    """Rows as a typed frame with the table's canonical columns, sorted as a report would be."""
+    cols = schema.columns()
+    df = pd.DataFrame.from_records(rows, columns=schema.table(number).columns)
+    for name in df.columns:
+        df[name] = df[name].astype(_DTYPES.get(cols[name].type, "str"))
+    order = df.sort_values(["ejer", "lokationsnummer", "enhedsnavn"], kind="stable").index
+    return df.loc[order].reset_index(drop=True)
+
+
+@lru_cache(maxsize=2)
+def _generate(scale: str, seed: int) -> tuple[dict[int, pd.DataFrame], dt.date]:
+    """The tables and extract date for this scale and seed (cached: callers get copies)."""
+    gen = _Generator(scale, seed)
+    picked: dict[int, list] = {}
+    rows1, picked[1] = _table1(gen)
+    rows2, picked[2], t2 = _table2(gen)
+    rows3, picked[3], t3 = _table3(gen, picked)
+    rows4, picked[4] = _table4(gen)
+    rows5, picked[5], t5 = _table5(gen, picked)
+    rows6 = _table6(gen, picked, t2, t3)
+    rows7 = _table7(gen, picked, t2, t5)
+    rows = [rows1, rows2, rows3, rows4, rows5, rows6, rows7]
+    return {n: _frame(n, r) for n, r in enumerate(rows, start=1)}, gen.date
+
+
+def make_sample(scale: str = "small", seed: int = 0) -> dict:
+    """Generate a sample extract in memory.
+
+    Parameters
+    ----------
+    scale : {"small", "national"}
+        ``"small"``: a few hundred rows, for demos and tests. ``"national"``: over 50,000 rows,
+        distributed over all municipalities and regions as in a national extract.
+    seed : int
+        Seed of the random generator; the same scale and seed always give the same extract.
+
+    Returns
+    -------
+    dict
+        ``{"tables": {n: DataFrame}, "info": {"Udtræksdato": date, "Periode": "YYYY-MM"}}``.
+        Each table has exactly the canonical columns ``schema.table(n).columns``: text as
+        ``str`` (location numbers and SOR-IDs as digit text), dates as ``datetime64[us]``,
+        counts as ``Int64``. ``Periode`` is the month before the extract date.
+
+    Raises
+    ------
+    SorediError
+        If ``scale`` is not one of ``SCALES``.
+    """
+    tables, date = _generate(scale, int(seed))
+    period = (date.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    return {
+        "tables": {n: df.copy() for n, df in tables.items()},
+        "info": {"Udtræksdato": date, "Periode": period},
+    }
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def sheet_name(number: int) -> str:
+    """The sheet name of table ``number`` in the sample workbook (Danish, at most 31 chars)."""
+    return text("sample.sheets")[number]
+
+
+def csv_name(number: int) -> str:
+    """The CSV file name of table ``number``: ``"1_aktive-uden-meddelelsestyper.csv"`` etc."""
+    return f"{number}_{schema.table(number).slug}.csv"
+
+
+def _excel_columns(ws, df: pd.DataFrame) -> list[list]:
+    """The columns as cell values: text, ``int``, date cells, and ``None`` where missing."""
+    types = schema.columns()
+    out = []
+    for name in df.columns:
+        col, kind = df[name], types[name].type
+        if kind == "date":
+            values = [None if pd.isna(d) else _date_cell(ws, d.date()) for d in col]
+        elif kind == "int":
+            values = [None if pd.isna(v) else int(v) for v in col]
+        else:
+            values = [None if pd.isna(v) else v for v in col]
+        out.append(values)
+    return out
+
+
+def _date_cell(ws, value: dt.date) -> WriteOnlyCell:
+    """A real Excel date cell, shown the Danish way."""
+    cell = WriteOnlyCell(ws, value=value)
+    cell.number_format = _EXCEL_DATE
+    return cell
+
+
+def _write_xlsx(sample: dict, path: Path) -> None:
+    """Write the workbook in the reference layout to ``path`` (not atomic on its own)."""
+    # Write-only mode streams rows to disk: the national sample writes in seconds.
+    wb = openpyxl.Workbook(write_only=True)
+    for number, df in sample["tables"].items():
+        ws = wb.create_sheet(sheet_name(number))
+        headers = list(schema.table(number).headers.values())
+        for i, header in enumerate(headers, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = max(12, len(header) + 2)
+        ws.append(headers)
+        for row in zip(*_excel_columns(ws, df), strict=True):
+            ws.append(row)
+    info_name, keys = schema.info_sheet()
+    ws = wb.create_sheet(info_name)
+    for key in keys:
+        value = sample["info"][key]
+        ws.append([key, _date_cell(ws, value) if isinstance(value, dt.date) else value])
+    wb.save(path)
+
+
+def _write_csv(sample: dict, folder: Path) -> None:
+    """Write one CSV per table plus ``Info.csv`` in the Danish Excel dialect into ``folder``."""
+    options = dict(sep=";", encoding="utf-8-sig", lineterminator="\r\n", index=False)
+    for number, df in sample["tables"].items():
+        out = df.rename(columns=schema.table(number).headers)
+        out.to_csv(folder / csv_name(number), date_format=_CSV_DATE, **options)
+    info_name, keys = schema.info_sheet()
+    values = [sample["info"][k] for k in keys]
+    values = [v.strftime(_CSV_DATE) if isinstance(v, dt.date) else v for v in values]
+    pd.DataFrame({"key": list(keys), "value": values}).to_csv(
+        folder / f"{info_name}.csv", header=False, **options
+    )
+
+
+def write_sample(
+    path: str | os.PathLike, scale: str = "small", seed: int = 0, csv: bool = False
+) -> Path:
+    """Write a sample extract in the reference layout.
+
+    The file (or folder) appears complete or not at all: it is written under a temporary name in
+    the same folder and then renamed. Missing parent folders are created.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.xlsx`` file to write, or with ``csv=True`` the folder to write the CSV files to.
+        An existing file is replaced; an existing folder only if it holds nothing but the files
+        of a sample extract.
+    scale : {"small", "national"}
+        Size of the extract, see `make_sample`.
+    seed : int
+        Seed of the random generator.
+    csv : bool
+        Write a folder of CSV files (one per table, ``1_aktive-uden-meddelelsestyper.csv`` …,
+        plus ``Info.csv``; ``;``-separated, UTF-8 with BOM, dates ``dd-mm-yyyy``) instead of a
+        workbook with one sheet per table and an ``Info`` sheet.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    SorediError
+        If ``scale`` is unknown, or the CSV folder exists and holds other files.
+    """
+    path = Path(path)
+    sample = make_sample(scale, seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if csv:
+        _replace_folder(path, lambda tmp: _write_csv(sample, tmp))
+    else:
+        tmp = _temporary(path)
+        try:
+            _write_xlsx(sample, tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path
+
+
+def _temporary(path: Path) -> Path:
+    """A hidden unused name next to ``path`` (same folder, so a rename is atomic)."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+
+
+def _replace_folder(path: Path, write) -> None:
+    """Fill a new temporary folder with ``write(folder)``, then swap it in for ``path``."""
+    ours = {csv_name(n) for n in schema.TABLE_NUMBERS} | {f"{schema.info_sheet()[0]}.csv"}
+    if path.is_dir() and any(p.name not in ours for p in path.iterdir()):
+        raise SorediError(text("sample.folder_not_empty", path=path))
+    tmp, old = _temporary(path), _temporary(path)
+    try:
+        tmp.mkdir()
+        write(tmp)
+        if path.is_dir():
+            path.rename(old)
+        tmp.rename(path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def cache_dir() -> Path:
+    """The folder of cached samples: ``$SOREDI_NB_CACHE`` or the user cache folder."""
+    return Path(os.environ.get("SOREDI_NB_CACHE") or platformdirs.user_cache_dir("soredi-nb"))
+
+
+def sample_path(scale: str = "small", seed: int = 0) -> Path:
+    """The bundled sample workbook, generated into the cache folder on first use.
+
+    Notebooks use it as their default extract. The file name carries scale, seed and
+    ``GENERATOR_VERSION``, so a new generator never reuses an old file.
+
+    Parameters
+    ----------
+    scale : {"small", "national"}
+        Size of the extract, see `make_sample`.
+    seed : int
+        Seed of the random generator.
+
+    Returns
+    -------
+    pathlib.Path
+        The ``.xlsx`` file, in ``$SOREDI_NB_CACHE`` if set, else in
+        ``platformdirs.user_cache_dir("soredi-nb")``.
+
+    Raises
+    ------
+    SorediError
+        If ``scale`` is not one of ``SCALES``.
+    """
+    if scale not in SCALES:
+        raise SorediError(text("sample.unknown_scale", scale=scale, choices=", ".join(SCALES)))
+    path = cache_dir() / f"sample-{scale}-seed{int(seed)}-v{GENERATOR_VERSION}.xlsx"
+    if not path.is_file():
+        write_sample(path, scale, seed)
+    return path

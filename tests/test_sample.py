@@ -1,0 +1,346 @@
+"""The sample extract generator: determinism, realism of the values, and the written layouts."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from itertools import combinations
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from soredi_nb import reference, sample, schema
+from soredi_nb.exceptions import SorediError
+from soredi_nb.validate import is_valid_gln
+
+SOR_ID = re.compile(r"\d{4,9}1000016\d{3}")
+ERROR_CODES = {
+    "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE",
+    "MSG_Receiver_Identifier_UNKNOWN",
+    "MSG_Receiver_Identifier_MISSING",
+}
+MUNICIPALITIES = reference.municipalities()
+REGIONS = set(reference.regions()["region"])
+TYPES = reference.message_types().set_index("kode")
+
+
+@pytest.fixture(scope="module")
+def small() -> dict:
+    return sample.make_sample()
+
+
+@pytest.fixture(scope="module")
+def national() -> dict:
+    return sample.make_sample("national")
+
+
+def all_rows(s: dict) -> pd.DataFrame:
+    """Every table's rows in one frame (columns a table lacks are missing)."""
+    return pd.concat(s["tables"].values(), ignore_index=True)
+
+
+def assert_invariants(s: dict) -> None:
+    """What must hold for every scale and seed."""
+    tables, info = s["tables"], s["info"]
+    extract_date = pd.Timestamp(info["Udtræksdato"])
+    assert set(tables) == set(schema.TABLE_NUMBERS)
+    for n, df in tables.items():
+        assert list(df.columns) == schema.table(n).columns
+    rows = all_rows(s)
+    assert rows["lokationsnummer"].map(is_valid_gln).all()
+    assert rows["lokationsnummer"].str.startswith("579").all()
+    counterparts = rows["modpart_lokationsnummer"].dropna()
+    assert counterparts.map(is_valid_gln).all() and counterparts.str.startswith("579").all()
+    assert rows["sor_kode"].str.fullmatch(SOR_ID).all()
+    assert rows["sor_kode"].str.len().between(11, 16).all()
+    for n in schema.TABLE_NUMBERS:
+        assert (tables[n]["ejer"] == sample.DEMO_ORGANISATION).any(), n
+    for n in (2, 3):
+        df = tables[n]
+        assert (df["seneste"] > df["lukket_dato"]).all()
+        assert (df["lukket_dato"] < extract_date).all() and (df["seneste"] <= extract_date).all()
+    for n in (6, 7):
+        assert (tables[n]["antal_i_alt"] >= tables[n]["antal"]).all()
+    for n in (2, 3, 5, 6, 7):
+        assert (tables[n]["antal"] >= 1).all()
+    # The demo municipality's findings are linked as in reality: a closed location number with
+    # traffic both ways, and an unregistered type that it also rejects.
+    is_demo = {n: df["ejer"] == sample.DEMO_ORGANISATION for n, df in tables.items()}
+    demo = {n: set(tables[n].loc[mask, "lokationsnummer"]) for n, mask in is_demo.items()}
+    assert demo[2] & demo[3] and demo[5] & demo[7]
+    no_findings = set(sample.NO_FINDINGS)
+    short = {m.removesuffix(" Kommune") for m in no_findings}
+    assert not rows["ejer"].isin(no_findings).any()
+    assert not rows["kommune"].isin(short).any()
+    assert not rows["modpart"].dropna().str.contains("|".join(no_findings)).any()
+
+
+def test_same_seed_gives_identical_frames():
+    a, b = sample.make_sample(seed=7), sample.make_sample(seed=7)
+    sample._generate.cache_clear()  # a fresh run, not the cached one
+    c = sample.make_sample(seed=7)
+    assert a["info"] == b["info"] == c["info"]
+    for n in schema.TABLE_NUMBERS:
+        pd.testing.assert_frame_equal(a["tables"][n], c["tables"][n])
+
+
+def test_different_seeds_give_different_extracts(small):
+    other = sample.make_sample(seed=1)
+    assert any(not small["tables"][n].equals(other["tables"][n]) for n in schema.TABLE_NUMBERS)
+    assert set(small["tables"][2]["lokationsnummer"]) != set(other["tables"][2]["lokationsnummer"])
+
+
+def test_callers_get_copies(small):
+    s = sample.make_sample()
+    s["tables"][1].loc[0, "ejer"] = "Ændret"
+    assert sample.make_sample()["tables"][1].loc[0, "ejer"] != "Ændret"
+
+
+def test_small_invariants(small):
+    assert_invariants(small)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_invariants_hold_for_any_seed(seed):
+    assert_invariants(sample.make_sample(seed=seed))
+
+
+def test_small_is_a_few_hundred_rows(small):
+    sizes = {n: len(df) for n, df in small["tables"].items()}
+    assert 200 <= sum(sizes.values()) <= 800
+    assert all(size > 0 for size in sizes.values())
+
+
+def test_national_is_large_and_plausibly_distributed(national):
+    assert_invariants(national)
+    sizes = {n: len(df) for n, df in national["tables"].items()}
+    assert sum(sizes.values()) >= 50_000
+    assert min(sizes[n] for n in (2, 3, 5, 6, 7)) > max(sizes[1], sizes[4])
+    owners = all_rows(national).query("ejertype == 'Kommune'").groupby("ejer").size()
+    # Every municipality but the ones without findings has some; the largest have the most.
+    assert len(owners) == len(MUNICIPALITIES) - len(sample.NO_FINDINGS)
+    top = set(owners.nlargest(6).index)
+    assert {"Københavns Kommune", "Aarhus Kommune", "Aalborg Kommune"} <= top
+    assert owners.median() < owners["Aarhus Kommune"] / 5
+
+
+def test_region_midtjylland_in_several_tables(small):
+    tables = [n for n, df in small["tables"].items() if (df["ejer"] == "Region Midtjylland").any()]
+    assert len(tables) >= 4
+
+
+def test_owners_and_geography_are_consistent(small, national):
+    region_of = dict(zip(MUNICIPALITIES["kommune"], MUNICIPALITIES["region"], strict=True))
+    short_name = dict(zip(MUNICIPALITIES["navn"], MUNICIPALITIES["kommune"], strict=True))
+    official = set(short_name)
+    for s in (small, national):
+        rows = all_rows(s)
+        assert set(rows["ejertype"]) == {"Kommune", "Region", "Privat"}
+        assert rows["kommune"].isin(region_of).all()
+        assert (rows["kommune"].map(region_of) == rows["region"]).all()
+        municipal = rows[rows["ejertype"] == "Kommune"]
+        assert (municipal["ejer"].map(short_name) == municipal["kommune"]).all()
+        regional = rows[rows["ejertype"] == "Region"]
+        assert (
+            regional["ejer"].isin(REGIONS).all() and (regional["ejer"] == regional["region"]).all()
+        )
+        private = rows[rows["ejertype"] == "Privat"]
+        assert not private["ejer"].isin(official | REGIONS).any()
+        # One location number, one owner; one SOR-ID, one unit.
+        assert (rows.groupby("lokationsnummer")["ejer"].nunique() == 1).all()
+        assert (rows.groupby("sor_kode")["enhedsnavn"].nunique() == 1).all()
+        assert (rows.groupby("sor_kode")["lokationsnummer"].nunique() == 1).all()
+
+
+def test_names_use_danish_letters_and_known_systems(national):
+    rows = all_rows(national)
+    assert rows["enhedsnavn"].str.contains("[æøåÆØÅ]").any()
+    assert rows["ejer"].str.contains("Læge").any()
+    systems = set(rows["it_system"].dropna())
+    assert {"KMD Nexus", "Cura", "XMO", "Novax", "Sundhedsplatformen", "Columna CIS"} <= systems
+    assert rows["it_leverandoer"].notna().sum() == rows["it_system"].notna().sum()
+
+
+def test_shared_location_numbers(small, national):
+    for s in (small, national):
+        tables = {n: set(df["lokationsnummer"]) for n, df in s["tables"].items()}
+        assert any(tables[a] & tables[b] for a, b in combinations(tables, 2))
+    # Several SOR units inherit one location number.
+    units = all_rows(national).groupby("lokationsnummer")["sor_kode"].nunique()
+    assert (units > 1).sum() > 100
+
+
+def test_message_types_resolve_and_formats_match(national):
+    rows = all_rows(national)
+    names = set(TYPES["navn"])
+
+    def code(text: str) -> str | None:
+        first = text.split(" ", 1)[0]
+        return first if first in TYPES.index else None
+
+    types = rows["meddelelsestype"].dropna()
+    codes = types.map(code)
+    assert (codes.notna() | types.isin(names)).all()
+    assert codes.isna().any() and (types == codes).any() and types.str.contains(" ").any()
+    t4 = national["tables"][4]
+    t4_codes = t4["meddelelsestype"].map(code)
+    known = t4_codes.notna()
+    assert (t4.loc[known, "format"] == t4_codes[known].map(TYPES["syntaks"])).all()
+    assert set(t4["format"]) <= {"EDIFACT", "OIOXML", "FHIR"}
+
+
+def test_receipts(national):
+    for n in (6, 7):
+        df = national["tables"][n]
+        errors = df["fejlkode"]
+        assert errors.isna().any()
+        assert set(errors.dropna()) >= ERROR_CODES
+        assert errors.dropna().str.startswith("MSG_").all()
+        assert (df["antal_i_alt"] > df["antal"]).any() and (df["antal_i_alt"] == df["antal"]).any()
+
+
+def test_counts_are_skewed(national):
+    antal = all_rows(national)["antal"].dropna()
+    assert antal.median() <= 5
+    assert (antal >= 100).sum() > 100
+    assert antal.max() < 10_000
+
+
+def test_dates(small):
+    info = small["info"]
+    extract_date = info["Udtræksdato"]
+    assert isinstance(extract_date, dt.date)
+    last_month = extract_date.replace(day=1) - dt.timedelta(days=1)
+    assert info["Periode"] == last_month.strftime("%Y-%m")
+    created = small["tables"][1]["oprettet"]
+    assert created.max() <= pd.Timestamp(extract_date)
+    assert created.dt.year.nunique() > 3
+
+
+def test_unknown_scale_is_a_user_error(tmp_path):
+    with pytest.raises(SorediError, match="national"):
+        sample.make_sample("huge")
+    with pytest.raises(SorediError):
+        sample.sample_path("huge")
+
+
+# -- written layouts -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def workbook(tmp_path_factory) -> Path:
+    return sample.write_sample(tmp_path_factory.mktemp("xlsx") / "nested" / "udtraek.xlsx")
+
+
+def test_workbook_sheets_and_headers(workbook, small):
+    wb = openpyxl.load_workbook(workbook)
+    names = wb.sheetnames
+    assert names[-1] == "Info" and len(names) == 8
+    for n, name in zip(schema.TABLE_NUMBERS, names, strict=False):
+        assert name.startswith(f"{n} ") and len(name) <= 31
+        assert not set(name) & set("[]:*?/\\")
+        ws = wb[name]
+        header = [c.value for c in ws[1]]
+        assert header == list(schema.table(n).headers.values())
+        assert ws.max_row == len(small["tables"][n]) + 1
+
+
+def test_workbook_cell_types(workbook, small):
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb[sample.sheet_name(2)]
+    header = [c.value for c in ws[1]]
+    col = {h: i for i, h in enumerate(header)}
+    first = small["tables"][2].iloc[0]
+    for row in ws.iter_rows(min_row=2, max_row=20):
+        for h in ("Lokationsnummer", "SOR-kode", "Afsender lokationsnummer"):
+            assert row[col[h]].data_type == "s" and row[col[h]].value.isdigit()
+        assert row[col["Lukket dato"]].is_date and row[col["Seneste meddelelse"]].is_date
+        assert isinstance(row[col["Antal meddelelser"]].value, int)
+    cells = next(ws.iter_rows(min_row=2, max_row=2, values_only=True))
+    assert cells[col["Lokationsnummer"]] == first["lokationsnummer"]
+    assert cells[col["Lukket dato"]] == first["lukket_dato"].to_pydatetime()
+    info = dict(wb["Info"].iter_rows(values_only=True))
+    assert info["Udtræksdato"].date() == small["info"]["Udtræksdato"]
+    assert info["Periode"] == small["info"]["Periode"]
+
+
+def test_write_is_atomic_and_replaces(tmp_path):
+    path = tmp_path / "udtraek.xlsx"
+    path.write_bytes(b"old")
+    sample.write_sample(path, seed=3)
+    assert openpyxl.load_workbook(path).sheetnames[0].startswith("1 ")
+    assert [p.name for p in tmp_path.iterdir()] == ["udtraek.xlsx"]
+
+
+@pytest.fixture(scope="module")
+def csv_folder(tmp_path_factory) -> Path:
+    return sample.write_sample(tmp_path_factory.mktemp("csv") / "udtraek", csv=True)
+
+
+def test_csv_folder_files_and_dialect(csv_folder, small):
+    names = sorted(p.name for p in csv_folder.iterdir())
+    expected = sorted([f"{n}_{schema.table(n).slug}.csv" for n in schema.TABLE_NUMBERS])
+    assert names == sorted([*expected, "Info.csv"])
+    for n in schema.TABLE_NUMBERS:
+        raw = (csv_folder / sample.csv_name(n)).read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
+        with (csv_folder / sample.csv_name(n)).open(encoding="utf-8-sig", newline="") as fh:
+            rows = list(csv.reader(fh, delimiter=";"))
+        assert rows[0] == list(schema.table(n).headers.values())
+        assert len(rows) == len(small["tables"][n]) + 1
+        df = small["tables"][n]
+        assert rows[1][0] == df["lokationsnummer"].iloc[0]
+    text = (csv_folder / sample.csv_name(3)).read_text("utf-8-sig")
+    rows = list(csv.reader(text.splitlines(), delimiter=";"))
+    closed = rows[0].index("Lukket dato")
+    assert all(re.fullmatch(r"\d{2}-\d{2}-\d{4}", r[closed]) for r in rows[1:])
+    info = (csv_folder / "Info.csv").read_text("utf-8-sig").splitlines()
+    date = small["info"]["Udtræksdato"].strftime("%d-%m-%Y")
+    assert info == [f"Udtræksdato;{date}", f"Periode;{small['info']['Periode']}"]
+
+
+def test_csv_folder_replaced_only_if_ours(tmp_path):
+    first = sample.write_sample(tmp_path / "a" / "udtraek", csv=True)
+    again = sample.write_sample(first, seed=1, csv=True)
+    assert len(list(again.iterdir())) == 8
+    assert [p.name for p in again.parent.iterdir()] == ["udtraek"]  # no temporary left behind
+    foreign = tmp_path / "dokumenter"
+    foreign.mkdir()
+    (foreign / "notat.docx").write_bytes(b"x")
+    with pytest.raises(SorediError, match="dokumenter"):
+        sample.write_sample(foreign, csv=True)
+    assert [p.name for p in foreign.iterdir()] == ["notat.docx"]
+
+
+def test_sample_path_is_cached_by_scale_seed_and_version(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOREDI_NB_CACHE", str(tmp_path / "cache"))
+    path = sample.sample_path()
+    assert path.parent == tmp_path / "cache" and path.is_file()
+    assert f"v{sample.GENERATOR_VERSION}" in path.name and "small" in path.name
+    assert "seed0" in path.name
+    stamp = path.stat().st_mtime_ns
+    assert sample.sample_path() == path and path.stat().st_mtime_ns == stamp
+    assert sample.sample_path(seed=2) != path
+
+
+# -- round trip through the loader -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_round_trip_through_loader(kind, workbook, csv_folder, small):
+    from soredi_nb.load import load_extract
+
+    path = workbook if kind == "xlsx" else csv_folder
+    extract = load_extract(path, cache=False)
+    assert extract.warnings == []
+    assert extract.info.extract_date == small["info"]["Udtræksdato"]
+    assert extract.info.period == small["info"]["Periode"]
+    for n, expected in small["tables"].items():
+        got = extract.tables[n][expected.columns].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, expected)
