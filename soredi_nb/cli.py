@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -70,6 +71,16 @@ def _load(args: argparse.Namespace) -> Extract:
     return load_extract(args.extract, aliases=args.aliases, cache=not args.no_cache)
 
 
+def _print_table(df: pd.DataFrame, left: tuple[str, ...]) -> None:
+    """Print a DataFrame as a plain table: ``left`` columns left-aligned, the rest right."""
+    cells = [[str(c) for c in df.columns]] + [[str(v) for v in row] for row in df.values]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(df.columns))]
+    for row in cells:
+        print("  ".join(
+            v.ljust(w) if c in left else v.rjust(w) for v, w, c in zip(row, widths, df.columns)
+        ).rstrip())  # fmt: skip
+
+
 def _print_json(data: object) -> None:
     """Print JSON with Danish letters as they are."""
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
@@ -131,7 +142,7 @@ def cmd_orgs(args: argparse.Namespace) -> int:
         return 0
     labels = text("cli.orgs_columns")
     rename = {c: labels["table_prefix"] + c.removeprefix("tabel_") for c in df if "tabel_" in c}
-    print(df.rename(columns=rename | labels).to_string(index=False))
+    _print_table(df.rename(columns=rename | labels), (labels["organisation"], labels["ejertype"]))
     return 0
 
 
@@ -187,7 +198,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         code = text("cli.code_suffix", code=org.code) if org.code else ""
         print(text("cli.organisation_line", name=org.name, kind=org.kind, code=code))
     print()
-    print(_summary_table(summary).to_string(index=False))
+    labels = text("summary.columns")
+    _print_table(_summary_table(summary), (labels["number"], labels["name"]))
     print()
     missing = [str(t.number) for t in summary.tasks if t.missing]
     if missing:
@@ -227,6 +239,10 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     try:
         code = COMMANDS[args.command](args)
+    except BrokenPipeError:
+        # Output piped into e.g. `head`, which stopped reading: not an error worth a message.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 0
     except SorediError as err:
         print(text("cli.error", message=err), file=sys.stderr)
         code = 1
