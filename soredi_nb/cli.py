@@ -77,7 +77,7 @@ def _print_table(df: pd.DataFrame, left: tuple[str, ...]) -> None:
     widths = [max(len(r[i]) for r in cells) for i in range(len(df.columns))]
     for row in cells:
         print("  ".join(
-            v.ljust(w) if c in left else v.rjust(w) for v, w, c in zip(row, widths, df.columns)
+            v.ljust(w) if c in left else v.rjust(w) for v, w, c in zip(row, widths, df.columns, strict=True)
         ).rstrip())  # fmt: skip
 
 

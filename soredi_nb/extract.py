@@ -120,5 +120,5 @@ def canonical_frame(number: int, df: pd.DataFrame) -> pd.DataFrame:
     out[ROW] = df[ROW].to_numpy() if ROW in df else range(2, len(df) + 2)
     out[ROW] = out[ROW].astype("int64")
     for extra in df.columns.difference([*wanted, ROW], sort=False):
-        out[extra] = df[extra].to_numpy()
+        out[extra] = df[extra].array
     return out

@@ -1,0 +1,103 @@
+"""Shared fixtures: workbooks and CSV folders built in ``tmp_path``, and an isolated cache."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from soredi_nb import schema
+
+# Valid GLNs (GS1 check digit correct) and their owners, for building extracts.
+GLN_AARHUS = "5790000123117"
+GLN_ODENSE = "5790002407314"
+GLN_CLINIC = "5790000126330"
+GLN_REGION = "5790000135837"
+GLN_BAD = "5790000123118"  # check digit wrong
+
+IDENTITY = ["Lokationsnummer", "SOR-kode", "Enhedsnavn", "Ejer", "Ejertype", "Region", "Kommune",
+            "It-system", "It-leverandør"]  # fmt: skip
+AARHUS = [GLN_AARHUS, "311000016009", "Sundhed og Omsorg", "Aarhus Kommune", "Kommune",
+          "Region Midtjylland", "Aarhus", "KMD Nexus", "KMD"]  # fmt: skip
+
+
+def make_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
+    """Write a workbook with one sheet per entry; each row a list of cell values from column A.
+
+    A row may be a dict ``{column_letter_or_index: value}`` to place cells freely, and ``None``
+    cells are left empty. Returns ``path``.
+    """
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for r, row in enumerate(rows, start=1):
+            cells = row.items() if isinstance(row, dict) else enumerate(row, start=1)
+            for c, value in cells:
+                if value is not None:
+                    ws.cell(row=r, column=_column(c), value=value)
+    wb.save(path)
+    return path
+
+
+def _column(c: int | str) -> int:
+    """Column index from a 1-based index or a letter."""
+    return c if isinstance(c, int) else openpyxl.utils.column_index_from_string(c)
+
+
+def reference_header(number: int) -> list[str]:
+    """The reference header row of table ``number``."""
+    return list(schema.table(number).headers.values())
+
+
+def reference_row(number: int, gln: str = GLN_AARHUS, **values) -> list:
+    """A full row of table ``number`` in reference order; ``values`` by canonical column."""
+    defaults = dict(zip(schema.identity_columns(), AARHUS, strict=True))
+    defaults.update(
+        lokationsnummer=gln, oprettet=dt.datetime(2023, 5, 1), lukket_dato=dt.datetime(2024, 1, 31),
+        meddelelsestype="XDIS91", format="OIOXML", modpart_lokationsnummer=GLN_ODENSE,
+        modpart="Odense Kommune", antal=3, antal_i_alt=10, seneste=dt.datetime(2024, 6, 1),
+        fejlkode="MSG_Receiver_Identifier_UNKNOWN",
+    )  # fmt: skip
+    defaults.update(values)
+    return [defaults[c] for c in schema.table(number).columns]
+
+
+def reference_sheets(rows_per_table: int = 1) -> dict[str, list[list]]:
+    """All seven tables in the reference layout with a title row, plus Info and a cover sheet."""
+    sheets: dict[str, list[list]] = {
+        "Forside": [["SOR-EDI-kvalitetsudtræk"], ["Se fanerne"]],
+        "Info": [["Udtræksdato", dt.datetime(2024, 7, 2)], ["Periode", "2024-06"]],
+    }
+    for n, t in schema.tables().items():
+        rows = [reference_row(n) for _ in range(rows_per_table)]
+        sheets[f"{n} {t.name}"[:31].strip()] = [
+            [f"Tabel {n}: {t.name}"],
+            [],
+            reference_header(n),
+            *rows,
+        ]
+    return sheets
+
+
+def make_csv_folder(path: Path, files: dict[str, list[list]], encoding: str = "cp1252") -> Path:
+    """Write CSV files as Danish Excel saves them (``;``, CRLF) into the folder ``path``."""
+    path.mkdir(parents=True, exist_ok=True)
+    for name, rows in files.items():
+        lines = [";".join("" if v is None else str(v) for v in row) for row in rows]
+        (path / name).write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache(tmp_path_factory, monkeypatch):
+    """Keep every test's extract cache out of the user's cache folder."""
+    monkeypatch.setenv("SOREDI_NB_CACHE", str(tmp_path_factory.mktemp("cache")))
+
+
+@pytest.fixture
+def reference_workbook(tmp_path) -> Path:
+    """A workbook with all seven tables in the reference layout, one row each."""
+    return make_workbook(tmp_path / "udtraek.xlsx", reference_sheets())
