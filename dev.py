@@ -60,6 +60,7 @@ def demo() -> None:
 def test() -> None:
     """Lint and run the whole test suite."""
     run(PYTHON, "-m", "ruff", "check", ".")
+    run(PYTHON, "-m", "ruff", "format", "--check", ".")
     run(PYTHON, "-m", "pytest", *sys.argv[2:])
 
 

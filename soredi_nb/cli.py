@@ -76,9 +76,8 @@ def _print_table(df: pd.DataFrame, left: tuple[str, ...]) -> None:
     cells = [[str(c) for c in df.columns]] + [[str(v) for v in row] for row in df.values]
     widths = [max(len(r[i]) for r in cells) for i in range(len(df.columns))]
     for row in cells:
-        print("  ".join(
-            v.ljust(w) if c in left else v.rjust(w) for v, w, c in zip(row, widths, df.columns, strict=True)
-        ).rstrip())  # fmt: skip
+        padded = zip(row, widths, df.columns, strict=True)
+        print("  ".join(v.ljust(w) if c in left else v.rjust(w) for v, w, c in padded).rstrip())
 
 
 def _print_json(data: object) -> None:

@@ -99,8 +99,14 @@ class Extract:
         return self.tables.get(number)
 
 
-_DTYPES = {"gln": "str", "sor": "str", "text": "str", "name": "str", "date": "datetime64[us]",
-           "int": "Int64"}
+_DTYPES = {
+    "gln": "str",
+    "sor": "str",
+    "text": "str",
+    "name": "str",
+    "date": "datetime64[us]",
+    "int": "Int64",
+}
 
 
 def canonical_frame(number: int, df: pd.DataFrame) -> pd.DataFrame:
