@@ -151,13 +151,14 @@ class Task:
         """
         return [a.label for a in self.all_actions() if not a.children]
 
-    def to_markdown(self, level: int = 3) -> str:
+    def to_markdown(self, level: int | None = 3) -> str:
         """The Danish guidance for this task as plain markdown, for a notebook.
 
         Parameters
         ----------
-        level : int
-            Heading level of the task's title (``###`` by default).
+        level : int or None
+            Heading level of the task's title (``###`` by default); ``None`` leaves the title
+            out, for a page whose own heading already names the task.
 
         Returns
         -------
@@ -166,11 +167,9 @@ class Task:
             possible causes, best practice, remarks and links when the guide has them.
         """
         h = _heading
-        parts = [
-            f"{'#' * level} {text('tasks.title', number=self.number, name=self.name)}",
-            f"**{h('goal')}:** {self.goal}",
-            f"**{h('question')}:** {self.question}",
-        ]
+        title = text("tasks.title", number=self.number, name=self.name)
+        parts = [f"{'#' * level} {title}"] if level else []
+        parts += [f"**{h('goal')}:** {self.goal}", f"**{h('question')}:** {self.question}"]
         if self.clarify:
             parts.append(f"**{h('clarify')}:** {self.clarify}")
         parts.append(f"**{h('actions')}**\n\n" + "\n".join(a.to_markdown() for a in self.actions))

@@ -1,0 +1,395 @@
+"""The report's tables: findings per task, repeat locations, the task overview and contacts.
+
+Pure functions over DataFrames. The columns each task shows and every Danish label live in
+``data/texts/findings.yaml`` and ``data/tables.yaml``; this module only shapes the data.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pandas as pd
+
+from soredi_nb import cells, messagetypes, roles, schema
+from soredi_nb.extract import ROW, Extract
+from soredi_nb.summary import Summary, TaskSummary
+from soredi_nb.texts import text
+
+STATUSES = ("mangler", "ingen", "under", "over", "fund")
+"""Task status keys for the overview; see :func:`status`."""
+
+SHARE = "andel"
+"""Computed column: negative receipts as a percentage of the messages (tables 6-7)."""
+
+# The date that says how current a finding is, most telling first.
+_SORT_DATES = ("seneste", "lukket_dato", "oprettet")
+_GLN_COLUMNS = ("lokationsnummer", "modpart_lokationsnummer")
+
+
+@cache
+def columns(number: int) -> tuple[str, ...]:
+    """Canonical columns the findings table of task ``number`` shows, in order.
+
+    Parameters
+    ----------
+    number : int
+        Table number (1-7).
+
+    Returns
+    -------
+    tuple of str
+        The identity columns, then the task's own (``findings.yaml``); ``"andel"`` is computed.
+
+    Raises
+    ------
+    ValueError
+        If ``findings.yaml`` names a column the table does not have (a typo in package data).
+    """
+    wanted = (*text("findings.identity"), *text("findings.columns")[number])
+    unknown = [c for c in wanted if c not in schema.table(number).columns and c != SHARE]
+    if unknown:
+        raise ValueError(f"findings.yaml: table {number} has no column(s) {unknown}")
+    return wanted
+
+
+def sort_findings(df: pd.DataFrame, number: int) -> pd.DataFrame:
+    """Order findings so the biggest problems come first.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Canonical rows of table ``number``.
+    number : int
+        Table number (1-7).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same columns, rows by ``antal`` descending (tables that count messages), then the
+        table's date (``seneste``, else ``lukket_dato``, else ``oprettet``) most recent first,
+        then location number, then Excel row; missing values last. The index is reset.
+    """
+    table_cols = schema.table(number).columns
+    keys, ascending = [], []
+    if schema.table(number).counts and "antal" in df:
+        keys.append("antal")
+        ascending.append(False)
+    date = next((c for c in _SORT_DATES if c in table_cols and c in df), None)
+    if date:
+        keys.append(date)
+        ascending.append(False)
+    keys += [c for c in ("lokationsnummer", ROW) if c in df]
+    ascending += [True] * (len(keys) - len(ascending))
+    out = df.sort_values(keys, ascending=ascending, na_position="last") if keys else df
+    return out.reset_index(drop=True)
+
+
+def display_table(df: pd.DataFrame, number: int) -> pd.DataFrame:
+    """The findings table of task ``number`` as a user sees it.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Canonical rows of table ``number`` (already narrowed to one organisation).
+    number : int
+        Table number (1-7).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted by :func:`sort_findings`; the columns of :func:`columns` under their Danish
+        reference headers (``schema.table(number).headers``). Location numbers are 13-digit
+        text, message types read ``"XDIS91 – Korrespondancemeddelelse"`` when the code is known,
+        dates are ``datetime64`` without a time of day (so interactive tables sort them), counts
+        are ``Int64``. Tables 6-7 get "Andel negative": ``antal`` as a percentage of
+        ``antal_i_alt``, one decimal, NA where the total is unknown, zero or smaller than
+        ``antal``. Columns empty in every row are left out, except the location number; an empty
+        selection keeps every column, so the header still says what would be there.
+    """
+    rows = sort_findings(df, number)
+    out = pd.DataFrame(index=rows.index)
+    for col in columns(number):
+        if col == SHARE:
+            if "antal" in rows and "antal_i_alt" in rows:
+                out[col] = share(rows["antal"], rows["antal_i_alt"])
+        elif col in rows:
+            out[col] = _display_column(rows[col], col)
+    if len(out):
+        empty = [c for c in out.columns if c != "lokationsnummer" and out[c].isna().all()]
+        out = out.drop(columns=empty)
+    return out.rename(columns=_labels(number))
+
+
+def share(part: pd.Series, total: pd.Series) -> pd.Series:
+    """``part`` as a percentage of ``total``, one decimal; NA where it cannot be known.
+
+    Parameters
+    ----------
+    part, total : pandas.Series
+        Counts (``antal`` and ``antal_i_alt``), aligned.
+
+    Returns
+    -------
+    pandas.Series
+        ``float64`` from 0 to 100. NA when either is missing, the total is 0, or the part exceeds
+        the total (inconsistent data: no share would be true).
+    """
+    p = part.astype("float64")
+    t = total.astype("float64")
+    known = (t > 0) & (p <= t)  # False where either is NaN
+    return (100 * p / t).round(1).where(known)
+
+
+def gln_text(s: pd.Series) -> pd.Series:
+    """Location numbers as exact digit text, whatever Excel made of them.
+
+    Parameters
+    ----------
+    s : pandas.Series
+        Text, integers or floats (``5790000123117``, ``5.790000123117e12``, ``"5790000123117.0"``).
+
+    Returns
+    -------
+    pandas.Series
+        ``str`` dtype: ``"5790000123117"``; values that are not a number are kept as written,
+        missing values stay missing.
+    """
+    return pd.Series([_gln(v) for v in s], index=s.index, name=s.name, dtype="str")
+
+
+def repeat_locations(extract: Extract) -> pd.DataFrame:
+    """Location numbers with findings in more than one table: the ones to fix first.
+
+    Parameters
+    ----------
+    extract : Extract
+        Usually already narrowed to one organisation (``organisations.filter_extract``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``lokationsnummer``, ``enhedsnavn`` and ``it_system`` (the first value given,
+        in table order then row order), ``tabeller`` (sorted list of table numbers) and
+        ``antal_tabeller`` (``int64``); sorted by ``antal_tabeller`` descending, then location
+        number. Empty (same columns) when no location number repeats.
+    """
+    cols = ["lokationsnummer", "enhedsnavn", "it_system"]
+    frames = [
+        df[cols].assign(tabel=number, lokationsnummer=gln_text(df["lokationsnummer"]))
+        for number, df in sorted(extract.tables.items())
+    ]
+    empty = pd.DataFrame(columns=[*cols, "tabel"])
+    data = pd.concat(frames, ignore_index=True) if frames else empty
+    data = data.dropna(subset=["lokationsnummer"])
+    groups = data.groupby("lokationsnummer", sort=False)
+    out = groups[["enhedsnavn", "it_system"]].first()  # first non-missing, in table order
+    out["tabeller"] = groups["tabel"].apply(lambda t: sorted({int(n) for n in t}))
+    out["antal_tabeller"] = out["tabeller"].map(len).astype("int64")
+    out = out[out["antal_tabeller"] > 1].reset_index()
+    out = out.sort_values(["antal_tabeller", "lokationsnummer"], ascending=[False, True])
+    return out[[*cols, "tabeller", "antal_tabeller"]].reset_index(drop=True)
+
+
+def repeat_locations_display(extract: Extract) -> pd.DataFrame:
+    """:func:`repeat_locations` with Danish labels and the tables as text (``"2, 3, 6"``).
+
+    Parameters
+    ----------
+    extract : Extract
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns Lokationsnummer, Enhedsnavn, It-system, Tabeller, Antal tabeller.
+    """
+    out = repeat_locations(extract)
+    out["tabeller"] = out["tabeller"].map(lambda t: ", ".join(map(str, t))).astype("str")
+    labels = {c: schema.columns()[c].label for c in ("lokationsnummer", "enhedsnavn", "it_system")}
+    return out.rename(columns=labels | _extra_labels("tabeller", "antal_tabeller"))
+
+
+def status(rows: int, median: float | None, missing: bool) -> str:
+    """The status of one task for the overview's colour.
+
+    Parameters
+    ----------
+    rows : int
+        Number of findings of the organisation.
+    median : float or None
+        The national median of findings per comparable organisation; ``None`` when there is
+        nothing to compare with (a summary of the whole extract).
+    missing : bool
+        True when the table is missing from the extract.
+
+    Returns
+    -------
+    str
+        ``"mangler"`` (table missing), ``"ingen"`` (no findings), ``"under"`` (findings, at
+        most the median), ``"over"`` (more than the median) or ``"fund"`` (findings, no median).
+    """
+    if missing:
+        return "mangler"
+    if rows == 0:
+        return "ingen"
+    if median is None or pd.isna(median):
+        return "fund"
+    return "under" if rows <= median else "over"
+
+
+def task_status(task: TaskSummary) -> str:
+    """:func:`status` of one task of a :class:`~soredi_nb.summary.Summary`.
+
+    Parameters
+    ----------
+    task : TaskSummary
+
+    Returns
+    -------
+    str
+        A key of :data:`STATUSES`; pass it to :func:`status_colour` to colour the overview.
+    """
+    return status(task.rows, task.median_rows, task.missing)
+
+
+def status_label(key: str) -> str:
+    """The Danish label of a status key (``"over"`` -> ``"Flere fund end medianen"``).
+
+    Parameters
+    ----------
+    key : str
+        One of :data:`STATUSES`.
+
+    Returns
+    -------
+    str
+    """
+    return text(f"findings.status.{key}.label")
+
+
+def status_colour(key: str) -> str:
+    """The colour of a status key, as ``#rrggbb``.
+
+    Parameters
+    ----------
+    key : str
+        One of :data:`STATUSES`.
+
+    Returns
+    -------
+    str
+    """
+    return text(f"findings.status.{key}.colour")
+
+
+def task_overview(summary: Summary) -> pd.DataFrame:
+    """One row per task for the overview: figures, national median and status.
+
+    Parameters
+    ----------
+    summary : Summary
+        From :func:`soredi_nb.summary.summarise`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns Tabel, Opgave, Fund, Lokationsnumre, Meddelelser, Median, Status. Figures are
+        ``Int64``, NA for a table missing from the extract (and Meddelelser for tables that do not
+        count messages); Median (of findings) is ``float64``, NaN without a comparison; Status is
+        the Danish label of :func:`task_status`.
+    """
+    records = [
+        {
+            "number": t.number,
+            "name": t.name,
+            "rows": None if t.missing else t.rows,
+            "location_numbers": None if t.missing else t.location_numbers,
+            "messages": None if t.missing else t.messages,
+            "median": t.median_rows,
+            "status": status_label(task_status(t)),
+        }
+        for t in summary.tasks
+    ]
+    out = pd.DataFrame(records, columns=list(records[0]) if records else None)
+    out = out.astype(
+        {"number": "int64", "name": "str", "rows": "Int64", "location_numbers": "Int64",
+         "messages": "Int64", "median": "float64", "status": "str"}
+    )  # fmt: skip
+    return out.rename(columns=text("summary.columns") | _extra_labels("median", "status"))
+
+
+def task_overview_colours(summary: Summary) -> list[str]:
+    """The status colour of each row of :func:`task_overview`, in the same order.
+
+    Parameters
+    ----------
+    summary : Summary
+
+    Returns
+    -------
+    list of str
+        ``#rrggbb`` per task (:func:`status_colour` of :func:`task_status`).
+    """
+    return [status_colour(task_status(t)) for t in summary.tasks]
+
+
+def contacts_display(df: pd.DataFrame) -> pd.DataFrame:
+    """Who to contact about the findings, by IT system, with Danish labels.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Canonical findings (one table, or several concatenated).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :func:`soredi_nb.roles.contacts_table` as It-system, It-leverandør, Lokationsnumre,
+        SOR-EDI-administrator (the short contact), E-mail (MedCom's mailbox where MedCom
+        administers the message types, else NA) and the full description. An Ejertype column
+        comes first only when the rows have more than one owner type, since the contact then
+        differs for the same IT system.
+    """
+    table = roles.contacts_table(df)
+    keep = ["it_system", "it_leverandoer", "locations", "sor_edi_contact", "email",
+            "sor_edi_administrator"]  # fmt: skip
+    if table["ejertype"].nunique(dropna=False) > 1:
+        keep.insert(0, "ejertype")
+    labels = {c: schema.columns()[c].label for c in ("ejertype", "it_system", "it_leverandoer")}
+    extra = _extra_labels("locations", "sor_edi_contact", "email", "sor_edi_administrator")
+    return table[keep].rename(columns=labels | extra)
+
+
+def _display_column(s: pd.Series, col: str) -> pd.Series:
+    """One canonical column in display form (see :func:`display_table`)."""
+    kind = schema.columns()[col].type
+    if col in _GLN_COLUMNS:
+        return gln_text(s)
+    if col == "meddelelsestype":
+        return messagetypes.display_series(s)
+    if kind == "date":
+        return pd.to_datetime(s).dt.normalize()
+    return s
+
+
+def _gln(value: object) -> str | None:
+    """One location number as digit text (see :func:`gln_text`)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    try:
+        return cells.to_digits(value)
+    except ValueError:
+        # Not a number: show it as written, the loader has already warned about it.
+        return str(value).strip()
+
+
+def _labels(number: int) -> dict[str, str]:
+    """Canonical column -> Danish label for the findings table of ``number``."""
+    return schema.table(number).headers | _extra_labels(SHARE)
+
+
+def _extra_labels(*keys: str) -> dict[str, str]:
+    """Labels of columns that are not in ``tables.yaml``."""
+    return {k: text(f"findings.labels.{k}") for k in keys}

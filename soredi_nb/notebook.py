@@ -1,0 +1,284 @@
+"""What the report notebooks call: one method per section, each displaying Danish output.
+
+The notebooks stay thin (a heading and a line or two per section); everything they show is built
+here from the pure functions in ``findings``, ``summary``, ``plots``, ``tasks`` and ``roles``, so
+the same page reads the same live in JupyterLab and exported to HTML. Text from the extract is
+data: it is escaped before it reaches Markdown or HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import pandas as pd
+from IPython.display import HTML, Markdown, display
+
+from soredi_nb import findings, plots, roles, tasks
+from soredi_nb.extract import Extract
+from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
+from soredi_nb.summary import Summary, summarise
+from soredi_nb.templates import notebook_name
+from soredi_nb.texts import text
+
+FILTERS = ("region", "kommune", "it_system", "sor_kode", "enhedsnavn")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def escape(value: object) -> str:
+    """Escape extract text for Markdown that may render HTML: HTML first, then Markdown."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value)))
+
+
+def open_extract(extract_path: str | Path | None = None) -> Extract:
+    """Load an extract (cached); ``None`` means the bundled sample, generated on first use."""
+    from soredi_nb.load import load_extract
+    from soredi_nb.sample import sample_path
+
+    return load_extract(sample_path() if extract_path is None else extract_path)
+
+
+def show_table(df: pd.DataFrame) -> None:
+    """Show a findings table: interactive (search, sort, paging) and offline, with all rows."""
+    import itables
+
+    itables.init_notebook_mode(all_interactive=False, connected=False)
+    # itables escapes cell text itself (allow_html is off), so extract text stays data.
+    itables.show(
+        df,
+        maxBytes=0,  # never downsample: the report must keep every row of the organisation
+        language=text("notebook.datatables"),
+        classes="display compact",
+    )
+
+
+def _md(key: str, **fields) -> None:
+    """Display a Danish Markdown text."""
+    display(Markdown(text(f"notebook.{key}", **fields)))
+
+
+class Page:
+    """One organisation's view of an extract: the shared state of every report page.
+
+    Parameters
+    ----------
+    extract_path : str, Path or None
+        The extract; ``None`` for the bundled sample.
+    organisation : str, int or None
+        Anything ``organisations.resolve`` accepts; ``None`` for the whole extract.
+    **filters
+        Optional narrowing filters (``region``, ``kommune``, ``it_system``, ``sor_kode``,
+        ``enhedsnavn``); ``None`` values are ignored.
+    """
+
+    def __init__(self, extract_path=None, organisation=None, **filters) -> None:
+        self.extract = open_extract(extract_path)
+        self.filters = {k: v for k, v in filters.items() if v is not None}
+        self.organisation: Organisation | None = (
+            resolve(organisation, self.extract) if organisation is not None else None
+        )
+        self.selected = filter_extract(self.extract, self.organisation, **self.filters)
+        self.summary: Summary = summarise(self.extract, self.organisation, **self.filters)
+
+    @property
+    def who(self) -> str:
+        """The organisation's name, escaped, or "hele udtrækket"."""
+        if self.organisation is None:
+            return text("summary.national")
+        return escape(self.organisation.name)
+
+    @property
+    def peers(self) -> str:
+        """The national comparison group in words, e.g. "pr. kommune"."""
+        kind = self.organisation.kind if self.organisation else "Kommune"
+        return text(f"summary.peer_group.{kind}")
+
+    def meta(self) -> None:
+        """Organisation, period, extract date, file and narrowing filters."""
+        info = self.extract.info
+        unknown = text("notebook.unknown")
+        _md("meta", organisation=self.who, period=escape(info.period or unknown),
+            date=info.extract_date or unknown, file=escape(Path(info.file).name))  # fmt: skip
+        if self.filters:
+            names = text("notebook.filter_names")
+            parts = [f"{names[k]} = {escape(v)}" for k, v in self.filters.items()]
+            _md("narrowed", filters=", ".join(parts))
+        if self.organisation is not None and self.summary.no_cleanup_task:
+            _md("no_cleanup_task", organisation=self.who)
+
+
+class TaskPage(Page):
+    """The page of one cleanup task (table 1-7) for an organisation."""
+
+    def __init__(self, number: int, extract_path=None, organisation=None, **filters) -> None:
+        super().__init__(extract_path, organisation, **filters)
+        self.number = number
+        self.task = tasks.task(number)
+        self.df = self.selected.table(number)
+        self.figures = self.summary.tasks[number - 1]
+
+    @property
+    def missing(self) -> bool:
+        """True when the table is not in the extract."""
+        return self.df is None
+
+    def _empty_note(self) -> bool:
+        """Say why there is nothing to show; True if so."""
+        if self.missing:
+            _md("missing_table", number=self.number)
+            return True
+        if self.df.empty:
+            _md("no_findings", organisation=self.who)
+            return True
+        return False
+
+    def key_figures(self) -> None:
+        """Rows, location numbers and messages against the national median."""
+        if self._empty_note():
+            return
+        t = self.figures
+        if self.organisation is None:
+            _md("compare.national", rows=t.rows, location_numbers=t.location_numbers)
+            return
+        key = "compare.above" if t.rows > (t.median_rows or 0) else "compare.at_or_below"
+        _md(key, organisation=self.who, rows=t.rows, peers=self.peers, median=_num(t.median_rows))
+        labels = text("notebook.key_table")
+        lines = [
+            (labels["rows"], t.rows, t.median_rows),
+            (labels["location_numbers"], t.location_numbers, t.median_location_numbers),
+        ]
+        if t.messages is not None:
+            lines.append((labels["messages"], t.messages, t.median_messages))
+        median = labels["median"].format(peers=self.peers)
+        rows = "\n".join(f"| {a} | {_num(b)} | {_num(c)} |" for a, b, c in lines)
+        display(Markdown(f"| {labels['figure']} | {self.who} | {median} |\n|---|--:|--:|\n{rows}"))
+
+    def guidance(self) -> None:
+        """The guide's goal, question, actions (checklist), causes and best practice."""
+        display(Markdown(self.task.to_markdown(level=None)))
+
+    def contacts(self) -> None:
+        """Who can fix these findings, by IT system where it differs."""
+        if self.missing or self.df.empty:
+            self._empty_note()
+            return
+        kind = self.organisation.kind if self.organisation else None
+        _md("sor_administrator", text=roles.contacts(kind, None).sor_administrator)
+        _md("contacts_intro")
+        show_plain(findings.contacts_display(self.df))
+
+    def findings(self) -> None:
+        """The findings table: Danish labels, biggest problems first, interactive offline."""
+        if self._empty_note():
+            return
+        _md("findings_intro", rows=len(self.df))
+        show_table(findings.display_table(self.df, self.number))
+
+    def charts(self) -> None:
+        """The chart(s) answering this table's question."""
+        if self._empty_note():
+            return
+        display(plots.task_chart(self.df, self.number))
+
+    def panel(self):
+        """Live filters (JupyterLab only): the panel widget, or a note when there is nothing."""
+        from soredi_nb.widgets import FilterPanel
+
+        if self._empty_note():
+            return None
+        return FilterPanel(self.df, self.number).widget
+
+
+class OverviewPage(Page):
+    """The overview page: every task at a glance for an organisation."""
+
+    def status(self) -> None:
+        """Per-task counts with a status colour, and the chart against the national median."""
+        frame = findings.task_overview(self.summary)
+        show_plain(frame, colours=findings.task_overview_colours(self.summary))
+        tasks_df = pd.DataFrame([t.__dict__ for t in self.summary.tasks])
+        if self.organisation is not None:
+            display(plots.overview_chart(tasks_df, peer_label=self.peers))
+
+    def by_it_system(self) -> None:
+        """Findings per IT system."""
+        counts = list_organisations(self.selected, by="it_system")
+        if counts.empty:
+            _md("no_cleanup_task", organisation=self.who)
+            return
+        display(plots.it_system_chart(counts))
+
+    def repeats(self) -> None:
+        """Location numbers found in several tables: fix these first."""
+        df = findings.repeat_locations_display(self.selected)
+        if df.empty:
+            _md("repeats_none")
+            return
+        show_table(df)
+
+    def contacts(self) -> None:
+        """Who to contact, over all tables."""
+        frames = [df for df in self.selected.tables.values() if not df.empty]
+        if not frames:
+            _md("no_cleanup_task", organisation=self.who)
+            return
+        kind = self.organisation.kind if self.organisation else None
+        _md("sor_administrator", text=roles.contacts(kind, None).sor_administrator)
+        _md("contacts_intro")
+        show_plain(findings.contacts_display(pd.concat(frames, ignore_index=True)))
+
+    def warnings(self) -> None:
+        """Data-quality warnings from loading (e.g. invalid check digits)."""
+        if not self.selected.warnings:
+            _md("warnings_none")
+            return
+        _md("warnings_intro", count=len(self.selected.warnings))
+        df = pd.DataFrame([w.to_dict() for w in self.selected.warnings])
+        show_table(df.rename(columns=text("notebook.warnings_columns")))
+
+    def links(self) -> None:
+        """Links to the seven task pages (relative, same folder)."""
+        lines = []
+        for t in self.summary.tasks:
+            if t.missing:
+                lines.append(
+                    "- " + text("notebook.task_link_missing", number=t.number, name=t.name)
+                )
+            else:
+                href = notebook_name(t.number) + ".ipynb"
+                lines.append("- " + text("notebook.task_link", number=t.number, name=t.name,
+                                         href=href, rows=t.rows))  # fmt: skip
+        display(Markdown("\n".join(lines)))
+
+
+def show_plain(df: pd.DataFrame, colours: list[str] | None = None) -> None:
+    """Show a small table as static HTML: escaped, Danish numbers, optional status colours.
+
+    ``colours`` gives one CSS colour per row for the last column (the status).
+    """
+    styler = df.style.hide(axis="index").format(_cell, na_rep="–", escape="html")
+    # Jupyter's table CSS right-aligns every cell; text reads better left-aligned.
+    text_columns = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    styler = styler.set_properties(subset=text_columns, **{"text-align": "left"})
+    if colours:
+        last = len(df.columns) - 1
+        css = [f"background-color: {c}; font-weight: bold" for c in colours]
+        styler = styler.apply(lambda col: css, subset=[df.columns[last]], axis=0)
+    display(HTML(styler.set_table_attributes('class="soredi"').to_html()))
+
+
+def _cell(value: object) -> str:
+    """A table cell as text: numbers in Danish notation."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _num(value)
+    return str(value)
+
+
+def _num(value: float | int | None) -> str:
+    """A figure in Danish notation: 1.234 and 1,5; a dash for None."""
+    if value is None:
+        return "–"
+    if float(value).is_integer():
+        return f"{int(value):,}".replace(",", ".")
+    return f"{value:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".")

@@ -1,0 +1,704 @@
+"""The charts of the notebooks and HTML reports: one chart per table, in one shared style.
+
+Each chart answers its table's question from the guide: which closed location numbers are still
+in use (tables 2-3), which message types are wrongly registered or received (4-5), where negative
+receipts come from (6-7), and what the active location numbers without message types are
+(table 1). Two more compare an organisation with the national median and split the findings by
+IT system.
+
+Every function takes a canonical table (see ``Extract.tables``) and an optional ``ax``, and
+returns the :class:`~matplotlib.figure.Figure` it drew on. An empty table gives a figure that says
+"Ingen fund". Figures are made with ``Figure()``, not ``pyplot``: nothing is registered in pyplot,
+so a papermill run does not pile up open figures and Jupyter never shows a figure twice.
+
+How callers show a figure:
+
+- Notebook: make it the last expression of a cell, or call ``IPython.display.display(fig)``. The
+  chart functions register the PNG display of figures with IPython when it is running, because a
+  bare ``Figure`` only shows as an image once pyplot's inline backend has been loaded.
+- Script or report: ``fig.savefig(path, bbox_inches="tight")``; figures are 9 inches wide at
+  100 dpi, sized for a report ~900 px wide.
+
+The style (``data/plotstyle.mplstyle``) is applied inside each function: importing this module
+changes no rcParams. Every text on a chart comes from ``data/texts/plots.yaml``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import sys
+from collections.abc import Callable, Sequence
+from functools import partial, wraps
+from importlib.resources import files
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps, style
+from matplotlib.axes import Axes
+from matplotlib.colors import ListedColormap, Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from soredi_nb import messagetypes, schema
+from soredi_nb.texts import text
+
+MAX_BARS = 15
+"""Most bars (or matrix rows) in one chart; the rest are summed into one "Øvrige (N)" bar."""
+MAX_COLUMNS = 12
+"""Most message-type columns in the matrix of tables 4-5; the rest are summed likewise."""
+LABEL_WIDTH = 45
+"""Longest bar label in characters; longer ones are cut with "…"."""
+WIDTH = 9.0
+"""Figure width in inches: 900 px at the style's 100 dpi, the width of a report."""
+
+_STYLE = str(files("soredi_nb").joinpath("data/plotstyle.mplstyle"))
+# Recent use is the urgent case (the number is still in daily use), so it gets the strongest red.
+_RECENCY = {"recent": "#b2182b", "month": "#e6744f", "older": "#f4b393", "unknown": "#c8c8c8"}
+# Light = new (probably being set up: add types), dark = old (probably close or mark internal).
+_AGE = {"new": "#9ecae1", "middle": "#4a90c2", "old": "#1c4f80", "unknown": "#c8c8c8"}
+_MATRIX_CMAP = ListedColormap(colormaps["Blues"](np.linspace(0.2, 0.9, 256))).with_extremes(
+    bad="white"
+)
+_MUTED = "#666666"
+
+Ax = Axes | None
+
+
+# -- shared helpers ------------------------------------------------------------------------------
+
+
+def _styled(chart: Callable[..., Figure]) -> Callable[..., Figure]:
+    """Run a chart function inside the shared style and make its figure displayable."""
+
+    @wraps(chart)
+    def wrapper(*args, **kwargs) -> Figure:
+        with style.context(_STYLE):
+            fig = chart(*args, **kwargs)
+        _register_display()
+        return fig
+
+    return wrapper
+
+
+def _register_display() -> None:
+    """Let IPython show a bare ``Figure`` as PNG, as the inline backend does for pyplot's."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    png = shell.display_formatter.formatters.get("image/png") if shell is not None else None
+    if png is None or png.for_type(Figure) is not None:
+        return
+    from IPython.core.pylabtools import print_figure
+
+    png.for_type(Figure, partial(print_figure, fmt="png", bbox_inches="tight"))
+
+
+def _number(value: float) -> str:
+    """Danish number: ``1234`` -> ``"1.234"``, ``2.5`` -> ``"2,5"`` (one decimal at most)."""
+    decimals = 0 if float(value).is_integer() else 1
+    return f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def _percent(share: float) -> str:
+    """Danish percentage of a share: ``0.123`` -> ``"12 %"``; ``"0,4 %"`` rather than ``"0 %"``."""
+    pct = share * 100
+    if 0 < pct < 1:
+        return f"{pct:.1f} %".replace(".", ",")
+    return f"{_number(round(pct))} %"
+
+
+def _date(value: pd.Timestamp) -> str:
+    """A date the Danish way (``06-11-2026``)."""
+    return value.strftime(text("plots.date_format"))
+
+
+def _truncate(label: str, width: int = LABEL_WIDTH) -> str:
+    """Cut a label to ``width`` characters, ending in "…" when cut."""
+    return label if len(label) <= width else label[: width - 1].rstrip() + "…"
+
+
+def _unit_labels(df: pd.DataFrame) -> pd.Series:
+    """Per row: "enhedsnavn (lokationsnummer)", one name per location number, name cut to fit."""
+    gln = df["lokationsnummer"].fillna(text("plots.unknown"))
+    named = pd.DataFrame({"gln": gln, "name": df["enhedsnavn"]}).dropna().drop_duplicates()
+    names = named.groupby("gln")["name"].agg(["first", "size"])
+
+    def label(g: str) -> str:
+        if g not in names.index:
+            return g
+        name, count = names.loc[g]
+        # Units share their parent's location number: name the first and say there are more.
+        name = text("plots.shared_name", name=name) if count > 1 else name
+        return f"{_truncate(name, LABEL_WIDTH - len(g) - 3)} ({g})"
+
+    return gln.map({g: label(g) for g in gln.unique()})
+
+
+def _biggest_first(frame: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
+    """Rows by ``key`` descending; ties keep their (alphabetical) order."""
+    return frame.iloc[np.argsort(-key.to_numpy(dtype=float), kind="stable")]
+
+
+def _sum(rest: pd.DataFrame) -> pd.Series:
+    """Column sums that stay missing where every value is missing."""
+    return rest.sum(min_count=1)
+
+
+def _fold(
+    frame: pd.DataFrame, limit: int = MAX_BARS, agg: Callable[[pd.DataFrame], pd.Series] = _sum
+) -> pd.DataFrame:
+    """Keep the first ``limit - 1`` rows and aggregate the rest into one row "Øvrige (N)"."""
+    if len(frame) <= limit:
+        return frame
+    rest = frame.iloc[limit - 1 :]
+    others = pd.DataFrame([agg(rest)], index=[text("plots.others", count=len(rest))])
+    return pd.concat([frame.iloc[: limit - 1], others]).astype(frame.dtypes.to_dict())
+
+
+def _height(rows: int, extra: float = 0.0) -> float:
+    """Figure height in inches for ``rows`` bars, within what a report page shows at once."""
+    return min(max(2.4, 1.2 + 0.3 * rows), 6.5) + extra
+
+
+def _new_figure(height: float) -> Figure:
+    """A report-width figure, not registered in pyplot."""
+    return Figure(figsize=(WIDTH, height), layout="constrained")
+
+
+def _axes(ax: Ax, height: float) -> tuple[Figure, Axes, bool]:
+    """The caller's axes and its (root) figure, or a new report-width figure with one axes.
+
+    The flag says whether the figure is new (ours to title), see :func:`_finish`.
+    """
+    if ax is not None:
+        return ax.figure.figure, ax, False
+    fig = _new_figure(height)
+    return fig, fig.add_subplot(), True
+
+
+def _finish(
+    ax: Axes,
+    own: bool,
+    title: str,
+    handles: list | None = None,
+    legend_title: str | None = None,
+) -> None:
+    """Title and legend: across the top of our own figure, inside the caller's axes otherwise.
+
+    The title of our own figure starts at the figure's left edge, not the axes' (which long bar
+    labels push to the middle), and the legend goes under the chart, where it never hides a bar.
+    """
+    legend = handles is not None or bool(ax.get_legend_handles_labels()[0])
+    if not own:
+        ax.set_title(title)
+        if legend:
+            ax.legend(handles=handles, title=legend_title, loc="best")
+        return
+    fig = ax.figure
+    fig.suptitle(title, x=0.01, ha="left")
+    if legend:
+        count = len(handles) if handles is not None else len(ax.get_legend_handles_labels()[0])
+        fig.legend(
+            handles=handles,
+            title=legend_title,
+            loc="outside lower left",
+            ncols=count,
+            alignment="left",
+        )
+
+
+def _message(ax: Ax, title: str, message: str) -> Figure:
+    """A figure with ``title`` and a centred message instead of a chart."""
+    fig, ax, own = _axes(ax, 1.8)
+    _finish(ax, own, title)
+    ax.set_axis_off()
+    ax.text(
+        0.5,
+        0.5,
+        message,
+        transform=ax.transAxes,
+        ha="center",
+        va="center",
+        fontsize=12,
+        color=_MUTED,
+    )
+    return fig
+
+
+def _empty(ax: Ax, title: str) -> Figure:
+    """The "Ingen fund" figure of a table without findings."""
+    return _message(ax, title, text("plots.no_findings"))
+
+
+def _bar_layout(ax: Axes, labels: Sequence[str], xlabel: str | None, margin: float = 0.14) -> None:
+    """Label horizontal bars top-down, with a Danish integer x axis and room for bar labels."""
+    ax.set_yticks(np.arange(len(labels)), labels)
+    ax.set_ylim(len(labels) - 0.5, -0.5)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _number(x)))
+    # Bar labels are drawn outside the bars; the layout engine does not make room for them.
+    ax.margins(x=margin)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+
+
+def _stacked(ax: Axes, frame: pd.DataFrame, colours: Sequence[str], labels: Sequence[str]) -> None:
+    """Stacked horizontal bars, one segment per column, with the row total after each bar."""
+    y = np.arange(len(frame))
+    left = np.zeros(len(frame))
+    bars = None
+    for column, colour, label in zip(frame.columns, colours, labels, strict=True):
+        width = frame[column].to_numpy(dtype=float)
+        bars = ax.barh(y, width, left=left, color=colour, label=label, height=0.7)
+        if left.any():
+            # Only the axis start is a hard edge: segment starts would stop the right margin.
+            for bar in bars:
+                bar.sticky_edges.x.clear()
+        left += width
+    ax.bar_label(bars, labels=[_number(t) for t in left], padding=3)
+
+
+def _check(number: int, allowed: tuple[int, ...]) -> None:
+    """Refuse a table number the chart is not made for (a programming error)."""
+    if number not in allowed:
+        raise ValueError(f"this chart is for tables {allowed}, not table {number!r}")
+
+
+# -- table charts --------------------------------------------------------------------------------
+
+
+@_styled
+def active_without_types_chart(
+    df: pd.DataFrame, ax: Ax = None, *, reference_date: dt.date | str | None = None
+) -> Figure:
+    """Table 1: active location numbers without message types, per IT system and age.
+
+    The age since ``oprettet`` points at the action: a number created within the last year is
+    probably being set up (add message types, or mark it inactive until it goes live), an old one
+    is probably unused (close it or mark it for internal use). The IT system says who registers
+    message types.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table 1 in canonical columns (``lokationsnummer``, ``it_system``, ``oprettet``).
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of in a new figure.
+    reference_date : date or str, optional
+        The date ages are counted from, e.g. the extract date; default today.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Stacked horizontal bars: location numbers per IT system (biggest first, at most
+        ``MAX_BARS``), one segment per age group, the total after each bar.
+    """
+    title = text("plots.active.title")
+    if df.empty:
+        return _empty(ax, title)
+    ref = pd.Timestamp(dt.date.today() if reference_date is None else reference_date)
+    # A location number shared by several units is one number to clean up.
+    one = df.drop_duplicates("lokationsnummer")
+    created = one["oprettet"]
+    age = np.select(
+        [
+            created.isna(),
+            created > ref - pd.DateOffset(years=1),
+            created > ref - pd.DateOffset(years=5),
+        ],
+        ["unknown", "new", "middle"],
+        "old",
+    )
+    system = one["it_system"].fillna(text("plots.active.no_system")).map(_truncate)
+    counts = pd.crosstab(system.to_numpy(), age)
+    counts = counts[[k for k in _AGE if k in counts.columns]]
+    counts = _fold(_biggest_first(counts, counts.sum(axis=1)))
+    fig, ax, own = _axes(ax, _height(len(counts)))
+    buckets = text("plots.active.buckets")
+    _stacked(ax, counts, [_AGE[k] for k in counts.columns], [buckets[k] for k in counts.columns])
+    _bar_layout(ax, list(counts.index), text("plots.active.xlabel"))
+    _finish(ax, own, title, legend_title=text("plots.active.legend", date=_date(ref)))
+    return fig
+
+
+@_styled
+def closed_traffic_chart(
+    df: pd.DataFrame,
+    number: int,
+    ax: Ax = None,
+    *,
+    reference_date: dt.date | str | None = None,
+) -> Figure:
+    """Tables 2 and 3: messages per closed location number, coloured by how recently.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table 2 or 3 in canonical columns (``lokationsnummer``, ``enhedsnavn``, ``antal``,
+        ``seneste``).
+    number : {2, 3}
+        The table: 2 incoming messages to, 3 outgoing messages from, closed location numbers.
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of in a new figure.
+    reference_date : date or str, optional
+        The date "days since the latest message" is counted from; default the latest
+        ``seneste`` in ``df``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Horizontal bars of the summed ``antal`` per location number, labelled
+        "enhedsnavn (lokationsnummer)", biggest first (at most ``MAX_BARS``; the rest summed as
+        "Øvrige (N)", coloured by the latest use among them). Colour: days from the latest
+        message to the reference date (within 7, 8-30, over 30, unknown).
+    """
+    _check(number, (2, 3))
+    title = text(f"plots.closed.title.{number}")
+    if df.empty:
+        return _empty(ax, title)
+    seneste = df["seneste"]
+    ref = pd.Timestamp(reference_date) if reference_date is not None else seneste.max()
+    data = pd.DataFrame({"antal": df["antal"].fillna(0), "seneste": seneste})
+    per = data.groupby(_unit_labels(df)).agg(antal=("antal", "sum"), seneste=("seneste", "max"))
+    per = _fold(
+        _biggest_first(per, per["antal"]), agg=lambda r: r.agg({"antal": "sum", "seneste": "max"})
+    )
+    days = (ref - per["seneste"]).dt.days
+    keys = np.select([days.isna(), days <= 7, days <= 30], ["unknown", "recent", "month"], "older")
+
+    fig, ax, own = _axes(ax, _height(len(per)))
+    bars = ax.barh(
+        np.arange(len(per)),
+        per["antal"].to_numpy(dtype=float),
+        height=0.7,
+        color=[_RECENCY[k] for k in keys],
+    )
+    ax.bar_label(bars, labels=[_number(v) for v in per["antal"]], padding=3)
+    _bar_layout(ax, list(per.index), text("plots.closed.xlabel"))
+    buckets = text("plots.closed.buckets")
+    handles = [Patch(color=c, label=buckets[k]) for k, c in _RECENCY.items() if k in keys]
+    date = _date(ref) if pd.notna(ref) else text("plots.unknown")
+    _finish(ax, own, title, handles, text("plots.closed.legend", date=date))
+    return fig
+
+
+@_styled
+def type_matrix_chart(df: pd.DataFrame, number: int, ax: Ax = None) -> Figure:
+    """Tables 4 and 5: location numbers against message types, as an annotated matrix.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table 4 or 5 in canonical columns (``lokationsnummer``, ``enhedsnavn``,
+        ``meddelelsestype``, and ``antal`` for table 5).
+    number : {4, 5}
+        Table 4: types registered that the IT system is not approved for (a cell is ✓ where the
+        type is registered). Table 5: types received but not registered (a cell is the summed
+        ``antal``).
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of in a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One row per location number ("enhedsnavn (lokationsnummer)"), one column per message
+        type code (the text when there is no code), both ordered biggest first. At most
+        ``MAX_BARS`` rows and ``MAX_COLUMNS`` columns; the rest are summed as "Øvrige (N)",
+        whose cells in table 4 count registrations instead of showing ✓.
+    """
+    _check(number, (4, 5))
+    title = text(f"plots.matrix.title.{number}")
+    if df.empty:
+        return _empty(ax, title)
+    # The code where there is one, else the text as written.
+    types = messagetypes.code_series(df["meddelelsestype"])
+    types = types.fillna(messagetypes.display_series(df["meddelelsestype"]))
+    types = types.fillna(text("plots.unknown"))
+    keys = [_unit_labels(df), types]
+    if number == 5:
+        matrix = df["antal"].astype(float).groupby(keys).sum(min_count=1).unstack()
+    else:
+        matrix = pd.Series(1.0, index=df.index).groupby(keys).max().unstack()
+    shape = matrix.shape
+    matrix = _fold(_biggest_first(matrix, matrix.sum(axis=1)))
+    matrix = _fold(_biggest_first(matrix.T, matrix.sum(axis=0)), MAX_COLUMNS).T
+    values = matrix.to_numpy(dtype=float, na_value=np.nan)
+    # The "Øvrige" row and column (last, when folded) count registrations: no ✓ there.
+    folded = (shape[0] > MAX_BARS, shape[1] > MAX_COLUMNS)
+    last = (values.shape[0] - 1, values.shape[1] - 1)
+
+    columns = [_truncate(str(c), 18) for c in matrix.columns]
+    # Cell width in inches: what the row labels leave of the report width, at most 0.9.
+    cell = min(0.9, 5.2 / len(columns))
+    tilt = max(map(len, columns)) * 0.075 > cell
+
+    # No minimum height: the fixed cell size below follows from the rows' share of it.
+    fig, ax, own = _axes(ax, 0.3 * len(matrix) + (1.7 if tilt else 1.2))
+    # Table 4 cells are mostly 1 (registered): mid blue, darker where "Øvrige" counts more.
+    vmax = float(np.nanmax(values, initial=0.0))
+    norm = Normalize(vmin=0, vmax=max(vmax, 2.0) if number == 4 else vmax)
+    ax.imshow(np.ma.masked_invalid(values), aspect="auto", cmap=_MATRIX_CMAP, norm=norm)
+    presence = text("plots.matrix.presence")
+    for (i, j), value in np.ndenumerate(values):
+        if np.isnan(value):
+            continue
+        counted = (folded[0] and i == last[0]) or (folded[1] and j == last[1])
+        label = presence if number == 4 and not counted else _number(value)
+        colour = "white" if norm(value) > 0.55 else "#1a1a1a"
+        ax.text(j, i, label, ha="center", va="center", color=colour)
+    ax.set_xticks(np.arange(len(columns)), columns, rotation=35 if tilt else 0,
+                  ha="right" if tilt else "center", rotation_mode="anchor")  # fmt: skip
+    ax.set_yticks(np.arange(values.shape[0]), list(matrix.index))
+    # White lines between cells; the style's grid would cross the cells.
+    ax.grid(False)
+    ax.set_xticks(np.arange(values.shape[1] + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(values.shape[0] + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=2)
+    ax.tick_params(which="both", length=0)
+    ax.spines[:].set_visible(False)
+    ax.set_xlabel(text(f"plots.matrix.xlabel.{number}"))
+    if own:
+        # Cells of one size next to their labels, rather than stretched over the report width.
+        ax.set_box_aspect(0.3 * len(matrix) / (cell * len(columns)))
+        ax.set_anchor("NW")
+    _finish(ax, own, title)
+    return fig
+
+
+def _receipts(df: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
+    """Negative receipts per ``key``, with the messages they are a share of where known."""
+    known = df["antal_i_alt"].notna()
+    data = pd.DataFrame(
+        {
+            "antal": df["antal"].astype(float),
+            "known": df["antal"].astype(float).where(known),
+            "i_alt": df["antal_i_alt"].astype(float),
+        }
+    )
+    per = data.groupby(key.to_numpy()).sum(min_count=1)
+    per["antal"] = per["antal"].fillna(0.0)
+    return _fold(_biggest_first(per, per["antal"]))
+
+
+def _receipt_label(row: pd.Series) -> str:
+    """Bar label "12 (8 %)": receipts and their share of the messages, when that is known."""
+    if pd.isna(row["i_alt"]) or row["i_alt"] <= 0:
+        return _number(row["antal"])
+    return f"{_number(row['antal'])} ({_percent(row['known'] / row['i_alt'])})"
+
+
+def _two_panels(ax: Ax, sizes: list[int]) -> tuple[Figure, list[Axes]]:
+    """Two stacked panels sharing x, sized by their bar counts: a new figure or ``ax`` split."""
+    ratios = [max(n, 1) + 1.5 for n in sizes]
+    if ax is None:
+        fig = _new_figure(min(max(3.6, 2.0 + 0.26 * sum(sizes)), 9.0))
+        return fig, list(fig.subplots(2, 1, sharex=True, height_ratios=ratios))
+    spec = ax.get_subplotspec()
+    if spec is None:
+        raise ValueError("ax must come from add_subplot or subplots: its place is split in two")
+    parent = ax.figure
+    ax.remove()
+    grid = spec.subgridspec(2, 1, height_ratios=ratios)
+    top = parent.add_subplot(grid[0])
+    return parent.figure, [top, parent.add_subplot(grid[1], sharex=top)]
+
+
+@_styled
+def negative_receipts_chart(df: pd.DataFrame, number: int, ax: Ax = None) -> Figure:
+    """Tables 6 and 7: negative receipts per message type and per counterpart.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Table 6 or 7 in canonical columns (``meddelelsestype``, ``modpart``,
+        ``modpart_lokationsnummer``, ``antal``, optionally ``antal_i_alt``).
+    number : {6, 7}
+        Table 6: receipts received (the counterpart rejected the messages); table 7: receipts
+        sent (the counterpart's messages were rejected).
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of in a new figure: the axes is replaced by the two panels in its
+        place.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Two panels of horizontal bars, biggest first (at most ``MAX_BARS`` each, the rest summed
+        as "Øvrige (N)"): per message type (code and name) and per counterpart (``modpart``,
+        else its location number). Each bar is labelled "12 (8 %)" when ``antal_i_alt`` is
+        known: the share of all messages of the same rows, counted over the rows where it is
+        known; otherwise just "12".
+    """
+    _check(number, (6, 7))
+    title = text(f"plots.receipts.title.{number}")
+    if df.empty:
+        return _empty(ax, title)
+    types = messagetypes.display_series(df["meddelelsestype"])
+    types = types.fillna(text("plots.receipts.unknown_type")).map(_truncate)
+    parts = df["modpart"].fillna(df["modpart_lokationsnummer"])
+    parts = parts.fillna(text("plots.receipts.unknown_counterpart")).map(_truncate)
+    frames = [_receipts(df, types), _receipts(df, parts)]
+    subtitles = [text("plots.receipts.by_type"), text(f"plots.receipts.by_counterpart.{number}")]
+
+    fig, axes = _two_panels(ax, [len(f) for f in frames])
+    if ax is None:
+        fig.suptitle(title, x=0.01, ha="left")
+    else:
+        # The caller's figure keeps its own title: ours goes above the top panel's title.
+        place = {"xycoords": "axes fraction", "xytext": (0, 24), "textcoords": "offset points"}
+        axes[0].annotate(title, (0, 1), **place, fontsize="large", fontweight="bold")
+    for panel, per, subtitle in zip(axes, frames, subtitles, strict=True):
+        bars = panel.barh(np.arange(len(per)), per["antal"], height=0.7, color="C3")
+        panel.bar_label(bars, labels=[_receipt_label(r) for _, r in per.iterrows()], padding=3)
+        _bar_layout(panel, list(per.index), None, margin=0.2)
+        panel.set_title(subtitle, fontsize=10, fontweight="normal")
+    axes[-1].set_xlabel(text("plots.receipts.xlabel"))
+    # Shared x: the top panel's tick labels would repeat the bottom's.
+    axes[0].tick_params(axis="x", labelbottom=False)
+    return fig
+
+
+@_styled
+def task_chart(
+    df: pd.DataFrame | None,
+    number: int,
+    ax: Ax = None,
+    *,
+    reference_date: dt.date | str | None = None,
+) -> Figure:
+    """The chart of table ``number``: what the notebooks and the widget panel show.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame or None
+        The table in canonical columns, usually filtered to one organisation; ``None`` when the
+        table is missing from the extract (the figure then says so).
+    number : int
+        Table number, 1-7.
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of in a new figure.
+    reference_date : date or str, optional
+        The date ages (table 1) and days since the latest message (tables 2-3) are counted
+        from, e.g. the extract date; ignored for the other tables. Defaults: see the charts.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        See :func:`active_without_types_chart` (table 1), :func:`closed_traffic_chart` (2-3),
+        :func:`type_matrix_chart` (4-5) and :func:`negative_receipts_chart` (6-7).
+    """
+    _check(number, tuple(schema.TABLE_NUMBERS))
+    if df is None:
+        title = text("tasks.title", number=number, name=schema.table(number).name)
+        return _message(ax, title, text("plots.missing_table", number=number))
+    if number == 1:
+        return active_without_types_chart(df, ax, reference_date=reference_date)
+    if number in (2, 3):
+        return closed_traffic_chart(df, number, ax, reference_date=reference_date)
+    chart = type_matrix_chart if number in (4, 5) else negative_receipts_chart
+    return chart(df, number, ax)
+
+
+# -- overview charts -----------------------------------------------------------------------------
+
+
+@_styled
+def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peer_label: str | None = None) -> Figure:
+    """Findings per table against the national median of the organisation's peers.
+
+    Parameters
+    ----------
+    tasks : pandas.DataFrame
+        One row per table with columns ``number``, ``rows``, ``median_rows`` and ``missing``
+        (as ``pd.DataFrame([t.__dict__ for t in summary.summarise(...).tasks])`` gives).
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of in a new figure.
+    peer_label : str, optional
+        Who the median is over, e.g. ``text("summary.peer_group.Kommune")`` ("pr. kommune"); it
+        completes the legend "Median pr. kommune".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Grouped horizontal bars per table ("Tabel N", table 1 on top): the organisation's
+        findings and the median. Tables missing from the extract have no bars and say
+        "mangler i udtrækket". Without any median (a national summary) only the findings are
+        drawn, titled and labelled for the whole extract.
+    """
+    title = text("plots.overview.title")
+    if tasks.empty:
+        return _empty(ax, title)
+    t = tasks.sort_values("number")
+    y = np.arange(len(t))
+    present = ~t["missing"].astype(bool).to_numpy()
+    rows = t["rows"].to_numpy(dtype=float)
+    medians = pd.to_numeric(t["median_rows"]).to_numpy(dtype=float, na_value=np.nan)
+    with_median = present & ~np.isnan(medians)
+    compare = bool(with_median.any())
+
+    fig, ax, own = _axes(ax, _height(len(t) * (2 if compare else 1)))
+    height = 0.38 if compare else 0.65
+    shift = height / 2 if compare else 0.0
+    own_label = text("plots.overview.own" if compare else "plots.overview.national")
+    own = ax.barh(y[present] - shift, rows[present], height=height, color="C0", label=own_label)
+    ax.bar_label(own, labels=[_number(v) for v in rows[present]], padding=3)
+    if compare:
+        label = text("plots.overview.median", peer=peer_label or "").strip()
+        med = ax.barh(
+            y[with_median] + shift, medians[with_median], height=height, color="C7", label=label
+        )
+        ax.bar_label(med, labels=[_number(v) for v in medians[with_median]], padding=3)
+    for position in y[~present]:
+        ax.text(
+            0.01,
+            position,
+            text("plots.overview.missing"),
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            color=_MUTED,
+            style="italic",
+        )
+    labels = [text("plots.overview.table", number=n) for n in t["number"]]
+    _bar_layout(ax, labels, text("plots.overview.xlabel"))
+    _finish(ax, own, title if compare else text("plots.overview.title_national"))
+    return fig
+
+
+@_styled
+def it_system_chart(counts: pd.DataFrame, ax: Ax = None) -> Figure:
+    """Findings per IT system, stacked by table.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        Counts per IT system in columns ``tabel_1`` ... ``tabel_7`` (those present), indexed by
+        IT system, or with the IT system in an ``organisation`` column: the output of
+        ``organisations.list_organisations(extract, by="it_system")`` as it is. Other columns
+        (``i_alt``, ``lokationsnumre``) are ignored.
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of in a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Horizontal bars of findings per IT system, biggest first (at most ``MAX_BARS``, the rest
+        summed as "Øvrige (N)"), one segment per table in the table's colour, the total after
+        each bar. IT systems without findings are left out.
+    """
+    title = text("plots.it_system.title")
+    frame = counts.set_index("organisation") if "organisation" in counts.columns else counts
+    columns = sorted(c for c in frame.columns if re.fullmatch(r"tabel_[1-7]", str(c)))
+    frame = frame[columns].fillna(0).astype(float)
+    frame = frame[frame.sum(axis=1) > 0]
+    if frame.empty:
+        return _empty(ax, title)
+    frame.index = [_truncate(str(i)) for i in frame.index]
+    frame = frame.sort_index(key=lambda i: i.str.casefold())
+    frame = _fold(_biggest_first(frame, frame.sum(axis=1)))
+    numbers = [int(c.removeprefix("tabel_")) for c in columns]
+    fig, ax, own = _axes(ax, _height(len(frame)))
+    labels = [text("plots.it_system.table", number=n) for n in numbers]
+    _stacked(ax, frame, [f"C{n - 1}" for n in numbers], labels)
+    _bar_layout(ax, list(frame.index), text("plots.it_system.xlabel"))
+    _finish(ax, own, title)
+    return fig

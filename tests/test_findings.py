@@ -1,0 +1,328 @@
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from factories import AARHUS, CLINIC, ODENSE, REGION, make_extract, rows, small_extract
+
+from soredi_nb import findings
+from soredi_nb.extract import canonical_frame
+from soredi_nb.summary import summarise
+
+IDENTITY = ["Lokationsnummer", "Enhedsnavn", "SOR-kode", "It-system"]
+LABELS = {
+    1: ["Oprettet"],
+    2: ["Lukket dato", "Meddelelsestype", "Afsender lokationsnummer", "Afsender",
+        "Antal meddelelser", "Seneste meddelelse"],
+    3: ["Lukket dato", "Meddelelsestype", "Modtager lokationsnummer", "Modtager",
+        "Antal meddelelser", "Seneste meddelelse"],
+    4: ["Meddelelsestype", "Format"],
+    5: ["Meddelelsestype", "Afsender lokationsnummer", "Afsender", "Antal meddelelser"],
+    6: ["Meddelelsestype", "Modpart lokationsnummer", "Modpart", "Antal negative kvitteringer",
+        "Antal meddelelser i alt", "Andel negative", "Fejlkode"],
+}  # fmt: skip
+LABELS[7] = LABELS[6]
+
+FULL_ROW = dict(
+    AARHUS,
+    lokationsnummer="5790000123117",
+    sor_kode="311000016009",
+    enhedsnavn="Sundhed og Omsorg",
+    it_leverandoer="KMD",
+    oprettet=dt.datetime(2023, 5, 1),
+    lukket_dato=dt.datetime(2024, 1, 31),
+    meddelelsestype="XDIS91",
+    format="OIOXML",
+    modpart_lokationsnummer="5790002407314",
+    modpart="Odense Kommune",
+    antal=3,
+    antal_i_alt=12,
+    seneste=dt.datetime(2024, 6, 1),
+    fejlkode="MSG_Receiver_Identifier_UNKNOWN",
+)
+
+
+def frame(number, records):
+    return canonical_frame(number, pd.DataFrame(records))
+
+
+@pytest.mark.parametrize("number", range(1, 8))
+def test_display_columns_and_labels_per_table(number):
+    out = findings.display_table(frame(number, [FULL_ROW]), number)
+    # Owner, place, vendor and excel_row are never shown: the page is per organisation.
+    assert list(out.columns) == IDENTITY + LABELS[number]
+
+
+def test_all_empty_columns_are_dropped_but_location_number_kept():
+    out = findings.display_table(
+        frame(6, [dict(AARHUS, lokationsnummer=None, meddelelsestype="XDIS91", antal=2)]), 6
+    )
+    assert list(out.columns) == [
+        "Lokationsnummer", "It-system", "Meddelelsestype", "Antal negative kvitteringer"
+    ]  # fmt: skip
+    assert out["Lokationsnummer"].isna().all()
+
+
+def test_empty_selection_keeps_every_column():
+    out = findings.display_table(frame(2, []), 2)
+    assert len(out) == 0
+    assert list(out.columns) == IDENTITY + LABELS[2]
+
+
+def test_sort_by_count_then_latest_message_then_location_number():
+    df = frame(
+        2,
+        [
+            dict(lokationsnummer="5790000000003", antal=5, seneste=dt.datetime(2024, 5, 1)),
+            dict(lokationsnummer="5790000000001", antal=40, seneste=dt.datetime(2024, 1, 1)),
+            dict(lokationsnummer="5790000000002", antal=5, seneste=dt.datetime(2024, 6, 1)),
+            dict(lokationsnummer="5790000000004", antal=None, seneste=dt.datetime(2024, 7, 1)),
+            dict(lokationsnummer="5790000000009", antal=5, seneste=dt.datetime(2024, 5, 1)),
+            dict(lokationsnummer="5790000000005", antal=5, seneste=dt.datetime(2024, 5, 1)),
+            dict(lokationsnummer="5790000000006", antal=5, seneste=None),
+        ],
+    )
+    out = findings.sort_findings(df, 2)
+    assert list(out.columns) == list(df.columns)
+    assert list(out.index) == list(range(7))
+    assert out["lokationsnummer"].str[-1].tolist() == ["1", "2", "3", "5", "9", "6", "4"]
+    shown = findings.display_table(df, 2)
+    assert shown["Lokationsnummer"].str[-1].tolist() == ["1", "2", "3", "5", "9", "6", "4"]
+    assert shown["Antal meddelelser"].tolist()[:2] == [40, 5]
+
+
+def test_sort_table_1_by_creation_date_and_table_4_by_location_then_row():
+    t1 = frame(
+        1,
+        [
+            dict(lokationsnummer="5790000000002", oprettet=dt.datetime(2020, 1, 1)),
+            dict(lokationsnummer="5790000000001", oprettet=dt.datetime(2024, 1, 1)),
+            dict(lokationsnummer="5790000000000", oprettet=dt.datetime(2020, 1, 1)),
+        ],
+    )
+    assert findings.sort_findings(t1, 1)["lokationsnummer"].tolist() == [
+        "5790000000001", "5790000000000", "5790000000002"
+    ]  # fmt: skip
+    t4 = frame(
+        4,
+        [
+            dict(lokationsnummer="5790000000002", meddelelsestype="B", excel_row=3),
+            dict(lokationsnummer="5790000000001", meddelelsestype="C", excel_row=9),
+            dict(lokationsnummer="5790000000001", meddelelsestype="A", excel_row=4),
+        ],
+    )
+    out = findings.sort_findings(t4, 4)
+    assert out["excel_row"].tolist() == [4, 9, 3]
+
+
+def test_location_numbers_are_13_digit_text_even_from_floats():
+    df = frame(
+        2,
+        [
+            dict(lokationsnummer=5.790000123117e12, modpart_lokationsnummer=5790002407314.0),
+            dict(lokationsnummer="5790000126330.0", modpart_lokationsnummer=" 5790000135837 "),
+        ],
+    )
+    out = findings.display_table(df, 2)
+    assert sorted(out["Lokationsnummer"]) == ["5790000123117", "5790000126330"]
+    assert sorted(out["Afsender lokationsnummer"]) == ["5790000135837", "5790002407314"]
+    assert out["Lokationsnummer"].dtype == "str"
+
+
+def test_gln_text_values():
+    s = pd.Series(
+        [5.790000123117e12, 5790000160921, np.int64(5790002407314), "5,790000126330E+12",
+         "5790000135837,0", None, "ukendt"],
+        dtype=object,
+    )  # fmt: skip
+    out = findings.gln_text(s)
+    assert out.tolist()[:5] == [
+        "5790000123117", "5790000160921", "5790002407314", "5790000126330", "5790000135837"
+    ]  # fmt: skip
+    assert pd.isna(out[5])
+    assert out[6] == "ukendt"
+
+
+def test_message_types_shown_with_danish_name():
+    df = frame(
+        4,
+        [
+            dict(lokationsnummer="5790000000001", meddelelsestype="XDIS91"),
+            dict(lokationsnummer="5790000000002", meddelelsestype="xdis20 Sygehusadvis"),
+            dict(lokationsnummer="5790000000003", meddelelsestype="Korrespondancemeddelelse"),
+            dict(lokationsnummer="5790000000004", meddelelsestype=None),
+        ],
+    )
+    out = findings.display_table(df, 4)
+    assert out["Meddelelsestype"].tolist()[:3] == [
+        "XDIS91 – Korrespondancemeddelelse",
+        "XDIS20 – Sygehusadvis",
+        "Korrespondancemeddelelse",
+    ]
+    assert pd.isna(out["Meddelelsestype"][3])
+
+
+def test_dates_stay_dates_without_time_of_day():
+    df = frame(
+        2,
+        [dict(lokationsnummer="5790000123117", antal=1, seneste=dt.datetime(2024, 6, 1, 14, 30),
+              lukket_dato=dt.datetime(2024, 1, 31, 23, 59))],
+    )  # fmt: skip
+    out = findings.display_table(df, 2)
+    assert out["Seneste meddelelse"].dtype.kind == "M"
+    assert out["Seneste meddelelse"][0] == pd.Timestamp(2024, 6, 1)
+    assert out["Lukket dato"][0] == pd.Timestamp(2024, 1, 31)
+
+
+def test_share_of_negative_receipts():
+    pairs = [(1, 8), (2, 3), (3, None), (0, 0), (5, 4), (4, 4), (0, 7)]
+    df = frame(
+        6,
+        [
+            dict(lokationsnummer=f"579000000000{i}", antal=a, antal_i_alt=t)
+            for i, (a, t) in enumerate(pairs)
+        ],
+    )
+    out = findings.display_table(df, 6).set_index("Lokationsnummer")["Andel negative"]
+    got = {k[-1]: v for k, v in out.items()}
+    assert got["0"] == 12.5
+    assert got["1"] == 66.7
+    assert got["5"] == 100.0
+    assert got["6"] == 0.0
+    assert all(math.isnan(got[k]) for k in "234")  # total unknown, zero, or below the count
+    assert out.dtype == "float64"
+
+
+def test_repeat_locations_exact():
+    extract = make_extract(
+        {
+            1: rows(AARHUS, "5790000123117", enhedsnavn="Hjemmeplejen Nord")
+            + rows(AARHUS, "5790000160921", enhedsnavn="Tandplejen"),
+            2: rows(AARHUS, "5790000123117", 2, enhedsnavn="Hjemmeplejen N.", antal=5)
+            + rows(ODENSE, "5790002407314", antal=1),
+            3: rows(dict(AARHUS, it_system=None), "5790000160921", enhedsnavn=None),
+            6: rows(AARHUS, "5790000123117", antal=7) + rows(ODENSE, "5790002407314", antal=1),
+            7: rows(REGION, "5790000135837", antal=2),
+        }
+    )
+    out = findings.repeat_locations(extract)
+    assert list(out.columns) == [
+        "lokationsnummer", "enhedsnavn", "it_system", "tabeller", "antal_tabeller"
+    ]  # fmt: skip
+    records = out.astype(object).where(out.notna(), None).to_dict("records")
+    assert records == [
+        dict(lokationsnummer="5790000123117", enhedsnavn="Hjemmeplejen Nord",
+             it_system="KMD Nexus", tabeller=[1, 2, 6], antal_tabeller=3),
+        dict(lokationsnummer="5790000160921", enhedsnavn="Tandplejen", it_system="KMD Nexus",
+             tabeller=[1, 3], antal_tabeller=2),
+        dict(lokationsnummer="5790002407314", enhedsnavn=None, it_system="Cura",
+             tabeller=[2, 6], antal_tabeller=2),
+    ]  # fmt: skip
+    assert out["antal_tabeller"].dtype == "int64"
+
+
+def test_repeat_locations_none_and_display():
+    assert findings.repeat_locations(make_extract({2: rows(AARHUS, "5790000123117", 3)})).empty
+    assert findings.repeat_locations(make_extract({})).empty
+    out = findings.repeat_locations_display(small_extract())
+    assert list(out.columns) == [
+        "Lokationsnummer", "Enhedsnavn", "It-system", "Tabeller", "Antal tabeller"
+    ]  # fmt: skip
+    assert out.values.tolist() == [
+        ["5790000123117", "Hjemmeplejen Nord", "KMD Nexus", "1, 2, 6", 3]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("rows_", "median", "missing", "expected"),
+    [
+        (5, 2.0, True, "mangler"),
+        (0, 0.0, True, "mangler"),
+        (0, 0.0, False, "ingen"),
+        (0, 3.0, False, "ingen"),
+        (1, 0.0, False, "over"),
+        (3, 3.0, False, "under"),
+        (4, 3.0, False, "over"),
+        (1, 1.5, False, "under"),
+        (2, 1.5, False, "over"),
+        (5, None, False, "fund"),
+        (0, None, False, "ingen"),
+    ],
+)
+def test_status_boundaries(rows_, median, missing, expected):
+    assert findings.status(rows_, median, missing) == expected
+
+
+def test_status_labels_and_colours():
+    assert [findings.status_label(s) for s in findings.STATUSES] == [
+        "Tabellen mangler i udtrækket",
+        "Ingen fund",
+        "Fund, på eller under medianen",
+        "Flere fund end medianen",
+        "Fund",
+    ]
+    colours = [findings.status_colour(s) for s in findings.STATUSES]
+    assert all(c.startswith("#") and len(c) == 7 for c in colours)
+    assert len(set(colours)) == len(colours)
+
+
+def test_task_overview_for_a_municipality():
+    out = findings.task_overview(summarise(small_extract(), "Aarhus"))
+    assert list(out.columns) == [
+        "Tabel", "Opgave", "Fund", "Lokationsnumre", "Meddelelser", "Median", "Status"
+    ]  # fmt: skip
+    assert out["Tabel"].tolist() == list(range(1, 8))
+    assert out["Opgave"][1] == "Lukkede lokationsnumre med indgående trafik"
+    assert out["Fund"].tolist() == [2, 2, 0, 0, 0, 1, pd.NA]
+    assert out["Lokationsnumre"].tolist() == [2, 1, 0, 0, 0, 1, pd.NA]
+    assert out["Meddelelser"].tolist() == [pd.NA, 10, 0, pd.NA, 0, 7, pd.NA]
+    assert out["Median"].tolist()[:6] == [0.0] * 6 and math.isnan(out["Median"][6])
+    over, none = "Flere fund end medianen", "Ingen fund"
+    assert out["Status"].tolist() == [
+        over, over, none, none, none, over, "Tabellen mangler i udtrækket"
+    ]  # fmt: skip
+
+
+def test_task_overview_under_median_and_national():
+    clinic = findings.task_overview(summarise(small_extract(), "Lægerne Søndergade"))
+    assert (clinic["Fund"][3], clinic["Median"][3]) == (3, 3.0)
+    assert clinic["Status"][3] == "Fund, på eller under medianen"
+    national = findings.task_overview(summarise(small_extract()))
+    assert national["Median"].isna().all()
+    assert national["Status"].tolist() == ["Fund"] * 2 + ["Ingen fund"] + ["Fund"] + [
+        "Ingen fund", "Fund", "Tabellen mangler i udtrækket"
+    ]  # fmt: skip
+    aarhus = summarise(small_extract(), "Aarhus")
+    assert findings.task_status(aarhus.tasks[0]) == "over"
+    red, green, grey = (findings.status_colour(s) for s in ("over", "ingen", "mangler"))
+    assert findings.task_overview_colours(aarhus) == [red, red, green, green, green, red, grey]
+
+
+def test_contacts_display_labels_and_values():
+    df = frame(
+        1,
+        rows(AARHUS, "5790000123117", 2, it_leverandoer="KMD")
+        + rows(dict(AARHUS, it_system="Acure"), "5790000160921", it_leverandoer="Acure A/S"),
+    )
+    out = findings.contacts_display(df)
+    assert list(out.columns) == [
+        "It-system", "It-leverandør", "Lokationsnumre", "SOR-EDI-administrator", "E-mail",
+        "Hvem administrerer meddelelsestyperne",
+    ]  # fmt: skip
+    assert out.iloc[:, :4].values.tolist() == [
+        ["Acure", "Acure A/S", 1, "It-leverandøren (Acure A/S)"],
+        ["KMD Nexus", "KMD", 1, "MedCom (sor@medcom.dk)"],
+    ]
+    assert pd.isna(out["E-mail"][0]) and out["E-mail"][1] == "sor@medcom.dk"
+    assert out["Hvem administrerer meddelelsestyperne"][1].startswith("MedCom administrerer")
+
+
+def test_contacts_display_shows_owner_type_when_mixed():
+    df = frame(4, rows(AARHUS, "5790000123117") + rows(CLINIC, "5790000126330", 2))
+    out = findings.contacts_display(df)
+    assert list(out.columns[:3]) == ["Ejertype", "It-system", "It-leverandør"]
+    assert out[["Ejertype", "It-system", "SOR-EDI-administrator"]].values.tolist() == [
+        ["Kommune", "KMD Nexus", "MedCom (sor@medcom.dk)"],
+        ["Privat", "XMO", "Leverandøren af XMO"],
+    ]

@@ -1,0 +1,412 @@
+"""Charts: the bars, cells and labels drawn match the data; Danish texts; no pyplot state."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from soredi_nb import messagetypes, organisations, plots, reference, sample, summary  # noqa: E402
+from soredi_nb.extract import Extract, ExtractInfo, canonical_frame  # noqa: E402
+from soredi_nb.texts import text  # noqa: E402
+
+GLN_A, GLN_B, GLN_C = "5790000123117", "5790000160921", "5790002407314"
+AARHUS = {"ejer": "Aarhus Kommune", "it_system": "KMD Nexus"}
+
+
+@pytest.fixture(autouse=True)
+def _no_pyplot_figures():
+    """Every chart leaves pyplot's figure registry as it found it."""
+    before = plt.get_fignums()
+    yield
+    assert plt.get_fignums() == before
+
+
+def table(number: int, rows: list[dict]) -> pd.DataFrame:
+    """A canonical table of hand-made rows."""
+    return canonical_frame(number, pd.DataFrame([AARHUS | r for r in rows]))
+
+
+def title_of(fig: Figure) -> str:
+    """The figure's title: the suptitle of a figure the chart made, else the first axes' title."""
+    return fig.get_suptitle() or axes_title(fig.axes[0])
+
+
+def axes_title(ax) -> str:
+    """An axes' title (the shared style puts titles on the left)."""
+    return ax.get_title("left")
+
+
+def yticks(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_yticklabels()]
+
+
+def xticks(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_xticklabels()]
+
+
+def texts(ax) -> list[str]:
+    """Every text drawn in the axes: bar labels, cell annotations, messages."""
+    return [t.get_text() for t in ax.texts]
+
+
+def legend_colours(fig: Figure) -> dict[str, str]:
+    """Legend label -> colour (hex) of the figure's legend."""
+    legend = fig.legends[0] if fig.legends else fig.axes[0].get_legend()
+    return {
+        t.get_text(): to_hex(h.get_facecolor())
+        for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)
+    }
+
+
+# -- number format and helpers -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(0, "0"), (12, "12"), (1234, "1.234"), (1234567, "1.234.567"), (2.5, "2,5"), (1.25, "1,2")],
+)
+def test_danish_numbers(value, expected):
+    assert plots._number(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("share", "expected"),
+    [(0.123, "12 %"), (0.08, "8 %"), (1.0, "100 %"), (0.004, "0,4 %"), (0, "0 %")],
+)
+def test_danish_percent(share, expected):
+    assert plots._percent(share) == expected
+
+
+def test_long_labels_are_cut_with_ellipsis_keeping_the_location_number():
+    df = table(
+        2, [{"lokationsnummer": GLN_A, "enhedsnavn": "Rehabiliteringscenter " * 4, "antal": 1}]
+    )
+    [label] = yticks(plots.closed_traffic_chart(df, 2).axes[0])
+    assert label.endswith(f"… ({GLN_A})") and len(label) <= plots.LABEL_WIDTH
+
+
+def test_units_sharing_a_location_number_are_one_bar():
+    df = table(
+        2,
+        [
+            {"lokationsnummer": GLN_A, "enhedsnavn": "Sundhed og Omsorg", "antal": 2},
+            {"lokationsnummer": GLN_A, "enhedsnavn": "Hjemmeplejen Nord", "antal": 3},
+        ],
+    )
+    ax = plots.closed_traffic_chart(df, 2).axes[0]
+    assert yticks(ax) == [f"Sundhed og Omsorg m.fl. ({GLN_A})"]
+    assert [p.get_width() for p in ax.patches] == [5]
+
+
+# -- tables 2-3 ----------------------------------------------------------------------------------
+
+
+def closed_rows() -> list[dict]:
+    return [
+        {"lokationsnummer": GLN_A, "enhedsnavn": "Tandplejen", "antal": 5, "seneste": "2024-06-01"},
+        {"lokationsnummer": GLN_A, "enhedsnavn": "Tandplejen", "antal": 7, "seneste": "2024-05-01"},
+        {
+            "lokationsnummer": GLN_B,
+            "enhedsnavn": "Bostedet",
+            "antal": 1234,
+            "seneste": "2024-05-20",
+        },
+        {
+            "lokationsnummer": GLN_C,
+            "enhedsnavn": "Hjemmeplejen",
+            "antal": 3,
+            "seneste": "2024-03-01",
+        },
+    ]
+
+
+def test_closed_traffic_bars_biggest_first_coloured_by_recency():
+    fig = plots.closed_traffic_chart(table(2, closed_rows()), 2)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert title_of(fig) == text("plots.closed.title.2")
+    assert yticks(ax) == [f"Bostedet ({GLN_B})", f"Tandplejen ({GLN_A})", f"Hjemmeplejen ({GLN_C})"]
+    assert [p.get_width() for p in ax.patches] == [1234, 12, 3]
+    assert texts(ax) == ["1.234", "12", "3"]
+    # Reference date: the latest message (01-06-2024). B is 12 days old, A 0, C 92.
+    buckets = text("plots.closed.buckets")
+    colours = legend_colours(fig)
+    expected = [buckets["month"], buckets["recent"], buckets["older"]]
+    assert [to_hex(p.get_facecolor()) for p in ax.patches] == [colours[b] for b in expected]
+    assert fig.legends[0].get_title().get_text() == text("plots.closed.legend", date="01-06-2024")
+    assert ax.get_xlabel() == text("plots.closed.xlabel")
+
+
+def test_closed_traffic_reference_date_and_outgoing_title():
+    fig = plots.closed_traffic_chart(table(3, closed_rows()), 3, reference_date="2024-07-15")
+    assert title_of(fig) == text("plots.closed.title.3")
+    assert list(legend_colours(fig)) == [text("plots.closed.buckets.older")]
+
+
+def test_bars_beyond_the_limit_are_summed_as_others():
+    rows = [
+        {"lokationsnummer": f"57900001{i:05d}", "enhedsnavn": f"Enhed {i:02d}", "antal": i}
+        for i in range(1, 21)
+    ]
+    ax = plots.closed_traffic_chart(table(2, rows), 2).axes[0]
+    assert len(ax.patches) == plots.MAX_BARS
+    widths = [p.get_width() for p in ax.patches]
+    assert widths[:-1] == list(range(20, 6, -1))
+    assert widths[-1] == sum(range(1, 7))
+    assert yticks(ax)[-1] == "Øvrige (6)"
+
+
+# -- tables 4-5 ----------------------------------------------------------------------------------
+
+
+def test_received_types_matrix_sums_messages():
+    df = table(
+        5,
+        [
+            {"lokationsnummer": GLN_A, "enhedsnavn": "Misbrugscenter", "meddelelsestype": "XDIS91",
+             "antal": 3},
+            {"lokationsnummer": GLN_A, "enhedsnavn": "Misbrugscenter",
+             "meddelelsestype": "xdis91 - Korrespondancemeddelelse", "antal": 4},
+            {"lokationsnummer": GLN_A, "enhedsnavn": "Misbrugscenter",
+             "meddelelsestype": "FDIS20 Advis om sygehusophold", "antal": 2},
+            {"lokationsnummer": GLN_B, "enhedsnavn": "Tandreguleringen",
+             "meddelelsestype": "Korrespondancemeddelelse", "antal": 1},
+        ],
+    )  # fmt: skip
+    fig = plots.type_matrix_chart(df, 5)
+    ax = fig.axes[0]
+    assert title_of(fig) == text("plots.matrix.title.5")
+    assert yticks(ax) == [f"Misbrugscenter ({GLN_A})", f"Tandreguleringen ({GLN_B})"]
+    # A name shared by several codes has no code: the column is the text as written.
+    assert xticks(ax) == ["XDIS91", "FDIS20", "Korrespondancemed…"]
+    cells = ax.images[0].get_array()
+    np.testing.assert_array_equal(cells.filled(np.nan), [[7, 2, np.nan], [np.nan, np.nan, 1]])
+    assert sorted(texts(ax)) == ["1", "2", "7"]
+    assert ax.get_xlabel() == text("plots.matrix.xlabel.5")
+
+
+def test_registered_types_matrix_marks_presence_and_folds_columns():
+    codes = list(reference.message_types()["kode"][:14])
+    rows = [{"lokationsnummer": GLN_A, "enhedsnavn": "Alkoholbehandlingen", "meddelelsestype": c}
+            for c in codes]  # fmt: skip
+    rows.append(rows[0] | {"format": "OIOXML"})  # a duplicate registration is still one ✓
+    fig = plots.type_matrix_chart(table(4, rows), 4)
+    ax = fig.axes[0]
+    assert title_of(fig) == text("plots.matrix.title.4")
+    columns = xticks(ax)
+    assert len(columns) == plots.MAX_COLUMNS and columns[-1] == "Øvrige (3)"
+    assert columns[:-1] == sorted(codes)[:11]  # equal totals: alphabetical
+    np.testing.assert_array_equal(ax.images[0].get_array(), [[1] * 11 + [3]])
+    assert texts(ax) == [text("plots.matrix.presence")] * 11 + ["3"]
+
+
+# -- tables 6-7 ----------------------------------------------------------------------------------
+
+
+def receipts_rows() -> list[dict]:
+    return [
+        {"lokationsnummer": GLN_A, "meddelelsestype": "XDIS91", "modpart": "Odense Kommune",
+         "modpart_lokationsnummer": GLN_C, "antal": 4, "antal_i_alt": 40},
+        {"lokationsnummer": GLN_A, "meddelelsestype": "XDIS91", "modpart_lokationsnummer": GLN_B,
+         "antal": 2},
+        {"lokationsnummer": GLN_A, "meddelelsestype": "FDIS20", "modpart": "Odense Kommune",
+         "modpart_lokationsnummer": GLN_C, "antal": 6, "antal_i_alt": 20},
+    ]  # fmt: skip
+
+
+def test_negative_receipts_per_type_and_counterpart_with_share():
+    fig = plots.negative_receipts_chart(table(6, receipts_rows()), 6)
+    assert title_of(fig) == text("plots.receipts.title.6")
+    by_type, by_counterpart = fig.axes
+    assert axes_title(by_type) == text("plots.receipts.by_type")
+    assert axes_title(by_counterpart) == text("plots.receipts.by_counterpart.6")
+    # Equal counts keep alphabetical order. Shares count only rows whose total is known.
+    assert yticks(by_type) == [messagetypes.display("FDIS20"), messagetypes.display("XDIS91")]
+    assert [p.get_width() for p in by_type.patches] == [6, 6]
+    assert texts(by_type) == ["6 (30 %)", "6 (10 %)"]
+    assert yticks(by_counterpart) == ["Odense Kommune", GLN_B]
+    assert [p.get_width() for p in by_counterpart.patches] == [10, 2]
+    assert texts(by_counterpart) == ["10 (17 %)", "2"]
+    assert by_counterpart.get_xlabel() == text("plots.receipts.xlabel")
+
+
+def test_negative_receipts_sent_title_and_split_of_a_callers_axes():
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plots.negative_receipts_chart(table(7, receipts_rows()), 7, ax=ax) is fig
+    assert len(fig.axes) == 2 and ax not in fig.axes
+    assert text("plots.receipts.title.7") in texts(fig.axes[0]) and not fig.get_suptitle()
+    assert axes_title(fig.axes[1]) == text("plots.receipts.by_counterpart.7")
+
+
+# -- table 1 -------------------------------------------------------------------------------------
+
+
+def test_active_without_types_by_it_system_and_age():
+    df = table(
+        1,
+        [
+            {"lokationsnummer": GLN_A, "oprettet": "2024-03-01"},
+            {"lokationsnummer": GLN_A, "oprettet": "2024-03-01", "enhedsnavn": "Samme nummer"},
+            {"lokationsnummer": GLN_B, "oprettet": "2015-01-01"},
+            {"lokationsnummer": GLN_C, "it_system": None},
+        ],
+    )
+    fig = plots.active_without_types_chart(df, reference_date="2024-06-01")
+    ax = fig.axes[0]
+    assert title_of(fig) == text("plots.active.title")
+    assert yticks(ax) == ["KMD Nexus", text("plots.active.no_system")]
+    buckets = text("plots.active.buckets")
+    segments = {c.get_label(): [p.get_width() for p in c] for c in ax.containers}
+    assert segments == {buckets["new"]: [1, 0], buckets["old"]: [1, 0], buckets["unknown"]: [0, 1]}
+    assert texts(ax) == ["2", "1"]
+    assert fig.legends[0].get_title().get_text() == text("plots.active.legend", date="01-06-2024")
+
+
+# -- overview charts -----------------------------------------------------------------------------
+
+
+def test_overview_against_median_with_missing_table():
+    tasks = pd.DataFrame(
+        {"number": [1, 2, 3], "name": ["a", "b", "c"], "rows": [3, 0, 0],
+         "median_rows": [1.5, 2.0, None], "missing": [False, False, True]}
+    )  # fmt: skip
+    fig = plots.overview_chart(tasks, peer_label="pr. kommune")
+    ax = fig.axes[0]
+    assert title_of(fig) == text("plots.overview.title")
+    assert yticks(ax) == ["Tabel 1", "Tabel 2", "Tabel 3"]
+    own, median = ax.containers
+    assert own.get_label() == "Jeres fund" and median.get_label() == "Median pr. kommune"
+    assert [p.get_width() for p in own] == [3, 0]
+    assert [p.get_width() for p in median] == [1.5, 2.0]
+    assert texts(ax) == ["3", "0", "1,5", "2", text("plots.overview.missing")]
+
+
+def test_overview_without_medians_is_the_whole_extract():
+    tasks = pd.DataFrame(
+        {"number": [2, 1], "rows": [5, 1234], "median_rows": [None, None], "missing": [False] * 2}
+    )
+    fig = plots.overview_chart(tasks)
+    ax = fig.axes[0]
+    assert title_of(fig) == text("plots.overview.title_national")
+    assert [c.get_label() for c in ax.containers] == [text("plots.overview.national")]
+    assert [p.get_width() for p in ax.patches] == [1234, 5]
+    assert texts(ax) == ["1.234", "5"]
+
+
+def test_it_system_chart_accepts_list_organisations_output():
+    counts = pd.DataFrame(
+        {"organisation": ["Cura", "KMD Nexus", "Tomt"], "tabel_1": [0, 2, 0],
+         "tabel_2": [1, 3, 0], "i_alt": [1, 5, 0], "lokationsnumre": [1, 4, 0]}
+    )  # fmt: skip
+    for frame in (counts, counts.set_index("organisation")[["tabel_1", "tabel_2"]]):
+        fig = plots.it_system_chart(frame)
+        ax = fig.axes[0]
+        assert title_of(fig) == text("plots.it_system.title")
+        assert yticks(ax) == ["KMD Nexus", "Cura"]
+        segments = {c.get_label(): [p.get_width() for p in c] for c in ax.containers}
+        assert segments == {"Tabel 1": [2, 0], "Tabel 2": [3, 1]}
+        assert texts(ax) == ["5", "1"]
+
+
+def test_it_system_chart_folds_small_systems():
+    counts = pd.DataFrame({"tabel_3": range(1, 21)}, index=[f"System {i:02d}" for i in range(20)])
+    ax = plots.it_system_chart(counts).axes[0]
+    assert yticks(ax)[-1] == "Øvrige (6)" and len(yticks(ax)) == plots.MAX_BARS
+    assert ax.patches[-1].get_width() == sum(range(1, 7))
+
+
+# -- empty, missing, dispatch, state -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("number", range(1, 8))
+def test_empty_table_says_no_findings(number):
+    fig = plots.task_chart(canonical_frame(number, pd.DataFrame()), number)
+    assert isinstance(fig, Figure)
+    assert text("plots.no_findings") in texts(fig.axes[0])
+
+
+@pytest.mark.parametrize(
+    "chart",
+    [
+        lambda: plots.overview_chart(pd.DataFrame(columns=["number", "rows", "median_rows"])),
+        lambda: plots.it_system_chart(pd.DataFrame({"organisation": ["Cura"], "tabel_1": [0]})),
+    ],
+)
+def test_empty_overviews_say_no_findings(chart):
+    assert text("plots.no_findings") in texts(chart().axes[0])
+
+
+def test_missing_table_says_so():
+    fig = plots.task_chart(None, 4)
+    assert texts(fig.axes[0]) == [text("plots.missing_table", number=4)]
+
+
+def test_task_chart_dispatches_and_refuses_unknown_tables():
+    assert title_of(plots.task_chart(table(2, closed_rows()), 2)) == text("plots.closed.title.2")
+    assert title_of(plots.task_chart(table(6, receipts_rows()), 6)) == text(
+        "plots.receipts.title.6"
+    )
+    with pytest.raises(ValueError):
+        plots.task_chart(table(2, closed_rows()), 8)
+    with pytest.raises(ValueError):
+        plots.closed_traffic_chart(table(2, closed_rows()), 4)
+
+
+def test_draws_into_a_callers_axes_without_changing_rcparams():
+    before = dict(matplotlib.rcParams)
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert plots.closed_traffic_chart(table(2, closed_rows()), 2, ax=ax) is fig
+    assert axes_title(ax) == text("plots.closed.title.2") and not fig.get_suptitle()
+    assert dict(matplotlib.rcParams) == before
+
+
+def test_figures_display_as_png_in_ipython(monkeypatch):
+    """A bare Figure shows as an image in a notebook even before pyplot is used."""
+    IPython = pytest.importorskip("IPython")
+    from IPython.core.formatters import DisplayFormatter
+
+    class Shell:
+        display_formatter = DisplayFormatter()
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: Shell)
+    fig = plots.task_chart(table(2, closed_rows()), 2)
+    data, _ = Shell.display_formatter.format(fig)
+    assert data["image/png"][:4] == b"\x89PNG"
+
+
+# -- the sample --------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sample_extract() -> Extract:
+    tables = {n: canonical_frame(n, df) for n, df in sample.make_sample()["tables"].items()}
+    return Extract(ExtractInfo("sample.xlsx", "0" * 64), tables)
+
+
+@pytest.mark.parametrize("number", range(1, 8))
+def test_sample_charts_for_aarhus(sample_extract, number):
+    df = sample_extract.tables[number]
+    fig = plots.task_chart(df[df["ejer"] == "Aarhus Kommune"], number, reference_date="2026-11-06")
+    assert isinstance(fig, Figure)
+    assert fig.get_size_inches()[0] == plots.WIDTH and fig.dpi == 100
+    assert all(len(yticks(ax)) <= plots.MAX_BARS for ax in fig.axes)
+
+
+def test_sample_overviews(sample_extract):
+    s = summary.summarise(sample_extract, "Aarhus Kommune")
+    tasks = pd.DataFrame([t.__dict__ for t in s.tasks])
+    fig = plots.overview_chart(tasks, peer_label=text("summary.peer_group.Kommune"))
+    assert [p.get_width() for p in fig.axes[0].containers[0]] == list(tasks["rows"])
+    counts = organisations.list_organisations(sample_extract, by="it_system")
+    fig = plots.it_system_chart(counts)
+    assert len(fig.axes[0].containers) == 7

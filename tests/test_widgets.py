@@ -1,0 +1,230 @@
+import sys
+import types
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from factories import AARHUS  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from soredi_nb.extract import canonical_frame  # noqa: E402
+from soredi_nb.widgets import FilterPanel  # noqa: E402
+
+ALL, NOT_GIVEN = "Alle", "(ikke angivet)"
+KORR = "XDIS91 – Korrespondancemeddelelse"
+
+TABLE_2 = [
+    dict(AARHUS, lokationsnummer="5790000123117", enhedsnavn="Hjemmeplejen Nord",
+         meddelelsestype="XDIS91", antal=5),
+    dict(AARHUS, lokationsnummer="5790000123117", enhedsnavn="Hjemmeplejen Nord",
+         meddelelsestype="XDIS20 Sygehusadvis", antal=3),
+    dict(AARHUS, lokationsnummer="5790000160921", enhedsnavn="Tandplejen Aarhus",
+         it_system="Cura", meddelelsestype="XDIS91 Korrespondancemeddelelse", antal=7),
+    dict(AARHUS, lokationsnummer="5790002407314", enhedsnavn="Sundhedsplejen",
+         meddelelsestype="FDIS20", antal=1),
+    dict(AARHUS, lokationsnummer="5790000126330", enhedsnavn="Ældrecenter Øst", it_system=None,
+         meddelelsestype="xdis91", antal=2),
+]  # fmt: skip
+
+
+def bar_count(fig: Figure) -> int:
+    """Bars drawn in the figure (one per category, however the chart is oriented)."""
+    bars = [p for ax in fig.axes for p in ax.patches]
+    widths = {round(p.get_width(), 9) for p in bars}
+    pos = (lambda p: p.get_x()) if len(widths) == 1 else (lambda p: p.get_y())
+    return len({round(pos(p), 9) for p in bars})
+
+
+@pytest.fixture
+def charts(monkeypatch):
+    """Stand-in for ``plots.task_chart``: one bar per location number; records what it got."""
+    calls = []
+
+    def task_chart(df, number, ax=None):
+        calls.append((df.copy(), number))
+        fig = Figure()
+        ax = fig.subplots()
+        groups = df.groupby("lokationsnummer")
+        sums = groups["antal"].sum() if "antal" in df else groups.size()
+        ax.barh(list(sums.index), [float(v) for v in sums])
+        return fig
+
+    monkeypatch.setitem(
+        sys.modules, "soredi_nb.plots", types.SimpleNamespace(task_chart=task_chart)
+    )
+    return calls
+
+
+@pytest.fixture
+def panel(charts):
+    return FilterPanel(canonical_frame(2, pd.DataFrame(TABLE_2)), 2)
+
+
+def locations(df):
+    return sorted(set(df["lokationsnummer"]))
+
+
+def html(output) -> str:
+    return "".join(o["data"].get("text/html", "") for o in output.outputs)
+
+
+def test_options_come_from_the_data_in_danish_order(panel):
+    assert panel.it_system.options == (ALL, "Cura", "KMD Nexus", NOT_GIVEN)
+    assert panel.message_type.options == (
+        ALL, "FDIS20 – Advis om sygehusophold", "XDIS20 – Sygehusadvis", KORR
+    )  # fmt: skip
+    assert panel.unit.options == (
+        ALL, "Hjemmeplejen Nord", "Sundhedsplejen", "Tandplejen Aarhus", "Ældrecenter Øst"
+    )  # fmt: skip
+    assert (panel.it_system.description, panel.message_type.description) == (
+        "It-system", "Meddelelsestype"
+    )  # fmt: skip
+    assert (panel.unit.description, panel.search.description) == ("Enhed", "Søg")
+    assert panel.it_system.value == panel.unit.value == ALL
+
+
+def test_initial_state_shows_everything(panel, charts):
+    assert len(panel.filtered()) == 5
+    assert panel.figures() == (5, 4, 18)
+    assert panel.figures_html.value == (
+        "<b>5</b> fund · <b>4</b> lokationsnumre · <b>18</b> meddelelser"
+    )
+    assert len(charts) == 1 and len(charts[0][0]) == 5
+    assert "5790000126330" in html(panel.table_output)
+    assert panel.chart_output.outputs[0]["data"]["image/png"]
+
+
+def test_it_system_filter_updates_rows_figures_table_and_chart(panel, charts):
+    panel.it_system.value = "KMD Nexus"
+    rows = panel.filtered()
+    assert locations(rows) == ["5790000123117", "5790002407314"]
+    assert panel.figures() == (3, 2, 9)
+    assert bar_count(panel.chart()) == rows["lokationsnummer"].nunique() == 2
+    assert charts[-1][0].equals(rows) and charts[-1][1] == 2
+    table = html(panel.table_output)
+    assert "5790002407314" in table and "5790000160921" not in table
+    assert panel.figures_html.value == (
+        "<b>3</b> fund · <b>2</b> lokationsnumre · <b>9</b> meddelelser"
+        " <i>(filtreret; 5 fund i alt)</i>"
+    )
+
+
+def test_message_type_filter_joins_spellings_of_one_type(panel):
+    panel.message_type.value = KORR
+    assert panel.filtered()["antal"].tolist() == [5, 7, 2]
+    assert panel.figures() == (3, 3, 14)
+    assert bar_count(panel.chart()) == 3
+
+
+def test_not_given_keeps_rows_without_a_value(panel):
+    panel.it_system.value = NOT_GIVEN
+    assert locations(panel.filtered()) == ["5790000126330"]
+    assert panel.figures() == (1, 1, 2)
+    assert "<b>1</b> lokationsnummer ·" in panel.figures_html.value
+
+
+def test_filters_combine_and_alle_restores_everything(panel):
+    panel.it_system.value = "KMD Nexus"
+    panel.unit.value = "Sundhedsplejen"
+    assert panel.figures() == (1, 1, 1)
+    panel.unit.value = "Tandplejen Aarhus"
+    assert panel.figures() == (0, 0, 0)
+    assert panel.figures_html.value == "Ingen fund med de valgte filtre."
+    assert panel.table_output.outputs == () and panel.chart_output.outputs == ()
+    panel.it_system.value = ALL
+    panel.unit.value = ALL
+    assert panel.filtered().equals(panel.df)
+    assert panel.figures() == (5, 4, 18)
+    assert bar_count(panel.chart()) == 4
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("0921", ["5790000160921"]),
+        ("579000012", ["5790000123117", "5790000126330"]),
+        ("tandPLEJEN", ["5790000160921"]),
+        ("plejen", ["5790000123117", "5790000160921", "5790002407314"]),
+        ("aeldrecenter", ["5790000126330"]),
+        ("ØST", ["5790000126330"]),
+        ("  ", ["5790000123117", "5790000126330", "5790000160921", "5790002407314"]),
+        ("findes ikke", []),
+    ],
+)
+def test_search_on_location_number_and_unit_name(panel, query, expected):
+    panel.search.value = query
+    assert locations(panel.filtered()) == expected
+
+
+def test_search_combines_with_dropdowns(panel):
+    panel.search.value = "plejen"
+    panel.it_system.value = "Cura"
+    assert panel.figures() == (1, 1, 7)
+
+
+def test_refresh_rerenders_outputs(panel, charts):
+    table_before, chart_before = panel.table_output.outputs, panel.chart_output.outputs
+    figures_before = panel.figures_html.value
+    panel.message_type.value = "FDIS20 – Advis om sygehusophold"
+    assert panel.table_output.outputs != table_before
+    assert panel.chart_output.outputs != chart_before
+    assert panel.figures_html.value != figures_before
+    assert len(charts) == 2 and locations(charts[-1][0]) == ["5790002407314"]
+    assert "5790000123117" not in html(panel.table_output)
+
+
+def test_widget_is_assembled(panel):
+    filters, figures, table, chart = panel.widget.children
+    assert list(filters.children) == [panel.it_system, panel.message_type, panel.unit, panel.search]
+    assert (figures, table, chart) == (panel.figures_html, panel.table_output, panel.chart_output)
+
+
+def test_table_without_message_types_and_counts(charts):
+    df = canonical_frame(1, pd.DataFrame([dict(AARHUS, lokationsnummer="5790000123117")] * 2))
+    panel = FilterPanel(df, 1)
+    assert panel.message_type is None
+    assert panel.message_type not in panel.widget.children[0].children
+    assert panel.figures() == (2, 1, None)
+    assert panel.figures_html.value == "<b>2</b> fund · <b>1</b> lokationsnummer"
+
+
+def test_negative_receipts_are_named_as_such(charts):
+    df = canonical_frame(6, pd.DataFrame([dict(AARHUS, lokationsnummer="5790000123117", antal=1)]))
+    assert FilterPanel(df, 6).figures_html.value == (
+        "<b>1</b> fund · <b>1</b> lokationsnummer · <b>1</b> negativ kvittering"
+    )
+
+
+def test_missing_and_empty_tables(charts):
+    missing = FilterPanel(None, 3)
+    assert missing.figures() == (0, 0, None)
+    assert missing.figures_html.value == "Tabel 3 mangler i udtrækket."
+    assert missing.table_output.outputs == () and missing.chart_output.outputs == ()
+    assert missing.widget.children[0] is missing.figures_html
+    empty = FilterPanel(canonical_frame(5, pd.DataFrame()), 5)
+    assert empty.it_system.options == (ALL,)
+    assert empty.figures() == (0, 0, 0)
+    assert empty.figures_html.value == "Ingen fund i denne tabel."
+    assert charts == []
+
+
+def test_real_chart_has_one_bar_per_location_number():
+    plots = pytest.importorskip("soredi_nb.plots")
+    if not hasattr(plots, "task_chart"):
+        pytest.skip("soredi_nb.plots has no task_chart yet")
+    panel = FilterPanel(canonical_frame(2, pd.DataFrame(TABLE_2)), 2)
+    panel.it_system.value = "KMD Nexus"
+    fig = panel.chart()
+    assert isinstance(fig, Figure)
+    assert bar_count(fig) == panel.filtered()["lokationsnummer"].nunique() == 2
+
+
+def test_table_is_danish_and_escapes_text_from_the_extract(charts):
+    row = dict(AARHUS, lokationsnummer="5790000123117", enhedsnavn="Læger & Co <i>")
+    table = html(FilterPanel(canonical_frame(4, pd.DataFrame([row])), 4).table_output)
+    assert ">Læger &amp; Co &lt;i&gt;<" in table  # the static fallback, escaped exactly once
+    assert "&lt;i&gt;" in table and "Co <i>" not in table
+    assert '"search": "S\\u00f8g:"' in table  # DataTables' own labels in Danish
