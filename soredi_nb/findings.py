@@ -312,9 +312,16 @@ def task_overview(summary: Summary) -> pd.DataFrame:
     ]
     out = pd.DataFrame(records, columns=list(records[0]) if records else None)
     out = out.astype(
-        {"number": "int64", "name": "str", "rows": "Int64", "location_numbers": "Int64",
-         "messages": "Int64", "median": "float64", "status": "str"}
-    )  # fmt: skip
+        {
+            "number": "int64",
+            "name": "str",
+            "rows": "Int64",
+            "location_numbers": "Int64",
+            "messages": "Int64",
+            "median": "float64",
+            "status": "str",
+        }
+    )
     return out.rename(columns=text("summary.columns") | _extra_labels("median", "status"))
 
 
@@ -351,8 +358,14 @@ def contacts_display(df: pd.DataFrame) -> pd.DataFrame:
         differs for the same IT system.
     """
     table = roles.contacts_table(df)
-    keep = ["it_system", "it_leverandoer", "locations", "sor_edi_contact", "email",
-            "sor_edi_administrator"]  # fmt: skip
+    keep = [
+        "it_system",
+        "it_leverandoer",
+        "locations",
+        "sor_edi_contact",
+        "email",
+        "sor_edi_administrator",
+    ]
     if table["ejertype"].nunique(dropna=False) > 1:
         keep.insert(0, "ejertype")
     labels = {c: schema.columns()[c].label for c in ("ejertype", "it_system", "it_leverandoer")}

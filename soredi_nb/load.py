@@ -370,9 +370,17 @@ def _code_digest() -> str:
     """SHA-256 of the code and data that decide how an extract is parsed, for the cache key."""
     digest = hashlib.sha256()
     package = files("soredi_nb")
-    for name in ("load.py", "cells.py", "cache.py", "extract.py", "data/tables.yaml",
-                 "data/kommuner.csv", "data/regioner.csv", "data/texts/load.yaml",
-                 "data/texts/common.yaml"):  # fmt: skip
+    for name in (
+        "load.py",
+        "cells.py",
+        "cache.py",
+        "extract.py",
+        "data/tables.yaml",
+        "data/kommuner.csv",
+        "data/regioner.csv",
+        "data/texts/load.yaml",
+        "data/texts/common.yaml",
+    ):
         digest.update(package.joinpath(name).read_bytes())
     return digest.hexdigest()
 
@@ -510,8 +518,10 @@ def _find_header(rows: Rows, aliases: dict[str, str]) -> int | None:
 
 def _headers_found(rows: Rows) -> str:
     """The likeliest header row near the top (the fullest), for an error message."""
-    top = [[cells.to_name(v) for v in values if not cells.is_blank(v)]
-           for _, values in rows[:HEADER_SEARCH_ROWS]]  # fmt: skip
+    top = [
+        [cells.to_name(v) for v in values if not cells.is_blank(v)]
+        for _, values in rows[:HEADER_SEARCH_ROWS]
+    ]
     best = max(top, key=len, default=[])
     return ", ".join(f"'{h}'" for h in best) or text("load.none_found")
 
@@ -539,9 +549,14 @@ def _parse_table(
     if at is None:
         headers = _headers_found(rows)
         raise ExtractError(
-            text("load.no_location_column", sheet=sheet, file=path, rows=HEADER_SEARCH_ROWS,
-                 headers=headers)
-        )  # fmt: skip
+            text(
+                "load.no_location_column",
+                sheet=sheet,
+                file=path,
+                rows=HEADER_SEARCH_ROWS,
+                headers=headers,
+            )
+        )
     table = schema.table(number)
     header = rows[at][1]
     data = [(row, values) for row, values in rows[at + 1 :] if not _is_blank_row(values)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -32,24 +33,49 @@ def escape(value: object) -> str:
 
 
 def open_extract(extract_path: str | Path | None = None) -> Extract:
-    """Load an extract (cached); ``None`` means the bundled sample, generated on first use."""
-    from soredi_nb.load import load_extract
+    """Load an extract (cached); ``None`` means the bundled sample, generated on first use.
+
+    A render reuses one kernel for many pages of the same extract, so the parsed extract is
+    also kept in memory for as long as the file is unchanged (same size and modification time).
+    """
     from soredi_nb.sample import sample_path
 
-    return load_extract(sample_path() if extract_path is None else extract_path)
+    path = Path(sample_path() if extract_path is None else extract_path).resolve()
+    try:
+        stat = path.stat()
+        stamp = (str(path), stat.st_size, stat.st_mtime_ns)
+    except OSError:
+        stamp = (str(path), None, None)  # let the loader report the missing file
+    return _load_once(*stamp)
 
 
-def show_table(df: pd.DataFrame) -> None:
-    """Show a findings table: interactive (search, sort, paging) and offline, with all rows."""
+@lru_cache(maxsize=2)
+def _load_once(path: str, size: int | None, mtime: int | None) -> Extract:
+    """Load the extract at ``path``; the size and mtime only key the memo."""
+    from soredi_nb.load import load_extract
+
+    return load_extract(path)
+
+
+def show_table(df: pd.DataFrame, page: Page | None = None) -> None:
+    """Show a findings table: interactive (search, sort, paging) and offline, with all rows.
+
+    The DataTables bundle (~1 MB) is embedded once per page: pass the ``page`` so a second
+    table on it reuses the first one's.
+    """
     import itables
 
-    itables.init_notebook_mode(all_interactive=False, connected=False)
+    if page is None or not page.itables_ready:
+        itables.init_notebook_mode(all_interactive=False, connected=False)
+        if page is not None:
+            page.itables_ready = True
     # itables escapes cell text itself (allow_html is off), so extract text stays data.
     itables.show(
         df,
         maxBytes=0,  # never downsample: the report must keep every row of the organisation
         language=text("notebook.datatables"),
         classes="display compact",
+        display_logo_when_loading=False,
     )
 
 
@@ -80,6 +106,7 @@ class Page:
         )
         self.selected = filter_extract(self.extract, self.organisation, **self.filters)
         self.summary: Summary = summarise(self.extract, self.organisation, **self.filters)
+        self.itables_ready = False
 
     @property
     def who(self) -> str:
@@ -98,8 +125,13 @@ class Page:
         """Organisation, period, extract date, file and narrowing filters."""
         info = self.extract.info
         unknown = text("notebook.unknown")
-        _md("meta", organisation=self.who, period=escape(info.period or unknown),
-            date=info.extract_date or unknown, file=escape(Path(info.file).name))  # fmt: skip
+        _md(
+            "meta",
+            organisation=self.who,
+            period=escape(info.period or unknown),
+            date=info.extract_date or unknown,
+            file=escape(Path(info.file).name),
+        )
         if self.filters:
             names = text("notebook.filter_names")
             parts = [f"{names[k]} = {escape(v)}" for k, v in self.filters.items()]
@@ -173,7 +205,7 @@ class TaskPage(Page):
         if self._empty_note():
             return
         _md("findings_intro", rows=len(self.df))
-        show_table(findings.display_table(self.df, self.number))
+        show_table(findings.display_table(self.df, self.number), self)
 
     def charts(self) -> None:
         """The chart(s) answering this table's question."""
@@ -215,7 +247,7 @@ class OverviewPage(Page):
         if df.empty:
             _md("repeats_none")
             return
-        show_table(df)
+        show_table(df, self)
 
     def contacts(self) -> None:
         """Who to contact, over all tables."""
@@ -235,7 +267,7 @@ class OverviewPage(Page):
             return
         _md("warnings_intro", count=len(self.selected.warnings))
         df = pd.DataFrame([w.to_dict() for w in self.selected.warnings])
-        show_table(df.rename(columns=text("notebook.warnings_columns")))
+        show_table(df.rename(columns=text("notebook.warnings_columns")), self)
 
     def links(self) -> None:
         """Links to the seven task pages (relative, same folder)."""
@@ -247,8 +279,12 @@ class OverviewPage(Page):
                 )
             else:
                 href = notebook_name(t.number) + ".ipynb"
-                lines.append("- " + text("notebook.task_link", number=t.number, name=t.name,
-                                         href=href, rows=t.rows))  # fmt: skip
+                lines.append(
+                    "- "
+                    + text(
+                        "notebook.task_link", number=t.number, name=t.name, href=href, rows=t.rows
+                    )
+                )
         display(Markdown("\n".join(lines)))
 
 

@@ -447,8 +447,13 @@ def type_matrix_chart(df: pd.DataFrame, number: int, ax: Ax = None) -> Figure:
         label = presence if number == 4 and not counted else _number(value)
         colour = "white" if norm(value) > 0.55 else "#1a1a1a"
         ax.text(j, i, label, ha="center", va="center", color=colour)
-    ax.set_xticks(np.arange(len(columns)), columns, rotation=35 if tilt else 0,
-                  ha="right" if tilt else "center", rotation_mode="anchor")  # fmt: skip
+    ax.set_xticks(
+        np.arange(len(columns)),
+        columns,
+        rotation=35 if tilt else 0,
+        ha="right" if tilt else "center",
+        rotation_mode="anchor",
+    )
     ax.set_yticks(np.arange(values.shape[0]), list(matrix.index))
     # White lines between cells; the style's grid would cross the cells.
     ax.grid(False)

@@ -668,21 +668,25 @@ def _write_csv(sample: dict, folder: Path) -> None:
 def write_sample(
     path: str | os.PathLike, scale: str = "small", seed: int = 0, csv: bool = False
 ) -> Path:
-    """Write a sample extract in the reference layout.
+    """Write the sample extract of ``scale`` and ``seed``; see :func:`write_extract`."""
+    return write_extract(make_sample(scale, seed), path, csv=csv)
+
+
+def write_extract(sample: dict, path: str | os.PathLike, csv: bool = False) -> Path:
+    """Write an extract in the reference layout, from frames (e.g. ``make_sample``'s, edited).
 
     The file (or folder) appears complete or not at all: it is written under a temporary name in
     the same folder and then renamed. Missing parent folders are created.
 
     Parameters
     ----------
+    sample : dict
+        ``{"tables": {n: canonical DataFrame}, "info": {"Udtræksdato": date, "Periode": str}}``
+        as :func:`make_sample` returns it; tables left out are missing from the written extract.
     path : str or os.PathLike
         The ``.xlsx`` file to write, or with ``csv=True`` the folder to write the CSV files to.
         An existing file is replaced; an existing folder only if it holds nothing but the files
         of a sample extract.
-    scale : {"small", "national"}
-        Size of the extract, see `make_sample`.
-    seed : int
-        Seed of the random generator.
     csv : bool
         Write a folder of CSV files (one per table, ``1_aktive-uden-meddelelsestyper.csv`` …,
         plus ``Info.csv``; ``;``-separated, UTF-8 with BOM, dates ``dd-mm-yyyy``) instead of a
@@ -696,10 +700,9 @@ def write_sample(
     Raises
     ------
     SorediError
-        If ``scale`` is unknown, or the CSV folder exists and holds other files.
+        If the CSV folder exists and holds other files.
     """
     path = Path(path)
-    sample = make_sample(scale, seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     if csv:
         _replace_folder(path, lambda tmp: _write_csv(sample, tmp))

@@ -140,9 +140,15 @@ def summarise(
         med = medians.get(number, (None, None, None))
         tasks.append(
             TaskSummary(
-                number, schema.table(number).name, rows, lok, msg,
+                number,
+                schema.table(number).name,
+                rows,
+                lok,
+                msg,
                 missing=number not in extract.tables,
-                median_rows=med[0], median_location_numbers=med[1], median_messages=med[2],
+                median_rows=med[0],
+                median_location_numbers=med[1],
+                median_messages=med[2],
             )
-        )  # fmt: skip
+        )
     return Summary(org, extract.info, tasks, selected.warnings)

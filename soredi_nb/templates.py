@@ -74,13 +74,18 @@ def _notebook(title: str, purpose: str, setup: str, sections, interactive=None):
     if interactive:
         key, code = interactive
         tags = {"tags": [INTERACTIVE_TAG]}
-        cells += [new_markdown_cell("## " + text(f"notebook.headings.{key}"), metadata=tags),
-                  new_code_cell(code, metadata=tags)]  # fmt: skip
+        cells += [
+            new_markdown_cell("## " + text(f"notebook.headings.{key}"), metadata=tags),
+            new_code_cell(code, metadata=tags),
+        ]
     for i, cell in enumerate(cells):
         cell["id"] = f"cell-{i}"  # stable ids keep diffs of regenerated notebooks empty
     nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}  # fmt: skip
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     nb.metadata["language_info"] = {"name": "python"}
     return nb
 
@@ -94,8 +99,13 @@ def task_notebook(number: int) -> nbformat.NotebookNode:
         f"page = TaskPage({number}, extract_path, organisation, **filters)\n"
         "page.meta()"
     )
-    return _notebook(title, text("notebook.task_purpose"), setup, _TASK_SECTIONS,
-                     interactive=("panel", "page.panel()"))  # fmt: skip
+    return _notebook(
+        title,
+        text("notebook.task_purpose"),
+        setup,
+        _TASK_SECTIONS,
+        interactive=("panel", "page.panel()"),
+    )
 
 
 def overview_notebook() -> nbformat.NotebookNode:
@@ -106,8 +116,12 @@ def overview_notebook() -> nbformat.NotebookNode:
         "page = OverviewPage(extract_path, organisation, **filters)\n"
         "page.meta()"
     )
-    return _notebook(text("notebook.overview_title"), text("notebook.overview_purpose"), setup,
-                     _OVERVIEW_SECTIONS)  # fmt: skip
+    return _notebook(
+        text("notebook.overview_title"),
+        text("notebook.overview_purpose"),
+        setup,
+        _OVERVIEW_SECTIONS,
+    )
 
 
 def notebooks() -> dict[str, nbformat.NotebookNode]:

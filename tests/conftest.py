@@ -17,10 +17,28 @@ GLN_CLINIC = "5790000126330"
 GLN_REGION = "5790000135837"
 GLN_BAD = "5790000123118"  # check digit wrong
 
-IDENTITY = ["Lokationsnummer", "SOR-kode", "Enhedsnavn", "Ejer", "Ejertype", "Region", "Kommune",
-            "It-system", "It-leverandør"]  # fmt: skip
-AARHUS = [GLN_AARHUS, "311000016009", "Sundhed og Omsorg", "Aarhus Kommune", "Kommune",
-          "Region Midtjylland", "Aarhus", "KMD Nexus", "KMD"]  # fmt: skip
+IDENTITY = [
+    "Lokationsnummer",
+    "SOR-kode",
+    "Enhedsnavn",
+    "Ejer",
+    "Ejertype",
+    "Region",
+    "Kommune",
+    "It-system",
+    "It-leverandør",
+]
+AARHUS = [
+    GLN_AARHUS,
+    "311000016009",
+    "Sundhed og Omsorg",
+    "Aarhus Kommune",
+    "Kommune",
+    "Region Midtjylland",
+    "Aarhus",
+    "KMD Nexus",
+    "KMD",
+]
 
 
 def make_workbook(path: Path, sheets: dict[str, list[list]]) -> Path:
@@ -56,11 +74,18 @@ def reference_row(number: int, gln: str = GLN_AARHUS, **values) -> list:
     """A full row of table ``number`` in reference order; ``values`` by canonical column."""
     defaults = dict(zip(schema.identity_columns(), AARHUS, strict=True))
     defaults.update(
-        lokationsnummer=gln, oprettet=dt.datetime(2023, 5, 1), lukket_dato=dt.datetime(2024, 1, 31),
-        meddelelsestype="XDIS91", format="OIOXML", modpart_lokationsnummer=GLN_ODENSE,
-        modpart="Odense Kommune", antal=3, antal_i_alt=10, seneste=dt.datetime(2024, 6, 1),
+        lokationsnummer=gln,
+        oprettet=dt.datetime(2023, 5, 1),
+        lukket_dato=dt.datetime(2024, 1, 31),
+        meddelelsestype="XDIS91",
+        format="OIOXML",
+        modpart_lokationsnummer=GLN_ODENSE,
+        modpart="Odense Kommune",
+        antal=3,
+        antal_i_alt=10,
+        seneste=dt.datetime(2024, 6, 1),
         fejlkode="MSG_Receiver_Identifier_UNKNOWN",
-    )  # fmt: skip
+    )
     defaults.update(values)
     return [defaults[c] for c in schema.table(number).columns]
 

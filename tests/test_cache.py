@@ -34,9 +34,11 @@ def rich_workbook(tmp_path):
     table and a missing one."""
     sheets = reference_sheets(2)
     del sheets[next(s for s in sheets if s.startswith("7 "))]
-    sheets["Tabel 2"] = [[*reference_header(2), "Bemærkning"],
-                         [*reference_row(2, GLN_BAD, antal="mange", seneste=None), "Æøå"],
-                         [*reference_row(2, lukket_dato="1.2.2024"), None]]  # fmt: skip
+    sheets["Tabel 2"] = [
+        [*reference_header(2), "Bemærkning"],
+        [*reference_row(2, GLN_BAD, antal="mange", seneste=None), "Æøå"],
+        [*reference_row(2, lukket_dato="1.2.2024"), None],
+    ]
     del sheets[next(s for s in sheets if s.startswith("2 "))]
     sheets[next(s for s in sheets if s.startswith("4 "))] = [reference_header(4)]
     return make_workbook(tmp_path / "udtraek.xlsx", sheets)
@@ -97,8 +99,9 @@ def test_changed_content_is_parsed_again(tmp_path):
 
 
 def test_changed_aliases_are_parsed_again(tmp_path):
-    path = make_workbook(tmp_path / "x.xlsx", {
-        "Tabel 5": [["Lokationsnummer", "Antal beskeder"], [GLN_AARHUS, 4]]})  # fmt: skip
+    path = make_workbook(
+        tmp_path / "x.xlsx", {"Tabel 5": [["Lokationsnummer", "Antal beskeder"], [GLN_AARHUS, 4]]}
+    )
     aliases = tmp_path / "mine.yaml"
     aliases.write_text("antal: [Antal beskeder]\n", "utf-8")
     plain = load_extract(path, cache_dir=tmp_path / "c")
@@ -109,8 +112,9 @@ def test_changed_aliases_are_parsed_again(tmp_path):
     assert "Antal beskeder" not in with_aliases.tables[5]
 
 
-@pytest.mark.parametrize("damage", ["truncate_parquet", "delete_parquet", "garbage_meta",
-                                    "delete_meta", "old_format"])  # fmt: skip
+@pytest.mark.parametrize(
+    "damage", ["truncate_parquet", "delete_parquet", "garbage_meta", "delete_meta", "old_format"]
+)
 def test_a_damaged_entry_is_ignored_and_rebuilt(reference_workbook, tmp_path, damage):
     fresh = load_extract(reference_workbook, cache_dir=tmp_path / "c")
     [entry] = entries(tmp_path / "c")
@@ -170,8 +174,9 @@ def test_an_unwritable_cache_does_not_stop_loading(reference_workbook, tmp_path)
 
 
 def test_csv_folder_is_cached_by_file_names_and_contents(tmp_path, monkeypatch):
-    folder = make_csv_folder(tmp_path / "csv", {
-        "1 Aktive.csv": [["Lokationsnummer"], [GLN_AARHUS]]})  # fmt: skip
+    folder = make_csv_folder(
+        tmp_path / "csv", {"1 Aktive.csv": [["Lokationsnummer"], [GLN_AARHUS]]}
+    )
     first = load_extract(folder, cache_dir=tmp_path / "c")
     make_csv_folder(folder, {"1 Aktive.csv": [["Lokationsnummer"], [GLN_ODENSE]]})
     second = load_extract(folder, cache_dir=tmp_path / "c")
@@ -191,9 +196,13 @@ def test_old_entries_are_pruned_and_nothing_else_is_touched(tmp_path, monkeypatc
     root = cache.folder(tmp_path / "c")
     (root / "brugerens-mappe").mkdir(parents=True)
     for i in range(3):
-        path = make_workbook(tmp_path / f"{i}.xlsx",
-                             {"Tabel 1": [reference_header(1), reference_row(1, GLN_AARHUS)],
-                              "Forside": [[f"udgave {i}"]]})  # fmt: skip
+        path = make_workbook(
+            tmp_path / f"{i}.xlsx",
+            {
+                "Tabel 1": [reference_header(1), reference_row(1, GLN_AARHUS)],
+                "Forside": [[f"udgave {i}"]],
+            },
+        )
         load_extract(path, cache_dir=tmp_path / "c")
     assert len([p for p in entries(tmp_path / "c") if p.name != "brugerens-mappe"]) == 2
     assert (root / "brugerens-mappe").is_dir()

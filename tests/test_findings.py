@@ -13,15 +13,34 @@ from soredi_nb.summary import summarise
 IDENTITY = ["Lokationsnummer", "Enhedsnavn", "SOR-kode", "It-system"]
 LABELS = {
     1: ["Oprettet"],
-    2: ["Lukket dato", "Meddelelsestype", "Afsender lokationsnummer", "Afsender",
-        "Antal meddelelser", "Seneste meddelelse"],
-    3: ["Lukket dato", "Meddelelsestype", "Modtager lokationsnummer", "Modtager",
-        "Antal meddelelser", "Seneste meddelelse"],
+    2: [
+        "Lukket dato",
+        "Meddelelsestype",
+        "Afsender lokationsnummer",
+        "Afsender",
+        "Antal meddelelser",
+        "Seneste meddelelse",
+    ],
+    3: [
+        "Lukket dato",
+        "Meddelelsestype",
+        "Modtager lokationsnummer",
+        "Modtager",
+        "Antal meddelelser",
+        "Seneste meddelelse",
+    ],
     4: ["Meddelelsestype", "Format"],
     5: ["Meddelelsestype", "Afsender lokationsnummer", "Afsender", "Antal meddelelser"],
-    6: ["Meddelelsestype", "Modpart lokationsnummer", "Modpart", "Antal negative kvitteringer",
-        "Antal meddelelser i alt", "Andel negative", "Fejlkode"],
-}  # fmt: skip
+    6: [
+        "Meddelelsestype",
+        "Modpart lokationsnummer",
+        "Modpart",
+        "Antal negative kvitteringer",
+        "Antal meddelelser i alt",
+        "Andel negative",
+        "Fejlkode",
+    ],
+}
 LABELS[7] = LABELS[6]
 
 FULL_ROW = dict(
@@ -59,8 +78,11 @@ def test_all_empty_columns_are_dropped_but_location_number_kept():
         frame(6, [dict(AARHUS, lokationsnummer=None, meddelelsestype="XDIS91", antal=2)]), 6
     )
     assert list(out.columns) == [
-        "Lokationsnummer", "It-system", "Meddelelsestype", "Antal negative kvitteringer"
-    ]  # fmt: skip
+        "Lokationsnummer",
+        "It-system",
+        "Meddelelsestype",
+        "Antal negative kvitteringer",
+    ]
     assert out["Lokationsnummer"].isna().all()
 
 
@@ -102,8 +124,10 @@ def test_sort_table_1_by_creation_date_and_table_4_by_location_then_row():
         ],
     )
     assert findings.sort_findings(t1, 1)["lokationsnummer"].tolist() == [
-        "5790000000001", "5790000000000", "5790000000002"
-    ]  # fmt: skip
+        "5790000000001",
+        "5790000000000",
+        "5790000000002",
+    ]
     t4 = frame(
         4,
         [
@@ -132,14 +156,25 @@ def test_location_numbers_are_13_digit_text_even_from_floats():
 
 def test_gln_text_values():
     s = pd.Series(
-        [5.790000123117e12, 5790000160921, np.int64(5790002407314), "5,790000126330E+12",
-         "5790000135837,0", None, "ukendt"],
+        [
+            5.790000123117e12,
+            5790000160921,
+            np.int64(5790002407314),
+            "5,790000126330E+12",
+            "5790000135837,0",
+            None,
+            "ukendt",
+        ],
         dtype=object,
-    )  # fmt: skip
+    )
     out = findings.gln_text(s)
     assert out.tolist()[:5] == [
-        "5790000123117", "5790000160921", "5790002407314", "5790000126330", "5790000135837"
-    ]  # fmt: skip
+        "5790000123117",
+        "5790000160921",
+        "5790002407314",
+        "5790000126330",
+        "5790000135837",
+    ]
     assert pd.isna(out[5])
     assert out[6] == "ukendt"
 
@@ -166,9 +201,15 @@ def test_message_types_shown_with_danish_name():
 def test_dates_stay_dates_without_time_of_day():
     df = frame(
         2,
-        [dict(lokationsnummer="5790000123117", antal=1, seneste=dt.datetime(2024, 6, 1, 14, 30),
-              lukket_dato=dt.datetime(2024, 1, 31, 23, 59))],
-    )  # fmt: skip
+        [
+            dict(
+                lokationsnummer="5790000123117",
+                antal=1,
+                seneste=dt.datetime(2024, 6, 1, 14, 30),
+                lukket_dato=dt.datetime(2024, 1, 31, 23, 59),
+            )
+        ],
+    )
     out = findings.display_table(df, 2)
     assert out["Seneste meddelelse"].dtype.kind == "M"
     assert out["Seneste meddelelse"][0] == pd.Timestamp(2024, 6, 1)
@@ -208,17 +249,36 @@ def test_repeat_locations_exact():
     )
     out = findings.repeat_locations(extract)
     assert list(out.columns) == [
-        "lokationsnummer", "enhedsnavn", "it_system", "tabeller", "antal_tabeller"
-    ]  # fmt: skip
+        "lokationsnummer",
+        "enhedsnavn",
+        "it_system",
+        "tabeller",
+        "antal_tabeller",
+    ]
     records = out.astype(object).where(out.notna(), None).to_dict("records")
     assert records == [
-        dict(lokationsnummer="5790000123117", enhedsnavn="Hjemmeplejen Nord",
-             it_system="KMD Nexus", tabeller=[1, 2, 6], antal_tabeller=3),
-        dict(lokationsnummer="5790000160921", enhedsnavn="Tandplejen", it_system="KMD Nexus",
-             tabeller=[1, 3], antal_tabeller=2),
-        dict(lokationsnummer="5790002407314", enhedsnavn=None, it_system="Cura",
-             tabeller=[2, 6], antal_tabeller=2),
-    ]  # fmt: skip
+        dict(
+            lokationsnummer="5790000123117",
+            enhedsnavn="Hjemmeplejen Nord",
+            it_system="KMD Nexus",
+            tabeller=[1, 2, 6],
+            antal_tabeller=3,
+        ),
+        dict(
+            lokationsnummer="5790000160921",
+            enhedsnavn="Tandplejen",
+            it_system="KMD Nexus",
+            tabeller=[1, 3],
+            antal_tabeller=2,
+        ),
+        dict(
+            lokationsnummer="5790002407314",
+            enhedsnavn=None,
+            it_system="Cura",
+            tabeller=[2, 6],
+            antal_tabeller=2,
+        ),
+    ]
     assert out["antal_tabeller"].dtype == "int64"
 
 
@@ -227,8 +287,12 @@ def test_repeat_locations_none_and_display():
     assert findings.repeat_locations(make_extract({})).empty
     out = findings.repeat_locations_display(small_extract())
     assert list(out.columns) == [
-        "Lokationsnummer", "Enhedsnavn", "It-system", "Tabeller", "Antal tabeller"
-    ]  # fmt: skip
+        "Lokationsnummer",
+        "Enhedsnavn",
+        "It-system",
+        "Tabeller",
+        "Antal tabeller",
+    ]
     assert out.values.tolist() == [
         ["5790000123117", "Hjemmeplejen Nord", "KMD Nexus", "1, 2, 6", 3]
     ]
@@ -270,8 +334,14 @@ def test_status_labels_and_colours():
 def test_task_overview_for_a_municipality():
     out = findings.task_overview(summarise(small_extract(), "Aarhus"))
     assert list(out.columns) == [
-        "Tabel", "Opgave", "Fund", "Lokationsnumre", "Meddelelser", "Median", "Status"
-    ]  # fmt: skip
+        "Tabel",
+        "Opgave",
+        "Fund",
+        "Lokationsnumre",
+        "Meddelelser",
+        "Median",
+        "Status",
+    ]
     assert out["Tabel"].tolist() == list(range(1, 8))
     assert out["Opgave"][1] == "Lukkede lokationsnumre med indgående trafik"
     assert out["Fund"].tolist() == [2, 2, 0, 0, 0, 1, pd.NA]
@@ -280,8 +350,14 @@ def test_task_overview_for_a_municipality():
     assert out["Median"].tolist()[:6] == [0.0] * 6 and math.isnan(out["Median"][6])
     over, none = "Flere fund end medianen", "Ingen fund"
     assert out["Status"].tolist() == [
-        over, over, none, none, none, over, "Tabellen mangler i udtrækket"
-    ]  # fmt: skip
+        over,
+        over,
+        none,
+        none,
+        none,
+        over,
+        "Tabellen mangler i udtrækket",
+    ]
 
 
 def test_task_overview_under_median_and_national():
@@ -291,8 +367,10 @@ def test_task_overview_under_median_and_national():
     national = findings.task_overview(summarise(small_extract()))
     assert national["Median"].isna().all()
     assert national["Status"].tolist() == ["Fund"] * 2 + ["Ingen fund"] + ["Fund"] + [
-        "Ingen fund", "Fund", "Tabellen mangler i udtrækket"
-    ]  # fmt: skip
+        "Ingen fund",
+        "Fund",
+        "Tabellen mangler i udtrækket",
+    ]
     aarhus = summarise(small_extract(), "Aarhus")
     assert findings.task_status(aarhus.tasks[0]) == "over"
     red, green, grey = (findings.status_colour(s) for s in ("over", "ingen", "mangler"))
@@ -307,9 +385,13 @@ def test_contacts_display_labels_and_values():
     )
     out = findings.contacts_display(df)
     assert list(out.columns) == [
-        "It-system", "It-leverandør", "Lokationsnumre", "SOR-EDI-administrator", "E-mail",
+        "It-system",
+        "It-leverandør",
+        "Lokationsnumre",
+        "SOR-EDI-administrator",
+        "E-mail",
         "Hvem administrerer meddelelsestyperne",
-    ]  # fmt: skip
+    ]
     assert out.iloc[:, :4].values.tolist() == [
         ["Acure", "Acure A/S", 1, "It-leverandøren (Acure A/S)"],
         ["KMD Nexus", "KMD", 1, "MedCom (sor@medcom.dk)"],

@@ -95,8 +95,10 @@ def test_reference_workbook_loads_every_table_with_exact_values(reference_workbo
         ROW: "int64",
     }
     assert ex.tables[6][["antal", "antal_i_alt", "fejlkode"]].iloc[0].tolist() == [
-        3, 10, "MSG_Receiver_Identifier_UNKNOWN"
-    ]  # fmt: skip
+        3,
+        10,
+        "MSG_Receiver_Identifier_UNKNOWN",
+    ]
 
 
 # --- Sheets ------------------------------------------------------------------------------------
@@ -132,12 +134,15 @@ def test_sheet_name_matching(sheet, number):
 
 
 def test_non_table_sheets_are_ignored_and_sheet_names_recorded(tmp_path):
-    path = make_workbook(tmp_path / "x.xlsx", {
-        "Forside": [["Lokationsnummer"], ["Dette er forsiden"]],
-        "Tabel 3": [reference_header(3), reference_row(3)],
-        "Vejledning": [["Sådan bruges udtrækket"]],
-        "Aktive lokationsnumre uden ind": [reference_header(1), reference_row(1)],
-    })  # fmt: skip
+    path = make_workbook(
+        tmp_path / "x.xlsx",
+        {
+            "Forside": [["Lokationsnummer"], ["Dette er forsiden"]],
+            "Tabel 3": [reference_header(3), reference_row(3)],
+            "Vejledning": [["Sådan bruges udtrækket"]],
+            "Aktive lokationsnumre uden ind": [reference_header(1), reference_row(1)],
+        },
+    )
     ex = load(path)
     assert ex.sheets == {1: "Aktive lokationsnumre uden ind", 3: "Tabel 3"}
     assert ex.missing == [2, 4, 5, 6, 7]
@@ -169,15 +174,19 @@ def test_completely_empty_table_sheet_counts_as_missing(tmp_path):
     path = make_workbook(tmp_path / "x.xlsx", {"1 Aktive": [], "Tabel 2": [reference_header(2)]})
     ex = load(path)
     assert ex.missing == [1, 3, 4, 5, 6, 7]
-    assert ex.warnings[0] == Problem("1 Aktive", None, None, None,
-                                     text("load.empty_sheet", number=1))  # fmt: skip
+    assert ex.warnings[0] == Problem(
+        "1 Aktive", None, None, None, text("load.empty_sheet", number=1)
+    )
 
 
 def test_duplicate_table_sheet_warns_and_the_first_is_used(tmp_path):
-    path = make_workbook(tmp_path / "x.xlsx", {
-        "1 Aktive": [reference_header(1), reference_row(1, GLN_AARHUS)],
-        "Tabel 1 (kopi)": [reference_header(1), reference_row(1, GLN_ODENSE)],
-    })  # fmt: skip
+    path = make_workbook(
+        tmp_path / "x.xlsx",
+        {
+            "1 Aktive": [reference_header(1), reference_row(1, GLN_AARHUS)],
+            "Tabel 1 (kopi)": [reference_header(1), reference_row(1, GLN_ODENSE)],
+        },
+    )
     ex = load(path)
     assert ex.sheets[1] == "1 Aktive"
     assert ex.tables[1]["lokationsnummer"].tolist() == [GLN_AARHUS]
@@ -239,9 +248,13 @@ def test_header_in_row_15_is_found(tmp_path):
     ],
 )
 def test_header_variants_map_to_canonical_columns(tmp_path, header, column):
-    value = {"lokationsnummer": GLN_ODENSE, "sor_kode": "311000016009",
-             "it_leverandoer": "Systematic", "ejer": "Odense Kommune",
-             "oprettet": dt.datetime(2022, 1, 3)}[column]  # fmt: skip
+    value = {
+        "lokationsnummer": GLN_ODENSE,
+        "sor_kode": "311000016009",
+        "it_leverandoer": "Systematic",
+        "ejer": "Odense Kommune",
+        "oprettet": dt.datetime(2022, 1, 3),
+    }[column]
     headers = ["Lokationsnummer", header] if column != "lokationsnummer" else [header]
     rows = [[GLN_ODENSE, value] if column != "lokationsnummer" else [value]]
     df = table1(tmp_path, rows, header=headers).tables[1]
@@ -257,9 +270,16 @@ def test_normalise_header():
 
 
 def test_no_location_column_is_fatal_naming_file_sheet_and_headers(tmp_path):
-    path = make_workbook(tmp_path / "udtraek.xlsx", {
-        "Tabel 2": [["Oversigt"], ["Nummer", "Ejer", "Antal"], [GLN_AARHUS, "Aarhus Kommune", 3]],
-    })  # fmt: skip
+    path = make_workbook(
+        tmp_path / "udtraek.xlsx",
+        {
+            "Tabel 2": [
+                ["Oversigt"],
+                ["Nummer", "Ejer", "Antal"],
+                [GLN_AARHUS, "Aarhus Kommune", 3],
+            ],
+        },
+    )
     with pytest.raises(ExtractError) as err:
         load(path)
     message = str(err.value)
@@ -300,8 +320,16 @@ def test_sor_ids_are_digit_text_never_floats(tmp_path):
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_dates_from_every_form(tmp_path, engine):
-    forms = [dt.datetime(2024, 3, 1), dt.date(2024, 3, 1), "2024-03-01", "01-03-2024",
-             "1.3.2024", " 01.03.2024 ", 45352, "2024-03-01 00:00:00"]  # fmt: skip
+    forms = [
+        dt.datetime(2024, 3, 1),
+        dt.date(2024, 3, 1),
+        "2024-03-01",
+        "01-03-2024",
+        "1.3.2024",
+        " 01.03.2024 ",
+        45352,
+        "2024-03-01 00:00:00",
+    ]
     rows = [[GLN_AARHUS, v] for v in forms] + [[GLN_AARHUS, "01-03-2024 13:45"]]
     ex = table1(tmp_path, rows, header=["Lokationsnummer", "Oprettet"], engine=engine)
     assert ex.tables[1]["oprettet"].tolist() == [pd.Timestamp(2024, 3, 1)] * len(forms) + [
@@ -342,8 +370,14 @@ def test_blank_rows_are_skipped_and_row_numbers_stay_exact(tmp_path, engine):
 
 
 def test_owner_names_are_trimmed_and_collapsed_and_owner_type_derived(tmp_path):
-    owners = ["  Aarhus\xa0\xa0Kommune ", "Region  Midtjylland", "aarhus kommune",
-              "Bornholms Regionskommune", "Lægehuset Åbyhøj ApS", None]  # fmt: skip
+    owners = [
+        "  Aarhus\xa0\xa0Kommune ",
+        "Region  Midtjylland",
+        "aarhus kommune",
+        "Bornholms Regionskommune",
+        "Lægehuset Åbyhøj ApS",
+        None,
+    ]
     df = table1(
         tmp_path, [[GLN_AARHUS, o] for o in owners], header=["Lokationsnummer", "Ejer"]
     ).tables[1]
@@ -359,8 +393,11 @@ def test_owner_names_are_trimmed_and_collapsed_and_owner_type_derived(tmp_path):
 
 
 def test_owner_type_column_when_present_is_kept_in_canonical_spelling(tmp_path):
-    rows = [[GLN_AARHUS, "Aarhus Kommune", " kommune"], [GLN_ODENSE, "Xyz", "PRIVAT"],
-            [GLN_CLINIC, "Aarhus Kommune", "Andet"]]  # fmt: skip
+    rows = [
+        [GLN_AARHUS, "Aarhus Kommune", " kommune"],
+        [GLN_ODENSE, "Xyz", "PRIVAT"],
+        [GLN_CLINIC, "Aarhus Kommune", "Andet"],
+    ]
     df = table1(tmp_path, rows, header=["Lokationsnummer", "Ejer", "Ejertype"]).tables[1]
     assert df["ejertype"].tolist() == ["Kommune", "Privat", "Andet"]
 
@@ -378,11 +415,18 @@ def test_danish_letters_and_text_cells(tmp_path):
 
 def test_unknown_columns_are_kept_after_excel_row_under_their_header(tmp_path):
     header = ["Lokationsnummer", "Bemærkning", "Oprettet", None, None, "Bemærkning"]
-    rows = [[GLN_AARHUS, "tjek", dt.datetime(2024, 1, 2), None, 7, dt.datetime(2024, 5, 6)],
-            [GLN_ODENSE, None, None, None, None, 12.0]]  # fmt: skip
+    rows = [
+        [GLN_AARHUS, "tjek", dt.datetime(2024, 1, 2), None, 7, dt.datetime(2024, 5, 6)],
+        [GLN_ODENSE, None, None, None, None, 12.0],
+    ]
     df = table1(tmp_path, rows, header=header).tables[1]
-    assert list(df.columns) == [*schema.table(1).columns, ROW, "Bemærkning", "Kolonne E",
-                                "Bemærkning (2)"]  # fmt: skip
+    assert list(df.columns) == [
+        *schema.table(1).columns,
+        ROW,
+        "Bemærkning",
+        "Kolonne E",
+        "Bemærkning (2)",
+    ]
     assert df["Bemærkning"].tolist()[0] == "tjek" and pd.isna(df["Bemærkning"].iloc[1])
     assert df["Kolonne E"].tolist()[0] == "7"
     assert df["Bemærkning (2)"].tolist() == ["2024-05-06", "12"]
@@ -421,8 +465,11 @@ def test_missing_expected_columns_warn_except_optional_ones(tmp_path):
 
 
 def test_invalid_check_digit_warns_with_exact_location_and_keeps_the_row(tmp_path):
-    rows = [reference_row(2, GLN_AARHUS), reference_row(2, GLN_BAD),
-            reference_row(2, GLN_AARHUS, modpart_lokationsnummer=5790002407315)]  # fmt: skip
+    rows = [
+        reference_row(2, GLN_AARHUS),
+        reference_row(2, GLN_BAD),
+        reference_row(2, GLN_AARHUS, modpart_lokationsnummer=5790002407315),
+    ]
     path = make_workbook(tmp_path / "x.xlsx", {"Tabel 2": [["Titel"], reference_header(2), *rows]})
     ex = load(path)
     df = ex.tables[2]
@@ -430,9 +477,10 @@ def test_invalid_check_digit_warns_with_exact_location_and_keeps_the_row(tmp_pat
     assert df["modpart_lokationsnummer"].tolist()[2] == "5790002407315"
     assert findings(ex) == [
         Problem("Tabel 2", 4, "Lokationsnummer", GLN_BAD, text("load.gln_check_digit")),
-        Problem("Tabel 2", 5, "Afsender lokationsnummer", "5790002407315",
-                text("load.gln_check_digit")),
-    ]  # fmt: skip
+        Problem(
+            "Tabel 2", 5, "Afsender lokationsnummer", "5790002407315", text("load.gln_check_digit")
+        ),
+    ]
 
 
 def test_location_numbers_not_13_digits_or_missing_or_unreadable(tmp_path):
@@ -479,14 +527,24 @@ def test_any_valid_gln_as_a_number_cell_round_trips_exactly(tmp_path, glns):
 @pytest.mark.parametrize(
     ("rows", "period", "extract_date"),
     [
-        ([["Udtræksdato", dt.datetime(2024, 7, 2)], ["Periode", "2024-06"]], "2024-06",
-         dt.date(2024, 7, 2)),
-        ([["Nøgle", "Værdi"], ["udtraeksdato", "02-07-2024"],
-          [None, "Periode", dt.datetime(2024, 6, 1)]], "2024-06", dt.date(2024, 7, 2)),
+        (
+            [["Udtræksdato", dt.datetime(2024, 7, 2)], ["Periode", "2024-06"]],
+            "2024-06",
+            dt.date(2024, 7, 2),
+        ),
+        (
+            [
+                ["Nøgle", "Værdi"],
+                ["udtraeksdato", "02-07-2024"],
+                [None, "Periode", dt.datetime(2024, 6, 1)],
+            ],
+            "2024-06",
+            dt.date(2024, 7, 2),
+        ),
         ([["PERIODE", "2024-6"]], "2024-06", None),
         ([["Andet", "x"]], None, None),
     ],
-)  # fmt: skip
+)
 def test_info_sheet(tmp_path, rows, period, extract_date):
     path = make_workbook(tmp_path / "x.xlsx", {"Info": rows, T1: [reference_header(1)]})
     ex = load(path)
@@ -590,15 +648,53 @@ def test_both_engines_give_equal_results(tmp_path):
     messy = {
         "Forside": [["Kvalitetsudtræk"]],
         "Info": [["Periode", dt.datetime(2024, 6, 1)]],
-        "Tabel 1": [["Titel"], [], [*IDENTITY, "Oprettet", "Note"],
-                    [5.790000123117e12, 311000016009.0, " Ældre ", "Aarhus  Kommune", None,
-                     "Region Midtjylland", "Aarhus", "Nexus", "KMD", "01-02-2023", 3.5],
-                    [], [GLN_BAD, "x", None, None, None, None, None, None, None,
-                         dt.datetime(2023, 4, 5, 6, 7), dt.datetime(2024, 1, 1)]],
-        "Tabel 5": [[*IDENTITY[:4], "Meddelelsestype", "Afsender GLN", "Afsender", "Antal"],
-                    [GLN_ODENSE, None, "Enhed", "Odense Kommune", "XDIS91", "5790000123117",
-                     "Aarhus", "1.234"], [GLN_CLINIC, None, None, "Klinik", 7, "?", None, 3.5]],
-    }  # fmt: skip
+        "Tabel 1": [
+            ["Titel"],
+            [],
+            [*IDENTITY, "Oprettet", "Note"],
+            [
+                5.790000123117e12,
+                311000016009.0,
+                " Ældre ",
+                "Aarhus  Kommune",
+                None,
+                "Region Midtjylland",
+                "Aarhus",
+                "Nexus",
+                "KMD",
+                "01-02-2023",
+                3.5,
+            ],
+            [],
+            [
+                GLN_BAD,
+                "x",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                dt.datetime(2023, 4, 5, 6, 7),
+                dt.datetime(2024, 1, 1),
+            ],
+        ],
+        "Tabel 5": [
+            [*IDENTITY[:4], "Meddelelsestype", "Afsender GLN", "Afsender", "Antal"],
+            [
+                GLN_ODENSE,
+                None,
+                "Enhed",
+                "Odense Kommune",
+                "XDIS91",
+                "5790000123117",
+                "Aarhus",
+                "1.234",
+            ],
+            [GLN_CLINIC, None, None, "Klinik", 7, "?", None, 3.5],
+        ],
+    }
     path = make_workbook(tmp_path / "x.xlsx", messy)
     a, b = (load(path, engine=e) for e in ENGINES)
     assert a.tables.keys() == b.tables.keys() == {1, 5}
@@ -608,9 +704,11 @@ def test_both_engines_give_equal_results(tmp_path):
     assert a.info == b.info
     assert a.tables[1]["Note"].tolist() == ["3.5", "2024-01-01"]
     assert [(w.row, w.column, w.value) for w in findings(a)] == [
-        (6, "Lokationsnummer", GLN_BAD), (6, "SOR-kode", "x"), (3, "Afsender GLN", "?"),
+        (6, "Lokationsnummer", GLN_BAD),
+        (6, "SOR-kode", "x"),
+        (3, "Afsender GLN", "?"),
         (3, "Antal", "3.5"),
-    ]  # fmt: skip
+    ]
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -641,21 +739,25 @@ def test_a_wrong_stored_dimension_does_not_hide_rows(tmp_path, engine):
 
 @pytest.mark.parametrize("encoding", ["cp1252", "utf-8-sig"])
 def test_csv_folder_in_danish_excel_dialect(tmp_path, encoding):
-    folder = make_csv_folder(tmp_path / "udtraek", {
-        "1 Aktive lokationsnumre.csv": [
-            ["Lokationsnummer", "Enhedsnavn", "Ejer", "Oprettet"],
-            [GLN_AARHUS, "Ældreplejen Åby", "Aarhus Kommune", "01-03-2024"],
-            ["", "", "", ""],
-            ["5790000123117,0", "Sundhedsplejen", "Aarhus Kommune", "15.04.2023"],
-        ],
-        "2_lukkede.csv": [
-            ["Lokationsnummer", "Afsender lokationsnummer", "Antal meddelelser", "Lukket dato"],
-            [GLN_ODENSE, GLN_BAD, "1.234", "2024-01-31"],
-            [GLN_ODENSE, GLN_AARHUS, "12,0", "31-01-2024"],
-        ],
-        "Info.csv": [["Udtræksdato", "02-07-2024"], ["Periode", "2024-06"]],
-        "noter.csv": [["Lokationsnummer"], ["ignoreres"]],
-    }, encoding=encoding)  # fmt: skip
+    folder = make_csv_folder(
+        tmp_path / "udtraek",
+        {
+            "1 Aktive lokationsnumre.csv": [
+                ["Lokationsnummer", "Enhedsnavn", "Ejer", "Oprettet"],
+                [GLN_AARHUS, "Ældreplejen Åby", "Aarhus Kommune", "01-03-2024"],
+                ["", "", "", ""],
+                ["5790000123117,0", "Sundhedsplejen", "Aarhus Kommune", "15.04.2023"],
+            ],
+            "2_lukkede.csv": [
+                ["Lokationsnummer", "Afsender lokationsnummer", "Antal meddelelser", "Lukket dato"],
+                [GLN_ODENSE, GLN_BAD, "1.234", "2024-01-31"],
+                [GLN_ODENSE, GLN_AARHUS, "12,0", "31-01-2024"],
+            ],
+            "Info.csv": [["Udtræksdato", "02-07-2024"], ["Periode", "2024-06"]],
+            "noter.csv": [["Lokationsnummer"], ["ignoreres"]],
+        },
+        encoding=encoding,
+    )
     (folder / "laes-mig.txt").write_text("ikke en tabel")
     ex = load(folder)
     assert ex.sheets == {1: "1 Aktive lokationsnumre.csv", 2: "2_lukkede.csv"}
@@ -669,8 +771,12 @@ def test_csv_folder_in_danish_excel_dialect(tmp_path, encoding):
     assert t1["ejertype"].tolist() == ["Kommune", "Kommune"]
     assert t2["antal"].tolist() == [1234, 12]
     assert t2["lukket_dato"].tolist() == [pd.Timestamp(2024, 1, 31)] * 2
-    assert Problem("2_lukkede.csv", 2, "Afsender lokationsnummer", GLN_BAD,
-                   text("load.gln_check_digit")) in ex.warnings  # fmt: skip
+    assert (
+        Problem(
+            "2_lukkede.csv", 2, "Afsender lokationsnummer", GLN_BAD, text("load.gln_check_digit")
+        )
+        in ex.warnings
+    )
 
 
 def test_csv_row_numbers_are_line_numbers_across_multiline_fields(tmp_path):
@@ -781,11 +887,22 @@ def test_empty_user_alias_file_changes_nothing(tmp_path):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(None, None), ("", None), ("\xa0", None), (5790000123117, GLN_AARHUS),
-     ("00123", "00123"), ("5,79E+12", ValueError), (-1, ValueError), (1.5, ValueError),
-     (123456789012345678.0, ValueError), (123456789012345678, "123456789012345678"),
-     (True, ValueError), (dt.date(2024, 1, 1), ValueError), ("12a", ValueError)],
-)  # fmt: skip
+    [
+        (None, None),
+        ("", None),
+        ("\xa0", None),
+        (5790000123117, GLN_AARHUS),
+        ("00123", "00123"),
+        ("5,79E+12", ValueError),
+        (-1, ValueError),
+        (1.5, ValueError),
+        (123456789012345678.0, ValueError),
+        (123456789012345678, "123456789012345678"),
+        (True, ValueError),
+        (dt.date(2024, 1, 1), ValueError),
+        ("12a", ValueError),
+    ],
+)
 def test_to_digits(value, expected):
     if expected is ValueError:
         with pytest.raises(ValueError):
@@ -796,9 +913,18 @@ def test_to_digits(value, expected):
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(" 7 ", 7), ("-3", -3), ("12.000", 12000), ("", None), ("1,234", ValueError),
-     ("12.5", ValueError), (2.0**70, ValueError), (False, ValueError), ("tolv", ValueError)],
-)  # fmt: skip
+    [
+        (" 7 ", 7),
+        ("-3", -3),
+        ("12.000", 12000),
+        ("", None),
+        ("1,234", ValueError),
+        ("12.5", ValueError),
+        (2.0**70, ValueError),
+        (False, ValueError),
+        ("tolv", ValueError),
+    ],
+)
 def test_to_int(value, expected):
     if expected is ValueError:
         with pytest.raises(ValueError):
@@ -808,9 +934,9 @@ def test_to_int(value, expected):
 
 
 @pytest.mark.parametrize(
-    "value", ["2024-02-30", "32-01-2024", "01/03/2024", "01-03-24", "57900101", 12, True,
-              dt.time(12, 0)],
-)  # fmt: skip
+    "value",
+    ["2024-02-30", "32-01-2024", "01/03/2024", "01-03-24", "57900101", 12, True, dt.time(12, 0)],
+)
 def test_to_date_rejects(value):
     with pytest.raises(ValueError):
         cells.to_date(value)

@@ -43,8 +43,11 @@ def test_structure(path):
     nb = read(path)
     params = parameter_cells(nb)
     assert len(params) == 1
-    names = [line.split("=")[0].strip() for line in params[0].source.splitlines()
-             if not line.startswith("#")]  # fmt: skip
+    names = [
+        line.split("=")[0].strip()
+        for line in params[0].source.splitlines()
+        if not line.startswith("#")
+    ]
     assert names == list(templates.PARAMETERS)
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
     for cell in nb.cells:
@@ -63,8 +66,11 @@ def run_notebook(path: Path, tmp_path: Path, **parameters) -> str:
     for cell in read(out).cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            texts += [data.get("text/markdown", ""), data.get("text/html", ""),
-                      output.get("text", "")]  # fmt: skip
+            texts += [
+                data.get("text/markdown", ""),
+                data.get("text/html", ""),
+                output.get("text", ""),
+            ]
             texts += [json.dumps(data.get("application/vnd.jupyter.widget-view+json", ""))]
     return "\n".join(t if isinstance(t, str) else "".join(t) for t in texts)
 

@@ -171,16 +171,32 @@ def test_received_types_matrix_sums_messages():
     df = table(
         5,
         [
-            {"lokationsnummer": GLN_A, "enhedsnavn": "Misbrugscenter", "meddelelsestype": "XDIS91",
-             "antal": 3},
-            {"lokationsnummer": GLN_A, "enhedsnavn": "Misbrugscenter",
-             "meddelelsestype": "xdis91 - Korrespondancemeddelelse", "antal": 4},
-            {"lokationsnummer": GLN_A, "enhedsnavn": "Misbrugscenter",
-             "meddelelsestype": "FDIS20 Advis om sygehusophold", "antal": 2},
-            {"lokationsnummer": GLN_B, "enhedsnavn": "Tandreguleringen",
-             "meddelelsestype": "Korrespondancemeddelelse", "antal": 1},
+            {
+                "lokationsnummer": GLN_A,
+                "enhedsnavn": "Misbrugscenter",
+                "meddelelsestype": "XDIS91",
+                "antal": 3,
+            },
+            {
+                "lokationsnummer": GLN_A,
+                "enhedsnavn": "Misbrugscenter",
+                "meddelelsestype": "xdis91 - Korrespondancemeddelelse",
+                "antal": 4,
+            },
+            {
+                "lokationsnummer": GLN_A,
+                "enhedsnavn": "Misbrugscenter",
+                "meddelelsestype": "FDIS20 Advis om sygehusophold",
+                "antal": 2,
+            },
+            {
+                "lokationsnummer": GLN_B,
+                "enhedsnavn": "Tandreguleringen",
+                "meddelelsestype": "Korrespondancemeddelelse",
+                "antal": 1,
+            },
         ],
-    )  # fmt: skip
+    )
     fig = plots.type_matrix_chart(df, 5)
     ax = fig.axes[0]
     assert title_of(fig) == text("plots.matrix.title.5")
@@ -195,8 +211,10 @@ def test_received_types_matrix_sums_messages():
 
 def test_registered_types_matrix_marks_presence_and_folds_columns():
     codes = list(reference.message_types()["kode"][:14])
-    rows = [{"lokationsnummer": GLN_A, "enhedsnavn": "Alkoholbehandlingen", "meddelelsestype": c}
-            for c in codes]  # fmt: skip
+    rows = [
+        {"lokationsnummer": GLN_A, "enhedsnavn": "Alkoholbehandlingen", "meddelelsestype": c}
+        for c in codes
+    ]
     rows.append(rows[0] | {"format": "OIOXML"})  # a duplicate registration is still one ✓
     fig = plots.type_matrix_chart(table(4, rows), 4)
     ax = fig.axes[0]
@@ -213,13 +231,29 @@ def test_registered_types_matrix_marks_presence_and_folds_columns():
 
 def receipts_rows() -> list[dict]:
     return [
-        {"lokationsnummer": GLN_A, "meddelelsestype": "XDIS91", "modpart": "Odense Kommune",
-         "modpart_lokationsnummer": GLN_C, "antal": 4, "antal_i_alt": 40},
-        {"lokationsnummer": GLN_A, "meddelelsestype": "XDIS91", "modpart_lokationsnummer": GLN_B,
-         "antal": 2},
-        {"lokationsnummer": GLN_A, "meddelelsestype": "FDIS20", "modpart": "Odense Kommune",
-         "modpart_lokationsnummer": GLN_C, "antal": 6, "antal_i_alt": 20},
-    ]  # fmt: skip
+        {
+            "lokationsnummer": GLN_A,
+            "meddelelsestype": "XDIS91",
+            "modpart": "Odense Kommune",
+            "modpart_lokationsnummer": GLN_C,
+            "antal": 4,
+            "antal_i_alt": 40,
+        },
+        {
+            "lokationsnummer": GLN_A,
+            "meddelelsestype": "XDIS91",
+            "modpart_lokationsnummer": GLN_B,
+            "antal": 2,
+        },
+        {
+            "lokationsnummer": GLN_A,
+            "meddelelsestype": "FDIS20",
+            "modpart": "Odense Kommune",
+            "modpart_lokationsnummer": GLN_C,
+            "antal": 6,
+            "antal_i_alt": 20,
+        },
+    ]
 
 
 def test_negative_receipts_per_type_and_counterpart_with_share():
@@ -276,9 +310,14 @@ def test_active_without_types_by_it_system_and_age():
 
 def test_overview_against_median_with_missing_table():
     tasks = pd.DataFrame(
-        {"number": [1, 2, 3], "name": ["a", "b", "c"], "rows": [3, 0, 0],
-         "median_rows": [1.5, 2.0, None], "missing": [False, False, True]}
-    )  # fmt: skip
+        {
+            "number": [1, 2, 3],
+            "name": ["a", "b", "c"],
+            "rows": [3, 0, 0],
+            "median_rows": [1.5, 2.0, None],
+            "missing": [False, False, True],
+        }
+    )
     fig = plots.overview_chart(tasks, peer_label="pr. kommune")
     ax = fig.axes[0]
     assert title_of(fig) == text("plots.overview.title")
@@ -304,9 +343,14 @@ def test_overview_without_medians_is_the_whole_extract():
 
 def test_it_system_chart_accepts_list_organisations_output():
     counts = pd.DataFrame(
-        {"organisation": ["Cura", "KMD Nexus", "Tomt"], "tabel_1": [0, 2, 0],
-         "tabel_2": [1, 3, 0], "i_alt": [1, 5, 0], "lokationsnumre": [1, 4, 0]}
-    )  # fmt: skip
+        {
+            "organisation": ["Cura", "KMD Nexus", "Tomt"],
+            "tabel_1": [0, 2, 0],
+            "tabel_2": [1, 3, 0],
+            "i_alt": [1, 5, 0],
+            "lokationsnumre": [1, 4, 0],
+        }
+    )
     for frame in (counts, counts.set_index("organisation")[["tabel_1", "tabel_2"]]):
         fig = plots.it_system_chart(frame)
         ax = fig.axes[0]

@@ -17,17 +17,44 @@ ALL, NOT_GIVEN = "Alle", "(ikke angivet)"
 KORR = "XDIS91 – Korrespondancemeddelelse"
 
 TABLE_2 = [
-    dict(AARHUS, lokationsnummer="5790000123117", enhedsnavn="Hjemmeplejen Nord",
-         meddelelsestype="XDIS91", antal=5),
-    dict(AARHUS, lokationsnummer="5790000123117", enhedsnavn="Hjemmeplejen Nord",
-         meddelelsestype="XDIS20 Sygehusadvis", antal=3),
-    dict(AARHUS, lokationsnummer="5790000160921", enhedsnavn="Tandplejen Aarhus",
-         it_system="Cura", meddelelsestype="XDIS91 Korrespondancemeddelelse", antal=7),
-    dict(AARHUS, lokationsnummer="5790002407314", enhedsnavn="Sundhedsplejen",
-         meddelelsestype="FDIS20", antal=1),
-    dict(AARHUS, lokationsnummer="5790000126330", enhedsnavn="Ældrecenter Øst", it_system=None,
-         meddelelsestype="xdis91", antal=2),
-]  # fmt: skip
+    dict(
+        AARHUS,
+        lokationsnummer="5790000123117",
+        enhedsnavn="Hjemmeplejen Nord",
+        meddelelsestype="XDIS91",
+        antal=5,
+    ),
+    dict(
+        AARHUS,
+        lokationsnummer="5790000123117",
+        enhedsnavn="Hjemmeplejen Nord",
+        meddelelsestype="XDIS20 Sygehusadvis",
+        antal=3,
+    ),
+    dict(
+        AARHUS,
+        lokationsnummer="5790000160921",
+        enhedsnavn="Tandplejen Aarhus",
+        it_system="Cura",
+        meddelelsestype="XDIS91 Korrespondancemeddelelse",
+        antal=7,
+    ),
+    dict(
+        AARHUS,
+        lokationsnummer="5790002407314",
+        enhedsnavn="Sundhedsplejen",
+        meddelelsestype="FDIS20",
+        antal=1,
+    ),
+    dict(
+        AARHUS,
+        lokationsnummer="5790000126330",
+        enhedsnavn="Ældrecenter Øst",
+        it_system=None,
+        meddelelsestype="xdis91",
+        antal=2,
+    ),
+]
 
 
 def bar_count(fig: Figure) -> int:
@@ -74,14 +101,22 @@ def html(output) -> str:
 def test_options_come_from_the_data_in_danish_order(panel):
     assert panel.it_system.options == (ALL, "Cura", "KMD Nexus", NOT_GIVEN)
     assert panel.message_type.options == (
-        ALL, "FDIS20 – Advis om sygehusophold", "XDIS20 – Sygehusadvis", KORR
-    )  # fmt: skip
+        ALL,
+        "FDIS20 – Advis om sygehusophold",
+        "XDIS20 – Sygehusadvis",
+        KORR,
+    )
     assert panel.unit.options == (
-        ALL, "Hjemmeplejen Nord", "Sundhedsplejen", "Tandplejen Aarhus", "Ældrecenter Øst"
-    )  # fmt: skip
+        ALL,
+        "Hjemmeplejen Nord",
+        "Sundhedsplejen",
+        "Tandplejen Aarhus",
+        "Ældrecenter Øst",
+    )
     assert (panel.it_system.description, panel.message_type.description) == (
-        "It-system", "Meddelelsestype"
-    )  # fmt: skip
+        "It-system",
+        "Meddelelsestype",
+    )
     assert (panel.unit.description, panel.search.description) == ("Enhed", "Søg")
     assert panel.it_system.value == panel.unit.value == ALL
 

@@ -1,0 +1,266 @@
+"""Rendering report sets: files, content, safety, incremental runs, failures, Dask."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from soredi_nb import render as r
+from soredi_nb.exceptions import SorediError
+from soredi_nb.load import load_extract
+from soredi_nb.sample import NO_FINDINGS, make_sample, write_extract
+from soredi_nb.templates import NOTEBOOKS
+
+HOSTILE = "<script>alert('x')</script>Hjemmepleje </script><b>fed</b>"
+ORGS = ["Aarhus Kommune", "Region Midtjylland", NO_FINDINGS[0]]
+
+
+def hostile_sample() -> dict:
+    """The sample with a hostile unit name on every Aarhus row."""
+    sample = make_sample()
+    for df in sample["tables"].values():
+        df.loc[df["ejer"] == "Aarhus Kommune", "enhedsnavn"] = HOSTILE
+    return sample
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    root = tmp_path_factory.mktemp("render")
+    extract = load_extract(write_extract(hostile_sample(), root / "udtraek.xlsx"))
+    result = r.render(extract, r.targets(extract, ORGS), root / "out", jobs=2, progress=False)
+    return extract, result
+
+
+def page(result, slug, name="index.html") -> str:
+    return (result.out_dir / slug / name).read_text(encoding="utf-8")
+
+
+def test_files_of_every_report_set(rendered):
+    _, result = rendered
+    assert result.failures == []
+    assert result.count("rendered") == 3 * 8
+    assert (result.out_dir / "index.html").exists()
+    for slug in ("aarhus-kommune", "region-midtjylland", r.slugify(NO_FINDINGS[0])):
+        names = sorted(p.name for p in (result.out_dir / slug).glob("*.html"))
+        assert names == sorted(
+            ["index.html"] + [p.stem + ".html" for p in sorted(NOTEBOOKS.glob("0[1-7]*.ipynb"))]
+        )
+
+
+def test_pages_show_their_organisations_counts(rendered):
+    extract, result = rendered
+    tables = make_sample()["tables"]
+    for org, slug in (
+        ("Aarhus Kommune", "aarhus-kommune"),
+        ("Region Midtjylland", "region-midtjylland"),
+    ):
+        overview = page(result, slug)
+        assert org in overview
+        for n, df in tables.items():
+            rows = int((df["ejer"] == org).sum())
+            name = r.notebook_name(n)
+            # The overview links to the task page with the organisation's count.
+            assert f'href="{name}.html">Tabel {n}:' in overview
+            assert re.search(rf'{name}\.html">Tabel {n}:[^<]*</a> – {rows} fund', overview)
+            if rows:
+                assert f"{rows} fund, sorteret" in page(result, slug, f"{name}.html")
+
+
+def test_no_code_widgets_or_external_resources(rendered):
+    _, result = rendered
+    for path in result.out_dir.rglob("*.html"):
+        body = path.read_text(encoding="utf-8")
+        for forbidden in (
+            "from soredi_nb",
+            "page.key_figures",
+            "TaskPage(",
+            "Parametre.",
+            "%reset",
+            "application/vnd.jupyter.widget",
+            "hl-ipython3",
+        ):
+            assert forbidden not in body, (path.name, forbidden)
+        assert not re.search(r'<script[^>]+src="(https?:)?//', body), path.name
+        assert not re.search(r'<link[^>]+href="(https?:)?//', body), path.name
+        assert "require.min.js" not in body and "mathjax" not in body.lower()
+
+
+def test_hostile_names_are_escaped(rendered):
+    _, result = rendered
+    for path in (result.out_dir / "aarhus-kommune").glob("*.html"):
+        body = path.read_text(encoding="utf-8")
+        assert "<script>alert(" not in body, path.name
+        assert "<b>fed</b>" not in body, path.name
+        # Inside JavaScript data a literal </script> would end the script element early.
+        assert body.count("<script") == body.count("</script>"), path.name
+    findings = page(result, "aarhus-kommune", r.notebook_name(2) + ".html")
+    assert "&lt;script&gt;alert(" in findings  # shown as text, in the table data
+
+
+def test_organisation_without_findings(rendered):
+    _, result = rendered
+    slug = r.slugify(NO_FINDINGS[0])
+    assert "Ingen oprydningsopgave" in page(result, slug)
+    assert "Ingen oprydningsopgave" in page(result, slug, r.notebook_name(2) + ".html")
+
+
+def test_index_lists_every_organisation_with_links(rendered):
+    _, result = rendered
+    index = (result.out_dir / "index.html").read_text(encoding="utf-8")
+    for slug in ("aarhus-kommune", "region-midtjylland"):
+        assert f'href=\\"{slug}/index.html\\"' in index or f'href="{slug}/index.html"' in index
+    assert "rapporter pr. organisation" in index
+
+
+def test_second_run_skips_unchanged_pages_and_force_renders(rendered, tmp_path):
+    extract, result = rendered
+    out = tmp_path / "out"
+    shutil.copytree(result.out_dir, out)
+    targets = r.targets(extract, ORGS[:1])
+    again = r.render(extract, targets, out, jobs=1, progress=False)
+    assert (again.count("skipped"), again.count("rendered")) == (8, 0)
+    (out / "aarhus-kommune" / "index.html").unlink()
+    again = r.render(extract, targets, out, jobs=1, progress=False)
+    assert (again.count("skipped"), again.count("rendered")) == (7, 1)
+
+
+def test_keep_ipynb_and_force(rendered, tmp_path):
+    extract, _ = rendered
+    notebooks = [NOTEBOOKS / "02_lukkede-med-indgaaende-trafik.ipynb"]
+    targets = r.targets(extract, ["Aarhus"])
+    out = tmp_path / "out"
+    r.render(extract, targets, out, jobs=1, progress=False, keep_ipynb=True, notebooks=notebooks)
+    nb = nbformat.read(out / "aarhus-kommune" / "02_lukkede-med-indgaaende-trafik.ipynb", 4)
+    assert any(c.get("outputs") for c in nb.cells)
+    forced = r.render(
+        extract, targets, out, jobs=1, progress=False, force=True, notebooks=notebooks
+    )
+    assert forced.count("rendered") == 1
+
+
+def broken_notebooks(folder: Path) -> list[Path]:
+    """A working template and one that fails for Region Midtjylland only."""
+    folder.mkdir()
+    good = shutil.copy(NOTEBOOKS / "02_lukkede-med-indgaaende-trafik.ipynb", folder)
+    nb = nbformat.read(good, as_version=4)
+    nb.cells.append(
+        nbformat.v4.new_code_cell(
+            'if organisation == "Region Midtjylland":\n    raise ValueError("kunstig fejl")'
+        )
+    )
+    bad = folder / "03_lukkede-med-udgaaende-trafik.ipynb"
+    nbformat.write(nb, bad)
+    return [Path(good), bad]
+
+
+def test_one_failure_does_not_stop_the_others(rendered, tmp_path):
+    extract, _ = rendered
+    notebooks = broken_notebooks(tmp_path / "nb")
+    targets = r.targets(extract, ["Aarhus", "Region Midtjylland"])
+    result = r.render(
+        extract, targets, tmp_path / "out", jobs=2, progress=False, notebooks=notebooks
+    )
+    assert result.count("rendered") == 3
+    [failure] = result.failures
+    assert (failure.label, failure.notebook) == ("Region Midtjylland", notebooks[1].stem)
+    # The failing cell is the appended last cell, counted as in the template.
+    assert failure.cell == len(nbformat.read(notebooks[1], 4).cells)
+    assert "ValueError: kunstig fejl" in failure.error
+    summary = "\n".join(r.summary_lines(result))
+    assert "Region Midtjylland: 03_lukkede-med-udgaaende-trafik, celle" in summary
+    assert not (
+        tmp_path / "out" / "region-midtjylland" / "03_lukkede-med-udgaaende-trafik.html"
+    ).exists()
+    index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert "kunstig fejl" in index and "Fejl i 1 sider" in index
+
+
+def test_interrupted_run_leaves_no_partial_page(rendered, tmp_path, monkeypatch):
+    extract, _ = rendered
+    targets = r.targets(extract, ["Aarhus"])
+    calls = []
+    real = r._record
+
+    def interrupt(by_page, batch):
+        real(by_page, batch)
+        calls.append(batch)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(r, "_record", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        r.render(extract, targets, tmp_path / "out", jobs=1, progress=False)
+    folder = tmp_path / "out" / "aarhus-kommune"
+    assert not list(folder.glob("*.tmp")) and not list(folder.glob(".*.tmp"))
+    written = list(folder.glob("*.html"))
+    assert 3 <= len(written) < 8
+    assert all(p.read_text(encoding="utf-8").rstrip().endswith("</html>") for p in written)
+    monkeypatch.setattr(r, "_record", real)
+    rerun = r.render(extract, targets, tmp_path / "out", jobs=1, progress=False)
+    # Pages finished before the interruption are reused; the rest are rendered now.
+    assert rerun.count("skipped") >= 3 and rerun.count("skipped") + rerun.count("rendered") == 8
+    assert rerun.failures == []
+
+
+def test_unknown_organisation_fails_before_any_work(rendered, tmp_path):
+    extract, _ = rendered
+    with pytest.raises(SorediError, match="Aarhuus"):
+        r.targets(extract, ["Aarhus", "Aarhuus"])
+
+
+def test_notebook_without_our_parameters_is_refused(rendered, tmp_path):
+    extract, _ = rendered
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("organisation = None", metadata={"tags": ["parameters"]})]
+    )
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(SorediError, match="extract_path"):
+        r.render(
+            extract,
+            r.targets(extract, ["Aarhus"]),
+            tmp_path / "out",
+            notebooks=[path],
+            progress=False,
+        )
+    assert not (tmp_path / "out").exists()
+
+
+def test_output_inside_input_folder_is_refused(rendered):
+    extract, _ = rendered
+    with pytest.raises(SorediError, match="ændres aldrig"):
+        r.render(
+            extract, r.targets(extract, ["Aarhus"]), Path(extract.info.file).parent, progress=False
+        )
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("Københavns Kommune", "koebenhavns-kommune"),
+        ("Ærø Kommune", "aeroe-kommune"),
+        ("Lægerne ../../etc/passwd", "laegerne-etc-passwd"),
+        ("a/b\\c", "a-b-c"),
+        ("...", "organisation"),
+        ("Tandlæge Åse Müller", "tandlaege-aase-muller"),
+    ],
+)
+def test_slugify(name, slug):
+    assert r.slugify(name) == slug
+
+
+def test_all_targets_by_owner_and_it_system(rendered):
+    extract, _ = rendered
+    owners = r.targets(extract, all_=True)
+    kinds = {t.kind for t in owners}
+    assert kinds == {"Kommune", "Region"}
+    with_private = r.targets(extract, all_=True, include_private=True)
+    assert len(with_private) > len(owners) and "Privat" in {t.kind for t in with_private}
+    systems = r.targets(extract, all_=True, by="it_system")
+    assert all(t.parameters["organisation"] is None for t in systems)
+    assert {t.parameters["it_system"] for t in systems} >= {"Cura"}
