@@ -55,12 +55,35 @@ def _parser() -> argparse.ArgumentParser:
         return c
 
     o = with_extract("orgs")
-    o.add_argument("--by", choices=["ejer", "it_system", "region", "kommune"], default="ejer",
-                   help=h["by"])  # fmt: skip
+    o.add_argument(
+        "--by", choices=["ejer", "it_system", "region", "kommune"], default="ejer", help=h["by"]
+    )
     with_extract("validate")
     m = with_extract("summary")
     for flag in ("org", "region", "kommune", "it_system", "sor_kode", "enhedsnavn"):
         m.add_argument("--" + flag.replace("_", "-"), dest=flag, metavar=mv[flag], help=h[flag])
+
+    w = sub.add_parser("worklist", help=h["worklist"], description=h["worklist"])
+    w.add_argument("extract", type=Path, metavar=mv["extract"], help=h["extract"])
+    w.add_argument(
+        "--out", type=Path, required=True, metavar=mv["worklist_out"], help=h["worklist_out"]
+    )
+    w.add_argument("--previous", type=Path, metavar=mv["previous"], help=h["previous"])
+    c = sub.add_parser("compare", help=h["compare"], description=h["compare"])
+    c.add_argument("old", type=Path, metavar=mv["old"], help=h["old"])
+    c.add_argument("new", type=Path, metavar=mv["new"], help=h["new"])
+    c.add_argument("--json", action="store_true", help=h["json"])
+    for q in (w, c):
+        q.add_argument("--aliases", type=Path, metavar=mv["aliases"], help=h["aliases"])
+        q.add_argument("--no-cache", action="store_true", help=h["no_cache"])
+        for flag in ("org", *_FILTERS):
+            q.add_argument(
+                "--" + flag.replace("_", "-"),
+                dest=flag,
+                metavar=mv[flag],
+                help=h[flag],
+                required=q is w and flag == "org",
+            )
     return p
 
 
@@ -156,11 +179,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
         _print_json({"tables": [], "errors": [error], "warnings": []})
         return 1
     tables = [
-        {"number": n, "sheet": extract.sheets.get(n),
-         "rows": len(extract.tables[n]) if n in extract.tables else 0,
-         "missing": n not in extract.tables}
+        {
+            "number": n,
+            "sheet": extract.sheets.get(n),
+            "rows": len(extract.tables[n]) if n in extract.tables else 0,
+            "missing": n not in extract.tables,
+        }
         for n in schema.TABLE_NUMBERS
-    ]  # fmt: skip
+    ]
     if args.json:
         warnings = [w.to_dict() for w in extract.warnings]
         _print_json({"tables": tables, "errors": [], "warnings": warnings})
@@ -183,8 +209,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from soredi_nb.summary import summarise
 
     extract = _load(args)
-    filters = {k: getattr(args, k) for k in ("region", "kommune", "it_system", "sor_kode",
-               "enhedsnavn") if getattr(args, k) is not None}  # fmt: skip
+    filters = {
+        k: getattr(args, k)
+        for k in ("region", "kommune", "it_system", "sor_kode", "enhedsnavn")
+        if getattr(args, k) is not None
+    }
     summary = summarise(extract, args.org, **filters)
     if args.json:
         _print_json(summary.to_dict())
@@ -219,8 +248,9 @@ def _summary_table(summary) -> pd.DataFrame:
     df = summary.frame()
     labels = text("summary.columns")
     missing = df.pop(labels["missing"])
-    df = df.drop(columns=[labels["median_location_numbers"], labels["median_messages"]],
-                 errors="ignore")  # fmt: skip
+    df = df.drop(
+        columns=[labels["median_location_numbers"], labels["median_messages"]], errors="ignore"
+    )
     df = df.astype(object).where(df.notna(), "–")
     for col in df.columns[2:]:
         df.loc[missing, col] = text("cli.missing_cell")
@@ -228,8 +258,103 @@ def _summary_table(summary) -> pd.DataFrame:
     return df
 
 
-COMMANDS = {"sample": cmd_sample, "orgs": cmd_orgs, "validate": cmd_validate,
-            "summary": cmd_summary}  # fmt: skip
+_FILTERS = ("region", "kommune", "it_system", "sor_kode", "enhedsnavn")
+
+
+def _filters(args: argparse.Namespace) -> dict[str, str]:
+    """The narrowing filters given on the command line."""
+    return {k: getattr(args, k) for k in _FILTERS if getattr(args, k) is not None}
+
+
+def _print_organisation(org) -> None:
+    """Print which organisation (or the whole extract) the output is for."""
+    if org is None:
+        print(text("cli.national_line"))
+    else:
+        code = text("cli.code_suffix", code=org.code) if org.code else ""
+        print(text("cli.organisation_line", name=org.name, kind=org.kind, code=code))
+
+
+def cmd_worklist(args: argparse.Namespace) -> int:
+    """``soredi-nb worklist``: write an organisation's worklist, carrying notes over."""
+    from soredi_nb.worklist import write_worklist
+
+    extract = _load(args)
+    result = write_worklist(args.out, extract, args.org, args.previous, **_filters(args))
+    _header(extract)
+    _print_organisation(result.organisation)
+    print()
+    labels = text("summary.columns")
+    carried = text("worklist.carried")
+    missing = text("cli.missing_cell")
+    table = pd.DataFrame(
+        {
+            labels["number"]: list(schema.TABLE_NUMBERS),
+            labels["name"]: [schema.table(n).name for n in schema.TABLE_NUMBERS],
+            labels["rows"]: [result.rows.get(n, missing) for n in schema.TABLE_NUMBERS],
+            carried: [result.carried.get(n, "–") for n in schema.TABLE_NUMBERS],
+        }
+    )
+    if args.previous is None:
+        table = table.drop(columns=carried)
+    _print_table(table, (labels["number"], labels["name"]))
+    print()
+    if result.organisation is not None and result.rows_total == 0:
+        print(text("common.no_cleanup_task", organisation=result.organisation.name))
+    print(
+        text(
+            "cli.worklist_written",
+            path=result.path,
+            rows=result.rows_total,
+            sheets=len(result.rows),
+        )
+    )
+    if args.previous is not None:
+        print(text("cli.worklist_carried", file=args.previous, count=result.carried_total))
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``soredi-nb compare``: new, resolved and persisting findings between two extracts."""
+    from soredi_nb.compare import compare
+    from soredi_nb.load import load_extract
+
+    old, new = (
+        load_extract(p, aliases=args.aliases, cache=not args.no_cache) for p in (args.old, args.new)
+    )
+    result = compare(old, new, args.org, **_filters(args))
+    if args.json:
+        _print_json(result.to_dict())
+        return 0
+    for label, extract in (("cli.compare_old", old), ("cli.compare_new", new)):
+        print(text(label))
+        _header(extract)
+    _print_organisation(result.organisation)
+    print()
+    labels = text("summary.columns") | text("compare.columns")
+    table = result.frame()
+    if all(t.comparable for t in result.tasks):
+        table = table.drop(columns=labels["note"])
+    table = table.astype(object).where(table.notna(), "–")
+    _print_table(table, (labels["number"], labels["name"], labels["note"]))
+    print()
+    comparable = [t for t in result.tasks if t.comparable]
+    totals = {k: sum(getattr(t, k) for t in comparable) for k in ("new", "resolved", "persisting")}
+    print(text("cli.compare_totals", **totals))
+    print(text("compare.explanation"))
+    if result.reversed_order:
+        print(text("compare.reversed"))
+    return 0
+
+
+COMMANDS = {
+    "sample": cmd_sample,
+    "orgs": cmd_orgs,
+    "validate": cmd_validate,
+    "summary": cmd_summary,
+    "worklist": cmd_worklist,
+    "compare": cmd_compare,
+}
 
 
 def main(argv: list[str] | None = None) -> None:

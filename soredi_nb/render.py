@@ -536,6 +536,8 @@ def render(
             pool.shutdown(wait=True, cancel_futures=True)
             shutdown_kernels()
         else:
+            with contextlib.suppress(Exception):  # workers that are gone have no kernels left
+                pool.run(shutdown_kernels)
             pool.close()
     results += done
     index = write_index(extract, targets_, out, results)

@@ -140,7 +140,8 @@ def test_sample_command_writes_csv_folder(capsys, tmp_path):
 def test_console_script_has_no_traceback(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "soredi_nb", "summary", str(tmp_path / "nope.xlsx")],
-        capture_output=True, text=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     assert proc.stderr.startswith("Fejl:") and "Traceback" not in proc.stderr

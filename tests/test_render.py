@@ -264,3 +264,41 @@ def test_all_targets_by_owner_and_it_system(rendered):
     systems = r.targets(extract, all_=True, by="it_system")
     assert all(t.parameters["organisation"] is None for t in systems)
     assert {t.parameters["it_system"] for t in systems} >= {"Cura"}
+
+
+def test_dask_local_cluster(rendered, tmp_path):
+    """--scheduler: each organisation's pages run as one job on a Dask worker process."""
+    from distributed import LocalCluster
+
+    extract, _ = rendered
+    notebooks = [
+        NOTEBOOKS / "00_oversigt.ipynb",
+        NOTEBOOKS / "02_lukkede-med-indgaaende-trafik.ipynb",
+    ]
+    targets = r.targets(extract, ["Aarhus", NO_FINDINGS[0]])
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
+    ) as cluster:
+        result = r.render(
+            extract,
+            targets,
+            tmp_path / "out",
+            notebooks=notebooks,
+            progress=False,
+            scheduler=cluster.scheduler_address,
+        )
+    assert result.failures == [] and result.count("rendered") == 4
+    assert "Aarhus Kommune" in page(result, "aarhus-kommune")
+    assert "Ingen oprydningsopgave" in page(result, r.slugify(NO_FINDINGS[0]))
+
+
+def test_unreachable_scheduler_is_a_clear_error(rendered, tmp_path):
+    extract, _ = rendered
+    with pytest.raises(SorediError, match="Dask-scheduleren"):
+        r.render(
+            extract,
+            r.targets(extract, ["Aarhus"]),
+            tmp_path / "out",
+            progress=False,
+            scheduler="tcp://127.0.0.1:9",
+        )

@@ -1,0 +1,554 @@
+"""The worklist: an Excel workbook in which an organisation works through its findings.
+
+One sheet per task holds the organisation's findings as the reports show them
+(``findings.display_table``), plus four columns to fill in: Handling (a dropdown of the guide's
+actions for the task), Ansvarlig (pre-filled with who can fix it, ``roles.contacts``), Status
+(a dropdown) and Bemærkning. A sheet "Oversigt" comes first. When MedCom sends the next extract,
+the filled-in worklist is given back as ``previous`` and what the user wrote follows every
+finding that is still there, matched as ``compare.match_findings`` matches findings.
+
+Everything from the extract is written as data: text never becomes a formula, whatever it
+starts with.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font, PatternFill
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from soredi_nb import cells, roles, schema, tasks
+from soredi_nb.compare import match_findings
+from soredi_nb.exceptions import SorediError
+from soredi_nb.extract import Extract, ExtractInfo
+from soredi_nb.findings import display_table, sort_findings
+from soredi_nb.load import HEADER_SEARCH_ROWS, _table_number, normalise_header
+from soredi_nb.organisations import Organisation, filter_extract, resolve
+from soredi_nb.sample import _EXCEL_DATE, _temporary, sheet_name
+from soredi_nb.texts import text
+
+USER_COLUMNS = ("handling", "ansvarlig", "status", "bemaerkning")
+"""The columns a user fills in, by key of ``worklist.columns`` in ``data/texts/worklist.yaml``."""
+
+MAX_INLINE_CHOICES = 255
+"""Excel's limit on the text of a dropdown list written into the validation itself."""
+
+# Text starting with these is a formula (or, in other programs, read as one) when edited in Excel.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_MAX_WIDTH = 60
+_HEADER_FILL = PatternFill("solid", fgColor="D9D9D9")
+_USER_FILL = PatternFill("solid", fgColor="FFF2CC")  # the columns to fill in stand out
+_BOLD = Font(bold=True)
+
+
+@dataclass(frozen=True)
+class WorklistResult:
+    """What :func:`write_worklist` wrote.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The worklist file.
+    organisation : Organisation or None
+    rows : dict[int, int]
+        Findings per task sheet, for the tables present in the extract.
+    carried : dict[int, int]
+        Per task sheet, the findings that got something from the previous worklist (a handling,
+        a status other than the default, a changed Ansvarlig or a remark); zeros without one.
+    missing : list of int
+        Tables missing from the extract: they have no sheet.
+    previous : pathlib.Path or None
+        The previous worklist read, if any.
+    """
+
+    path: Path
+    organisation: Organisation | None
+    rows: dict[int, int]
+    carried: dict[int, int]
+    missing: list[int] = field(default_factory=list)
+    previous: Path | None = None
+
+    @property
+    def rows_total(self) -> int:
+        """All findings in the worklist."""
+        return sum(self.rows.values())
+
+    @property
+    def carried_total(self) -> int:
+        """All findings that got something from the previous worklist."""
+        return sum(self.carried.values())
+
+
+def statuses() -> list[str]:
+    """The Status choices, the default (``"Ikke startet"``) first."""
+    return list(text("worklist.statuses"))
+
+
+def build_worklist(
+    extract: Extract,
+    organisation: str | int | Organisation | None = None,
+    previous: dict[int, pd.DataFrame] | None = None,
+    **filters,
+) -> dict[int, pd.DataFrame]:
+    """The task sheets of a worklist, as DataFrames.
+
+    Parameters
+    ----------
+    extract : Extract
+        The whole extract.
+    organisation : str, int or Organisation, optional
+        The owner; anything ``organisations.resolve`` accepts. ``None`` for the whole extract
+        (narrowed by ``filters``, e.g. an IT system).
+    previous : dict[int, pandas.DataFrame], optional
+        A filled-in worklist of an earlier extract, as :func:`read_worklist` returns it.
+    **filters
+        Narrowing filters of ``organisations.filter_extract`` (``region``, ``kommune``,
+        ``sor_kode``, ``enhedsnavn``, ``it_system``).
+
+    Returns
+    -------
+    dict[int, pandas.DataFrame]
+        Per table present in the extract: ``findings.display_table`` of the selection (Danish
+        headers, biggest problems first), then Handling (empty), Ansvarlig (the
+        ``sor_edi_contact`` of ``roles.contacts`` for the row's owner type and IT system),
+        Status (``"Ikke startet"``) and Bemærkning (empty), all ``str``. With ``previous``,
+        a finding that is still there gets its Handling, Status and Bemærkning back, and its
+        Ansvarlig when the user had changed it; blank cells never replace a value.
+    """
+    return _build(extract, organisation, previous, filters)[1]
+
+
+def write_worklist(
+    path: str | os.PathLike,
+    extract: Extract,
+    organisation: str | int | Organisation | None = None,
+    previous: str | os.PathLike | None = None,
+    **filters,
+) -> WorklistResult:
+    """Write an organisation's worklist as an Excel workbook.
+
+    The file appears complete or not at all (written under a temporary name in the same folder,
+    then renamed); missing parent folders are created.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.xlsx`` file to write; an existing worklist is replaced.
+    extract : Extract
+        The whole extract.
+    organisation : str, int or Organisation, optional
+        See :func:`build_worklist`.
+    previous : str or os.PathLike, optional
+        A filled-in worklist of an earlier extract whose notes to carry over.
+    **filters
+        See :func:`build_worklist`.
+
+    Returns
+    -------
+    WorklistResult
+
+    Raises
+    ------
+    SorediError
+        If ``path`` does not end in ``.xlsx``, is the extract or the previous worklist itself,
+        or ``previous`` is missing or not a worklist.
+    OrganisationError
+        If ``organisation`` matches nothing.
+
+    Notes
+    -----
+    Sheets: "Oversigt" (organisation, extract, findings and carried notes per task, how to fill
+    in the worklist), then one sheet per table present in the extract, named like the sample's
+    sheets (``"1 Aktive uden meddelelsestyper"``), with a frozen header row and an autofilter.
+    Location numbers and other text are text cells, dates are dates shown ``dd-mm-yyyy``.
+    Handling and Status are dropdowns; a Handling list longer than Excel allows inline is kept
+    on the hidden sheet "Valg".
+    """
+    path = Path(path)
+    _check_target(path, extract.path, previous)
+    before = read_worklist(previous) if previous is not None else None
+    org, frames, carried = _build(extract, organisation, before, filters)
+    wb = openpyxl.Workbook()
+    overview = wb.active
+    overview.title = text("worklist.overview_sheet")
+    for number, df in frames.items():
+        _task_sheet(wb, number, df)
+    if text("worklist.choices_sheet") in wb.sheetnames:
+        choices = wb[text("worklist.choices_sheet")]
+        wb.move_sheet(choices, len(wb.sheetnames) - 1 - wb.index(choices))
+    _overview(overview, extract.info, org, filters, frames, carried, path, previous)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _temporary(path)
+    try:
+        wb.save(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return WorklistResult(
+        path,
+        org,
+        {n: len(df) for n, df in frames.items()},
+        carried,
+        extract.missing,
+        None if previous is None else Path(previous),
+    )
+
+
+def read_worklist(path: str | os.PathLike) -> dict[int, pd.DataFrame]:
+    """Read a filled-in worklist back.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A worklist written by :func:`write_worklist` and edited in Excel. Sheets are recognised
+        by the table number their name starts with, columns by their headers (in any case and
+        order), so sorted, filtered and re-saved worklists read the same.
+
+    Returns
+    -------
+    dict[int, pandas.DataFrame]
+        Per task sheet, its rows under canonical names: the extract columns whose Danish header
+        is found (``lokationsnummer``, ``meddelelsestype``, ``modpart_lokationsnummer``,
+        ``it_system``, ...) and ``handling``, ``ansvarlig``, ``status``, ``bemaerkning``, all
+        as trimmed text (numbers and dates a user typed become text), blanks as NA. Fully blank
+        rows are skipped.
+
+    Raises
+    ------
+    SorediError
+        If the file is missing, cannot be read as a workbook, or no sheet has a location-number
+        column and at least one of the columns to fill in.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SorediError(text("worklist.errors.previous_missing", file=path))
+    out: dict[int, pd.DataFrame] = {}
+    try:
+        with warnings.catch_warnings():
+            # openpyxl warns about workbook features it does not read (extensions): not ours.
+            warnings.simplefilter("ignore")
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        try:
+            for name in wb.sheetnames:
+                number = _table_number(name)
+                if number is None or number in out:
+                    continue
+                ws = wb[name]
+                ws.reset_dimensions()  # some writers store a wrong used range
+                frame = _read_sheet(list(ws.iter_rows(values_only=True)), number)
+                if frame is not None:
+                    out[number] = frame
+        finally:
+            wb.close()
+    except Exception as exc:
+        # A corrupt or foreign file fails in many ways (zip, XML, ...); one message says what to do.
+        raise SorediError(text("worklist.errors.previous_unreadable", file=path)) from exc
+    if not out:
+        labels = text("worklist.columns")
+        columns = ", ".join(f"'{labels[c]}'" for c in USER_COLUMNS)
+        raise SorediError(text("worklist.errors.not_a_worklist", file=path, columns=columns))
+    return out
+
+
+# --- building the sheets (pure) ----------------------------------------------------------------
+
+
+def _build(
+    extract: Extract,
+    organisation: str | int | Organisation | None,
+    previous: dict[int, pd.DataFrame] | None,
+    filters: dict,
+) -> tuple[Organisation | None, dict[int, pd.DataFrame], dict[int, int]]:
+    """The organisation, the task frames and the carried count per task."""
+    org = organisation
+    if org is not None and not isinstance(org, Organisation):
+        org = resolve(org, extract)
+    selected = filter_extract(extract, org, **_given_filters(filters))
+    frames, carried = {}, {}
+    for number, df in sorted(selected.tables.items()):
+        frames[number], carried[number] = _task_frame(df, number, (previous or {}).get(number))
+    return org, frames, carried
+
+
+def _task_frame(
+    df: pd.DataFrame, number: int, previous: pd.DataFrame | None
+) -> tuple[pd.DataFrame, int]:
+    """One task sheet as a frame (display columns, then the user columns) and its carried count."""
+    rows = sort_findings(df, number)
+    shown = display_table(rows, number)  # same order: the sort ends on the unique Excel row
+    memo: dict[tuple, str] = {}
+    owners = zip(rows["ejertype"], rows["it_system"], rows["it_leverandoer"], strict=True)
+    user = {
+        "handling": [None] * len(rows),
+        "ansvarlig": [_contact(memo, *owner) for owner in owners],
+        "status": [statuses()[0]] * len(rows),
+        "bemaerkning": [None] * len(rows),
+    }
+    carried = 0 if previous is None else _carry(previous, rows, number, user, memo)
+    labels = text("worklist.columns")
+    for col in USER_COLUMNS:
+        shown[labels[col]] = pd.Series(user[col], index=shown.index, dtype="str")
+    return shown, carried
+
+
+def _carry(
+    previous: pd.DataFrame, rows: pd.DataFrame, number: int, user: dict[str, list], memo: dict
+) -> int:
+    """Fill ``user`` (the columns to fill in) from a previous sheet; count the rows given any."""
+    default_status = statuses()[0]
+    carried = 0
+    for old, new in match_findings(previous, rows, number).itertuples(index=False):
+        before = {
+            c: _given(previous[c].iat[old]) if c in previous else None
+            for c in (*USER_COLUMNS, "it_system")
+        }
+        took = False
+        for col in ("handling", "status", "bemaerkning"):
+            if before[col] is not None:
+                user[col][new] = before[col]
+                took |= col != "status" or before[col] != default_status
+        # Ansvarlig is pre-filled: only a value the user wrote is theirs to keep. The default of
+        # the previous worklist differs from today's when the IT system changed: compare with both.
+        row = rows.iloc[new]
+        was = _contact(memo, row["ejertype"], before["it_system"], row["it_leverandoer"])
+        if before["ansvarlig"] not in (None, user["ansvarlig"][new], was):
+            user["ansvarlig"][new] = before["ansvarlig"]
+            took = True
+        carried += took
+    return carried
+
+
+def _given_filters(filters: dict) -> dict:
+    """The filters that narrow anything (callers pass ``region=None`` for "all")."""
+    return {k: v for k, v in filters.items() if v is not None}
+
+
+def _contact(memo: dict, ejertype: object, it_system: object, it_leverandoer: object) -> str:
+    """The short SOR-EDI contact for an owner type, IT system and vendor (memoised per call)."""
+    key = tuple(_given(v) for v in (ejertype, it_system, it_leverandoer))
+    if key not in memo:
+        memo[key] = roles.contacts(*key).sor_edi_contact
+    return memo[key]
+
+
+def _given(value: object) -> str | None:
+    """Trimmed text of a cell a user may have filled in; ``None`` when blank."""
+    return None if value is None or pd.isna(value) else (str(value).strip() or None)
+
+
+def _read_sheet(rows: list[tuple], number: int) -> pd.DataFrame | None:
+    """A task sheet's rows under canonical names, or ``None`` if it has no worklist header."""
+    labels = {**schema.table(number).headers, **text("worklist.columns")}
+    names = {normalise_header(label): col for col, label in labels.items()}
+    for at, values in enumerate(rows[:HEADER_SEARCH_ROWS]):
+        columns = {
+            j: names.get(normalise_header(cells.cell_text(v)))
+            for j, v in enumerate(values)
+            if not cells.is_blank(v)
+        }
+        found = set(columns.values())
+        if "lokationsnummer" in found and found & set(USER_COLUMNS):
+            data: dict[str, list] = {}
+            below = rows[at + 1 :]
+            for j, col in columns.items():
+                if col is not None and col not in data:
+                    data[col] = [cells.to_text(r[j]) if j < len(r) else None for r in below]
+            return pd.DataFrame(data, dtype="str").dropna(how="all").reset_index(drop=True)
+    return None
+
+
+# --- writing the workbook (I/O) ----------------------------------------------------------------
+
+
+def _check_target(path: Path, extract: Path, previous: str | os.PathLike | None) -> None:
+    """Refuse an output that is not ``.xlsx`` or that would overwrite an input."""
+    if path.suffix.lower() != ".xlsx":
+        raise SorediError(text("worklist.errors.out_suffix", out=path))
+    for what, other in (("extract", extract), ("previous", previous)):
+        if other is not None and _same_file(path, Path(other)):
+            what = text(f"worklist.errors.what.{what}")
+            raise SorediError(text("worklist.errors.out_is_input", out=path, what=what))
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """True when both paths name the same file (also through links and relative paths)."""
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.resolve() == b.resolve()
+
+
+def _put(cell, value: object, number_format: str | None = None) -> None:
+    """Write one value: text as text (never a formula), dates as dates, missing as empty."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        if number_format:
+            cell.number_format = number_format  # so what a user types there stays text
+        return
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        value = value.date()  # display_table dates have no time of day
+    if isinstance(value, str):
+        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        # openpyxl makes "=..." a formula and "#N/A" an error value: extract text is neither.
+        cell.data_type = "s"
+        cell.number_format = "@"
+        # The quote prefix keeps Excel from evaluating the text when the user edits the cell.
+        cell.quotePrefix = cell.value.startswith(_FORMULA_START)
+        return
+    cell.value = value
+    if isinstance(value, dt.date):
+        cell.number_format = _EXCEL_DATE
+    elif number_format:
+        cell.number_format = number_format
+
+
+def _task_sheet(wb: openpyxl.Workbook, number: int, df: pd.DataFrame) -> None:
+    """Add the sheet of task ``number``: header, rows, dropdowns, frozen header, filter, widths."""
+    ws = wb.create_sheet(sheet_name(number))
+    labels = text("worklist.columns")
+    user = {labels[c] for c in USER_COLUMNS}
+    share = text("findings.labels.andel")
+    for j, header in enumerate(df.columns, start=1):
+        cell = ws.cell(1, j)
+        _put(cell, header)
+        cell.font, cell.fill = _BOLD, _USER_FILL if header in user else _HEADER_FILL
+    formats = ["@" if h in user else "0.0" if h == share else None for h in df.columns]
+    for i, row in enumerate(df.itertuples(index=False), start=2):
+        for j, value in enumerate(row, start=1):
+            _put(ws.cell(i, j), value, formats[j - 1])
+    last = len(df) + 1
+    for key, choices in (("handling", tasks.task(number).action_choices()), ("status", statuses())):
+        if len(df):
+            letter = get_column_letter(list(df.columns).index(labels[key]) + 1)
+            _dropdown(wb, ws, number, key, choices).add(f"{letter}2:{letter}{last}")
+    for j, header in enumerate(df.columns, start=1):
+        ws.column_dimensions[get_column_letter(j)].width = _width(header, df[header], labels)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{last}"
+
+
+def _dropdown(wb, ws, number: int, key: str, choices: list[str]) -> DataValidation:
+    """A list validation of ``choices`` on ``ws``: inline when Excel allows, else on "Valg"."""
+    joined = ",".join(choices)
+    if len(joined) <= MAX_INLINE_CHOICES and not any("," in c or '"' in c for c in choices):
+        formula = f'"{joined}"'
+    else:
+        formula = _choices_range(wb, number, key, choices)
+    dv = DataValidation(
+        type="list",
+        formula1=formula,
+        allow_blank=True,
+        showErrorMessage=True,
+        # Handling may be the user's own words; Status must stay one of the four.
+        errorStyle="warning" if key == "handling" else "stop",
+        errorTitle=text(f"worklist.validation.{key}_title"),
+        error=text(f"worklist.validation.{key}_error"),
+    )
+    ws.add_data_validation(dv)
+    return dv
+
+
+def _choices_range(wb: openpyxl.Workbook, number: int, key: str, choices: list[str]) -> str:
+    """Write ``choices`` to a column of the hidden "Valg" sheet; return its absolute range."""
+    name = text("worklist.choices_sheet")
+    if name in wb.sheetnames:
+        ws = wb[name]
+    else:
+        ws = wb.create_sheet(name)
+        ws.sheet_state = "hidden"
+    column = 1 if ws.max_column == 1 and ws["A1"].value is None else ws.max_column + 1
+    letter = get_column_letter(column)
+    _put(ws.cell(1, column), f"{number} {text(f'worklist.columns.{key}')}")
+    for i, choice in enumerate(choices, start=2):
+        _put(ws.cell(i, column), choice)
+    return f"{quote_sheetname(name)}!${letter}$2:${letter}${len(choices) + 1}"
+
+
+def _width(header: str, values: pd.Series, labels: dict) -> float:
+    """A column width that fits the header and most values, within reason."""
+    if header == labels["bemaerkning"]:
+        return 40
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return max(12, len(header) + 2)
+    lengths = values.dropna().astype("str").str.len()
+    longest = max(len(header), int(lengths.quantile(0.9)) if len(lengths) else 0)
+    if header == labels["handling"]:
+        longest = max(longest, 24)
+    return min(longest + 2, _MAX_WIDTH)
+
+
+def _overview(
+    ws,
+    info: ExtractInfo,
+    org: Organisation | None,
+    filters: dict,
+    frames: dict[int, pd.DataFrame],
+    carried: dict[int, int],
+    path: Path,
+    previous: str | os.PathLike | None,
+) -> None:
+    """Fill the "Oversigt" sheet: what this is, the figures per task and how to use it."""
+    f = text("worklist.fields")
+    unknown = text("worklist.unknown")
+    _put(ws.cell(1, 1), text("worklist.title"))
+    ws.cell(1, 1).font = Font(bold=True, size=14)
+    fields = [(f["organisation"], org.name if org else text("summary.national"))]
+    if filters := _given_filters(filters):
+        names = text("notebook.filter_names")
+        fields.append((f["narrowed"], ", ".join(f"{names[k]}: {v}" for k, v in filters.items())))
+    fields += [
+        (f["file"], Path(info.file).name),
+        (f["period"], info.period or unknown),
+        (f["extract_date"], info.extract_date or unknown),
+        (f["sha256"], info.sha256[:12]),
+    ]
+    if previous is not None:
+        fields.append((f["previous"], Path(previous).name))
+    r = 3
+    for label, value in fields:
+        _put(ws.cell(r, 1), label)
+        ws.cell(r, 1).font = _BOLD
+        _put(ws.cell(r, 2), value)
+        r += 1
+
+    r += 1
+    columns = text("summary.columns")
+    headers = [columns["number"], columns["name"], columns["rows"]]
+    headers += [text("worklist.carried")] if previous is not None else []
+    for j, header in enumerate(headers, start=1):
+        _put(ws.cell(r, j), header)
+        ws.cell(r, j).font, ws.cell(r, j).fill = _BOLD, _HEADER_FILL
+    for n in schema.TABLE_NUMBERS:
+        r += 1
+        values = [n, schema.table(n).name]
+        values += [len(frames[n]), carried[n]] if n in frames else [text("worklist.missing"), None]
+        for j, value in enumerate(values[: len(headers)], start=1):
+            _put(ws.cell(r, j), value)
+
+    r += 2
+    if org is not None and frames and all(len(df) == 0 for df in frames.values()):
+        _put(ws.cell(r, 1), text("common.no_cleanup_task", organisation=org.name))
+        r += 2
+    if previous is not None:
+        count = sum(carried.values())
+        _put(ws.cell(r, 1), text("worklist.carried_line", file=Path(previous).name, count=count))
+        r += 2
+    _put(ws.cell(r, 1), text("worklist.instructions_heading"))
+    ws.cell(r, 1).font = _BOLD
+    who = org.name if org else text("cli.metavar.org")
+    for i, line in enumerate(text("worklist.instructions"), start=1):
+        _put(ws.cell(r + i, 1), f"{i}. {line.format(organisation=who, file=path.name)}")
+    ws.column_dimensions["A"].width = 24
+    ws.column_dimensions["B"].width = 62
+    ws.column_dimensions["C"].width = 20
+    ws.column_dimensions["D"].width = 16

@@ -1,0 +1,442 @@
+"""The Excel worklist: layout, dropdowns, safe text, and notes carried over to the next extract."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import openpyxl
+import pandas as pd
+import pytest
+from factories import CLINIC, make_extract, rows, small_extract
+from python_calamine import CalamineWorkbook
+from test_compare import OWNER, changed_sample
+
+from soredi_nb import findings, roles, tasks, worklist
+from soredi_nb.cli import main
+from soredi_nb.exceptions import SorediError
+from soredi_nb.load import load_extract
+from soredi_nb.sample import make_sample, sheet_name, write_extract, write_sample
+from soredi_nb.worklist import build_worklist, read_worklist, write_worklist
+
+USER = ["Handling", "Ansvarlig", "Status", "Bemærkning"]
+STATUSES = ["Ikke startet", "I gang", "Afsluttet", "Ikke relevant"]
+HOSTILE = ['=HYPERLINK("http://x","klik")', "+45 1234", "-1", "@SUM(A1)", "#N/A"]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("worklist")
+    old = write_sample(folder / "a.xlsx", seed=0)
+    return old, write_extract(changed_sample(), folder / "b.xlsx")
+
+
+@pytest.fixture(scope="module")
+def extracts(files):
+    return tuple(load_extract(p, cache=False) for p in files)
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOREDI_NB_CACHE", str(tmp_path / "cache"))
+
+
+def run(capsys, *argv):
+    with pytest.raises(SystemExit) as exit_:
+        main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return exit_.value.code, out, err
+
+
+def sheet_rows(ws) -> list[dict]:
+    """The data rows of a task sheet as dicts by header, with their Excel row number."""
+    values = list(ws.iter_rows(values_only=True))
+    return [dict(zip(values[0], v, strict=True), row=i) for i, v in enumerate(values[1:], 2)]
+
+
+def find(ws, **match) -> list[int]:
+    """Excel rows whose cells equal ``match`` (keys are headers, ``_`` for a space)."""
+    match = {k.replace("_", " "): v for k, v in match.items()}
+    return [r["row"] for r in sheet_rows(ws) if all(r[k] == v for k, v in match.items())]
+
+
+def fill(ws, row: int, **values) -> None:
+    """Type into a row as a user would, by header."""
+    headers = [c.value for c in ws[1]]
+    for header, value in values.items():
+        ws.cell(row, headers.index(header) + 1, value)
+
+
+# --- building ----------------------------------------------------------------------------------
+
+
+def test_build_worklist_frames(extracts):
+    old, _ = extracts
+    frames = build_worklist(old, "aarhus")
+    sample = make_sample(seed=0)["tables"]
+    assert list(frames) == list(range(1, 8))
+    for n, df in frames.items():
+        own = sample[n][sample[n]["ejer"] == OWNER]
+        shown = findings.display_table(old.tables[n][old.tables[n]["ejer"] == OWNER], n)
+        assert df.columns.tolist() == [*shown.columns, *USER]
+        assert len(df) == len(own)
+        assert df["Status"].tolist() == ["Ikke startet"] * len(df)
+        assert df["Handling"].isna().all() and df["Bemærkning"].isna().all()
+    t4 = sample[4][sample[4]["ejer"] == OWNER]
+    expected = {
+        roles.contacts("Kommune", s, v).sor_edi_contact
+        for s, v in zip(t4["it_system"], t4["it_leverandoer"], strict=True)
+    }
+    assert set(frames[4]["Ansvarlig"]) == expected == {"MedCom (sor@medcom.dk)"}
+    # Same order as the report's findings table: biggest problems first.
+    assert frames[6]["Antal negative kvitteringer"].tolist() == [11, 6, 6, 1]
+
+
+def test_private_owner_gets_vendor_as_ansvarlig():
+    extract = make_extract({4: rows(CLINIC, "5790000126330", 2, meddelelsestype="XDIS20")})
+    frames = build_worklist(extract, "Lægerne Søndergade")
+    assert list(frames) == [4]
+    assert frames[4]["Ansvarlig"].tolist() == ["Leverandøren af XMO"] * 2
+
+
+# --- the written workbook ----------------------------------------------------------------------
+
+
+def test_workbook_layout(extracts, tmp_path):
+    old, _ = extracts
+    result = write_worklist(tmp_path / "liste.xlsx", old, "aarhus")
+    assert result.rows == {1: 3, 2: 2, 3: 4, 4: 3, 5: 5, 6: 4, 7: 3}
+    assert result.carried == dict.fromkeys(range(1, 8), 0) and result.missing == []
+    wb = openpyxl.load_workbook(result.path)
+    assert wb.sheetnames == ["Oversigt", *(sheet_name(n) for n in range(1, 8))]
+    assert all(len(name) <= 31 for name in wb.sheetnames)
+
+    ws = wb[sheet_name(2)]
+    headers = [c.value for c in ws[1]]
+    assert headers == build_worklist(old, "aarhus")[2].columns.tolist()
+    assert (ws.freeze_panes, ws.auto_filter.ref) == ("A2", "A1:N3")
+    gln = ws.cell(2, headers.index("Lokationsnummer") + 1)
+    assert (gln.value, gln.data_type, gln.number_format) == ("5790002023354", "s", "@")
+    closed = ws.cell(2, headers.index("Lukket dato") + 1)
+    assert closed.is_date and closed.number_format == "dd-mm-yyyy"
+    assert closed.value == dt.datetime(2026, 9, 22)
+    count = ws.cell(2, headers.index("Antal meddelelser") + 1)
+    assert (count.value, count.data_type) == (1, "n")
+    assert ws.cell(2, headers.index("Status") + 1).value == "Ikke startet"
+    assert ws.column_dimensions["A"].width == len("Lokationsnummer") + 2
+
+    overview = {r[0]: r[1] for r in wb["Oversigt"].iter_rows(values_only=True) if r[0]}
+    assert overview["Organisation"] == OWNER
+    assert overview["Udtræk"] == "a.xlsx"
+    assert overview["Periode"] == "2026-10"
+    assert overview["Udtræksdato"] == dt.datetime(2026, 11, 8)
+    assert overview["SHA-256 (start)"] == old.info.sha256[:12]
+    assert overview[7] == "Afsendte negative kvitteringer, seneste måned"
+    text = "\n".join(str(v) for r in wb["Oversigt"].iter_rows(values_only=True) for v in r if v)
+    assert '--previous "liste.xlsx"' in text and "Sådan bruger du arbejdslisten" in text
+
+
+def test_dropdowns_offer_the_guides_actions(extracts, tmp_path):
+    old, _ = extracts
+    wb = openpyxl.load_workbook(write_worklist(tmp_path / "liste.xlsx", old, "aarhus").path)
+    for n in range(1, 8):
+        ws = wb[sheet_name(n)]
+        headers = [c.value for c in ws[1]]
+        handling = openpyxl.utils.get_column_letter(headers.index("Handling") + 1)
+        status = openpyxl.utils.get_column_letter(headers.index("Status") + 1)
+        last = ws.max_row
+        lists = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+        choices = tasks.task(n).action_choices()
+        assert lists[f"{handling}2:{handling}{last}"].formula1 == f'"{",".join(choices)}"'
+        assert lists[f"{status}2:{status}{last}"].formula1 == f'"{",".join(STATUSES)}"'
+        assert lists[f"{status}2:{status}{last}"].errorStyle == "stop"
+        assert lists[f"{handling}2:{handling}{last}"].showErrorMessage is True
+    assert tasks.task(1).action_choices()[2] == "Markér til intern brug"
+
+
+def test_long_choice_lists_go_to_a_hidden_sheet(extracts, tmp_path, monkeypatch):
+    old, _ = extracts
+    monkeypatch.setattr(worklist, "MAX_INLINE_CHOICES", 40)
+    wb = openpyxl.load_workbook(write_worklist(tmp_path / "liste.xlsx", old, "aarhus").path)
+    assert wb.sheetnames[-1] == "Valg" and wb["Valg"].sheet_state == "hidden"
+    formulas = [dv.formula1 for dv in wb[sheet_name(1)].data_validations.dataValidation]
+    assert formulas[0] == "'Valg'!$A$2:$A$5"  # 124 characters: too long
+    assert formulas[1] == "'Valg'!$B$2:$B$5"  # Status, 43 characters
+    valg = list(wb["Valg"].iter_rows(min_row=2, max_col=2, values_only=True))
+    assert [r[0] for r in valg] == tasks.task(1).action_choices()
+    assert [r[1] for r in valg] == STATUSES
+    formulas4 = [dv.formula1 for dv in wb[sheet_name(4)].data_validations.dataValidation]
+    assert formulas4[0] == '"Fjern forkerte meddelelsestyper"'  # 31 characters: inline
+
+
+def test_hostile_text_stays_text(tmp_path):
+    owner = dict(CLINIC, ejer="=2+3 Klinik")
+    table = [
+        dict(
+            owner,
+            lokationsnummer="5790000126330",
+            enhedsnavn=name,
+            modpart=name,
+            meddelelsestype="XDIS91",
+            modpart_lokationsnummer="5790002407314",
+            antal=1,
+        )
+        for name in HOSTILE
+    ]
+    extract = make_extract({2: table})
+    path = write_worklist(tmp_path / "liste.xlsx", extract, "=2+3 Klinik").path
+    ws = openpyxl.load_workbook(path)[sheet_name(2)]
+    headers = [c.value for c in ws[1]]
+    for header in ("Enhedsnavn", "Afsender"):
+        cells = [ws.cell(r, headers.index(header) + 1) for r in range(2, 7)]
+        assert sorted(c.value for c in cells) == sorted(HOSTILE)
+        assert {c.data_type for c in cells} == {"s"}
+        assert all(c.quotePrefix == (c.value[0] in "=+-@") for c in cells)
+    organisation = openpyxl.load_workbook(path)["Oversigt"]["B3"]
+    assert (organisation.value, organisation.data_type) == ("=2+3 Klinik", "s")
+    book = CalamineWorkbook.from_path(str(path))
+    values = book.get_sheet_by_name(sheet_name(2)).to_python()
+    column = values[0].index("Enhedsnavn")
+    assert sorted(r[column] for r in values[1:]) == sorted(HOSTILE)
+    assert book.get_sheet_by_name("Oversigt").to_python()[2][1] == "=2+3 Klinik"
+
+
+def test_empty_task_and_missing_table(tmp_path):
+    result = write_worklist(tmp_path / "liste.xlsx", small_extract(), "aarhus")
+    assert result.rows == {1: 2, 2: 2, 3: 0, 4: 0, 5: 0, 6: 1} and result.missing == [7]
+    wb = openpyxl.load_workbook(result.path)
+    assert wb.sheetnames == ["Oversigt", *(sheet_name(n) for n in range(1, 7))]
+    empty = wb[sheet_name(3)]
+    assert empty.max_row == 1 and [c.value for c in empty[1]][-4:] == USER
+    assert empty.data_validations.dataValidation == []
+    overview = {r[0]: r[2] for r in wb["Oversigt"].iter_rows(values_only=True) if r[0]}
+    assert (overview[3], overview[7]) == (0, "mangler i udtrækket")
+
+
+def test_no_cleanup_task_is_said(tmp_path):
+    result = write_worklist(tmp_path / "liste.xlsx", small_extract(), "Dragør")
+    assert result.rows_total == 0
+    cells = [v for r in openpyxl.load_workbook(result.path)["Oversigt"].values for v in r if v]
+    assert "Ingen oprydningsopgave: Dragør Kommune har ingen fund i udtrækket." in cells
+
+
+def test_filters_narrow_and_are_named(extracts, tmp_path):
+    old, _ = extracts
+    result = write_worklist(tmp_path / "liste.xlsx", old, "aarhus", region=None, it_system="JOSA")
+    assert result.rows == {1: 0, 2: 0, 3: 0, 4: 2, 5: 2, 6: 0, 7: 0}
+    overview = {r[0]: r[1] for r in openpyxl.load_workbook(result.path)["Oversigt"].values}
+    assert overview["Afgrænset til"] == "it-system: JOSA"
+
+
+# --- safety of the output ----------------------------------------------------------------------
+
+
+def test_refuses_to_overwrite_inputs(extracts, files, tmp_path):
+    old, _ = extracts
+    a, _ = files
+    before = hashlib.sha256(a.read_bytes()).hexdigest()
+    with pytest.raises(SorediError, match="det er udtrækket, som ikke må overskrives"):
+        write_worklist(a.parent / "." / a.name, old, "aarhus")
+    assert hashlib.sha256(a.read_bytes()).hexdigest() == before
+    previous = write_worklist(tmp_path / "liste.xlsx", old, "aarhus").path
+    with pytest.raises(SorediError, match="det er den tidligere arbejdsliste"):
+        write_worklist(previous, old, "aarhus", previous=previous)
+    with pytest.raises(SorediError, match="endelsen .xlsx"):
+        write_worklist(tmp_path / "liste.xlsm", old, "aarhus")
+
+
+def test_written_atomically_and_replaced(extracts, tmp_path):
+    old, _ = extracts
+    path = tmp_path / "ny" / "liste.xlsx"
+    write_worklist(path, old, "aarhus")
+    write_worklist(path, old, "odense")
+    assert [p.name for p in path.parent.iterdir()] == ["liste.xlsx"]
+    assert openpyxl.load_workbook(path)["Oversigt"]["B3"].value == "Odense Kommune"
+
+
+def test_previous_that_is_not_a_worklist(files, extracts, tmp_path):
+    a, _ = files
+    old, _ = extracts
+    with pytest.raises(SorediError, match="er ikke en arbejdsliste fra soredi-nb worklist"):
+        read_worklist(a)
+    broken = tmp_path / "liste.xlsx"
+    broken.write_text("ikke en Excel-fil")
+    with pytest.raises(SorediError, match="kan ikke læses som en Excel-projektmappe"):
+        write_worklist(tmp_path / "ny.xlsx", old, "aarhus", previous=broken)
+    with pytest.raises(SorediError, match="findes ikke"):
+        read_worklist(tmp_path / "mangler.xlsx")
+
+
+def test_read_worklist_tolerates_user_edits(extracts, tmp_path):
+    old, _ = extracts
+    path = write_worklist(tmp_path / "liste.xlsx", old, "aarhus").path
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet_name(1)]
+    fill(ws, 2, Bemærkning=42, Status="  I gang ")
+    ws.insert_rows(1, 2)  # a title and a blank row above the header
+    ws["A1"] = "Vores arbejdsliste"
+    wb[sheet_name(2)].title = "Tabel 2"
+    wb.save(path)
+    back = read_worklist(path)
+    assert sorted(back) == list(range(1, 8))
+    assert back[1].loc[0, "bemaerkning"] == "42" and back[1].loc[0, "status"] == "I gang"
+    assert len(back[1]) == 3 and pd.isna(back[1].loc[1, "handling"])
+    assert back[2]["modpart_lokationsnummer"].tolist() == ["5790000050963", "5790002378423"]
+
+
+# --- carrying notes over to the next extract ---------------------------------------------------
+
+
+@pytest.fixture
+def filled(extracts, tmp_path):
+    """The worklist of the first extract, filled in (and partly re-sorted) by a user."""
+    old, _ = extracts
+    path = write_worklist(tmp_path / "oktober.xlsx", old, "aarhus").path
+    wb = openpyxl.load_workbook(path)
+    ws = wb[sheet_name(1)]
+    (kept,) = find(ws, Lokationsnummer="5790000675951")
+    fill(ws, kept, Handling="Markér til intern brug", Status="I gang", Bemærkning="Aftalt med Lone")
+    (gone,) = find(ws, Lokationsnummer="5790000581696")
+    fill(ws, gone, Bemærkning="skal væk")
+    (untouched,) = find(ws, Lokationsnummer="5790001342852")
+    fill(ws, untouched, Status="Ikke startet")
+    ws = wb[sheet_name(2)]
+    fill(ws, 2, Ansvarlig="MedCom (sor@medcom.dk)")  # the default, typed again: not a change
+    fill(ws, 3, Bemærkning=42)
+    ws = wb[sheet_name(3)]
+    (row,) = find(ws, Meddelelsestype="XDIS91 – Korrespondancemeddelelse")
+    fill(ws, row, Ansvarlig="Lone Hansen", Status="Afsluttet")
+    ws = wb[sheet_name(5)]
+    for row in find(ws, Afsender_lokationsnummer="5790001876937") + find(
+        ws, Afsender_lokationsnummer="5790000769711"
+    ):
+        fill(ws, row, Bemærkning="løses af sig selv")
+    (row,) = find(ws, Afsender_lokationsnummer="5790002225932")
+    fill(ws, row, Handling="Tilføj meddelelsestyper")
+    # The user sorted this sheet: notes follow the finding, not the row.
+    data = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
+    for i, values in enumerate(reversed(data), start=2):
+        for j, value in enumerate(values, start=1):
+            ws.cell(i, j).value = value  # cell(i, j, None) would keep the old value
+    ws = wb[sheet_name(6)]
+    (row,) = find(ws, Modpart_lokationsnummer="5790002133015")
+    fill(ws, row, Bemærkning="Ringet til afsender")
+    fill(wb[sheet_name(7)], 2, Bemærkning="tabellen forsvinder")
+    wb.save(path)
+    return path
+
+
+def test_notes_follow_the_findings_that_persist(extracts, filled, tmp_path):
+    _, new = extracts
+    result = write_worklist(tmp_path / "november.xlsx", new, "aarhus", previous=filled)
+    assert result.carried == {1: 1, 2: 1, 3: 1, 4: 0, 5: 1, 6: 1}
+    assert result.carried_total == 5 and result.missing == [7]
+    assert result.rows == {1: 2, 2: 3, 3: 4, 4: 3, 5: 4, 6: 5}
+    wb = openpyxl.load_workbook(result.path)
+
+    (t1,) = [r for r in sheet_rows(wb[sheet_name(1)]) if r["Lokationsnummer"] == "5790000675951"]
+    assert (t1["Handling"], t1["Status"], t1["Bemærkning"]) == (
+        "Markér til intern brug",
+        "I gang",
+        "Aftalt med Lone",
+    )
+    assert t1["Ansvarlig"] == "MedCom (sor@medcom.dk)"
+    t2 = sheet_rows(wb[sheet_name(2)])
+    assert [r["Bemærkning"] for r in t2 if r["Bemærkning"]] == ["42"]
+    assert [r["Status"] for r in t2] == ["Ikke startet"] * 3
+    (t3,) = [r for r in sheet_rows(wb[sheet_name(3)]) if r["Ansvarlig"] == "Lone Hansen"]
+    # The type is now written "XDIS91": the same finding.
+    assert (t3["Meddelelsestype"], t3["Status"]) == (
+        "XDIS91 – Korrespondancemeddelelse",
+        "Afsluttet",
+    )
+    t4 = sheet_rows(wb[sheet_name(4)])
+    # The IT system changed and the user never touched Ansvarlig: today's default, not the old.
+    assert (
+        sorted(r["Ansvarlig"] for r in t4)
+        == ["It-leverandøren (Tril)"] + ["MedCom (sor@medcom.dk)"] * 2
+    )
+    t5 = sheet_rows(wb[sheet_name(5)])
+    assert [(r["Meddelelsestype"], r["Handling"]) for r in t5 if r["Handling"]] == [
+        ("FDIS91 – Korrespondancemeddelelse", "Tilføj meddelelsestyper")
+    ]
+    (new_row,) = [r for r in t5 if r["Meddelelsestype"] == "XDIS20 – Sygehusadvis"]
+    assert (new_row["Handling"], new_row["Status"], new_row["Bemærkning"]) == (
+        None,
+        "Ikke startet",
+        None,
+    )
+    # The same finding twice in the new extract: the note goes to one of them.
+    t6 = [
+        r for r in sheet_rows(wb[sheet_name(6)]) if r["Modpart lokationsnummer"] == "5790002133015"
+    ]
+    assert sorted(str(r["Bemærkning"]) for r in t6) == ["None", "Ringet til afsender"]
+    everything = [v for ws in wb for r in ws.values for v in r]
+    assert not {"skal væk", "løses af sig selv", "tabellen forsvinder"} & set(everything)
+    overview = [v for r in wb["Oversigt"].values for v in r if v]
+    assert "Noter fra oktober.xlsx er overført til 5 fund, der stadig er i udtrækket." in overview
+
+
+def test_carried_notes_are_written_as_text(extracts, filled, tmp_path):
+    _, new = extracts
+    wb = openpyxl.load_workbook(filled)
+    fill(wb[sheet_name(4)], 2, Handling="@Lone: fjern typen", Bemærkning="-ikke startet endnu")
+    wb.save(filled)
+    path = write_worklist(tmp_path / "november.xlsx", new, "aarhus", previous=filled).path
+    ws = openpyxl.load_workbook(path)[sheet_name(4)]
+    headers = [c.value for c in ws[1]]
+    cells = [
+        ws.cell(r, headers.index(h) + 1)
+        for r in range(2, ws.max_row + 1)
+        for h in ("Handling", "Bemærkning")
+    ]
+    assert [(c.value, c.data_type, c.quotePrefix) for c in cells if c.value] == [
+        ("@Lone: fjern typen", "s", True),
+        ("-ikke startet endnu", "s", True),
+    ]
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_worklist_command(capsys, files, filled, tmp_path):
+    a, b = files
+    out_path = tmp_path / "liste.xlsx"
+    code, out, err = run(capsys, "worklist", a, "--org", "aarhus", "--out", out_path)
+    assert code == 0, err
+    assert "Organisation: Aarhus Kommune (Kommune, kode 0751)" in out
+    assert f"Arbejdsliste skrevet til {out_path}: 24 fund på 7 opgaveark." in out
+    assert "Noter overført" not in out
+    assert openpyxl.load_workbook(out_path).sheetnames[0] == "Oversigt"
+    code, out, _ = run(
+        capsys, "worklist", a, "--org", "aarhus", "--it-system", "josa", "--out", out_path
+    )
+    assert code == 0 and f"Arbejdsliste skrevet til {out_path}: 4 fund på 7 opgaveark." in out
+
+    code, out, err = run(
+        capsys, "worklist", b, "--org", "751", "--out", tmp_path / "nov.xlsx", "--previous", filled
+    )
+    assert code == 0, err
+    lines = out.splitlines()
+    header = next(line for line in lines if line.startswith("Tabel"))
+    assert header.split()[-3:] == ["Fund", "Noter", "overført"]
+    row5 = next(line for line in lines if line.startswith("5 "))
+    assert row5.split()[-2:] == ["4", "1"]
+    row7 = next(line for line in lines if line.startswith("7 "))
+    assert row7.split()[-2:] == ["mangler", "–"]
+    assert f"Noter overført fra {filled}: 5 fund." in lines
+
+
+def test_worklist_command_errors(capsys, files, tmp_path):
+    a, _ = files
+    before = a.read_bytes()
+    code, _, err = run(capsys, "worklist", a, "--org", "aarhus", "--out", a)
+    assert code == 1 and "det er udtrækket, som ikke må overskrives" in err
+    assert a.read_bytes() == before and "Traceback" not in err
+    code, _, err = run(capsys, "worklist", a, "--out", tmp_path / "x.xlsx")
+    assert code == 1 and "disse argumenter mangler: --org" in err
+    code, _, err = run(
+        capsys, "worklist", a, "--org", "aarhus", "--out", tmp_path / "x.xlsx", "--previous", a
+    )
+    assert code == 1 and "er ikke en arbejdsliste" in err
+    assert not (tmp_path / "x.xlsx").exists()
