@@ -3,7 +3,7 @@
 
 Usage::
 
-    python3 dev.py demo   # create .venv if needed, then run the main job on the bundled sample
+    python3 dev.py demo   # create .venv if needed, then render the reports of the bundled sample
     python3 dev.py test   # create .venv if needed, then run ruff and the whole test suite
 
 Only the standard library is used here, so this works on a fresh machine with Python 3.11+.
@@ -25,6 +25,7 @@ BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".soredi-nb-installed"
 SAMPLE = ROOT / "build" / "sample.xlsx"
+REPORTS = ROOT / "build" / "reports"
 DEMO_ORG = "Aarhus"
 
 
@@ -51,10 +52,11 @@ def ensure_venv() -> None:
 
 
 def demo() -> None:
-    """Generate the sample extract and show the national and one municipality's summary."""
+    """Generate the sample extract, show summaries and render every report set to HTML."""
     run(PYTHON, "-m", "soredi_nb", "sample", SAMPLE)
     run(PYTHON, "-m", "soredi_nb", "summary", SAMPLE)
     run(PYTHON, "-m", "soredi_nb", "summary", SAMPLE, "--org", DEMO_ORG)
+    run(PYTHON, "-m", "soredi_nb", "render", SAMPLE, "--all", "--out", REPORTS)
 
 
 def test() -> None:

@@ -84,6 +84,22 @@ def _parser() -> argparse.ArgumentParser:
                 help=h[flag],
                 required=q is w and flag == "org",
             )
+
+    r = sub.add_parser("render", help=h["render"], description=h["render"])
+    r.add_argument("extract", type=Path, metavar=mv["extract"], help=h["extract"])
+    who = r.add_mutually_exclusive_group(required=True)
+    who.add_argument("--org", action="append", metavar=mv["org"], help=h["render_org"])
+    who.add_argument("--all", action="store_true", help=h["render_all"])
+    r.add_argument("--by", choices=["ejer", "it_system"], default="ejer", help=h["render_by"])
+    r.add_argument("--include-private", action="store_true", help=h["include_private"])
+    r.add_argument("--out", type=Path, required=True, metavar=mv["folder"], help=h["render_out"])
+    r.add_argument("--jobs", type=int, metavar=mv["seed"], help=h["jobs"])
+    r.add_argument("--force", action="store_true", help=h["force"])
+    r.add_argument("--keep-ipynb", action="store_true", help=h["keep_ipynb"])
+    r.add_argument("--quiet", action="store_true", help=h["quiet"])
+    r.add_argument("--scheduler", metavar=mv["scheduler"], help=h["scheduler"])
+    r.add_argument("--aliases", type=Path, metavar=mv["aliases"], help=h["aliases"])
+    r.add_argument("--no-cache", action="store_true", help=h["no_cache"])
     return p
 
 
@@ -347,6 +363,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    """``soredi-nb render``: exit 1 if any page failed (the others are still written)."""
+    from soredi_nb.render import render, summary_lines, targets
+
+    if args.jobs is not None and args.jobs < 1:
+        raise SorediError(text("cli.bad_jobs"))
+    extract = _load(args)
+    chosen = targets(
+        extract, args.org or (), all_=args.all, by=args.by, include_private=args.include_private
+    )
+    result = render(
+        extract,
+        chosen,
+        args.out,
+        jobs=args.jobs,
+        force=args.force,
+        keep_ipynb=args.keep_ipynb,
+        progress=not args.quiet,
+        scheduler=args.scheduler,
+    )
+    for line in summary_lines(result):
+        print(line, file=sys.stderr if result.failures and line.startswith("  ") else sys.stdout)
+    return 1 if result.failures else 0
+
+
 COMMANDS = {
     "sample": cmd_sample,
     "orgs": cmd_orgs,
@@ -354,6 +395,7 @@ COMMANDS = {
     "summary": cmd_summary,
     "worklist": cmd_worklist,
     "compare": cmd_compare,
+    "render": cmd_render,
 }
 
 

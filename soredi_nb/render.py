@@ -17,6 +17,7 @@ import html
 import json
 import os
 import re
+import subprocess
 import tempfile
 import threading
 import unicodedata
@@ -42,6 +43,7 @@ KINDS_ALL = ("Kommune", "Region")
 RESET_TAG = "soredi-reset"
 REMOVED_TAGS = ("parameters", "injected-parameters", INTERACTIVE_TAG, RESET_TAG)
 MANIFEST = ".soredi-render.json"
+WORKLIST = "arbejdsliste.xlsx"
 _TEMPLATE_DIR = files("soredi_nb").joinpath("data/nbconvert")
 
 
@@ -237,7 +239,8 @@ def _kernel():
     from jupyter_client.manager import KernelManager
 
     km = KernelManager(kernel_name="python3")
-    km.start_kernel()
+    # The kernel's own stderr is only start-up chatter; cell errors arrive as messages.
+    km.start_kernel(stderr=subprocess.DEVNULL)
     kc = km.client()
     kc.start_channels()
     try:
@@ -303,6 +306,17 @@ def to_html(nb: nbformat.NotebookNode, title: str) -> str:
     )
 
 
+def _with_nav(page: str, job: PageJob) -> str:
+    """Add the report set's navigation: all organisations, the overview and the worklist."""
+    links = [("../index.html", text("render.back_to_index"))]
+    if job.html_name != "index.html":
+        links.append(("index.html", text("render.back_to_overview", organisation=job.target.label)))
+    elif job.target.parameters.get("organisation"):
+        links.append((WORKLIST, text("render.worklist_link")))
+    items = " · ".join(f'<a href="{href}">{html.escape(label)}</a>' for href, label in links)
+    return page.replace("<main>", f'<main>\n<nav class="soredi-nav">{items}</nav>', 1)
+
+
 def _prepare(path: Path) -> nbformat.NotebookNode:
     """The template ready for a report: without the live-only cells (they need a kernel the
     reader does not have, so running them is wasted time), and with a first cell that clears
@@ -366,7 +380,7 @@ def render_page(job: PageJob) -> PageResult:
             error=f"{type(err).__name__}: {err}",
             seconds=time.perf_counter() - start,
         )
-    atomic_write(out / job.html_name, page)
+    atomic_write(out / job.html_name, _with_nav(page, job))
     if job.keep_ipynb:
         atomic_write(out / f"{name}.ipynb", nbformat.writes(nb))
     return PageResult(**result, status="rendered", seconds=time.perf_counter() - start)
@@ -540,8 +554,29 @@ def render(
                 pool.run(shutdown_kernels)
             pool.close()
     results += done
+    write_worklists(extract, targets_, out, force)
     index = write_index(extract, targets_, out, results)
     return RenderResult(out, index, results)
+
+
+def write_worklists(extract: Extract, targets_: list[Target], out: Path, force: bool) -> None:
+    """Write each organisation's Excel worklist next to its report (when its inputs changed)."""
+    from soredi_nb.worklist import write_worklist
+
+    package = _package_digest()
+    for t in targets_:
+        organisation = t.parameters.get("organisation")
+        if organisation is None:  # an IT-system view has no single owner to hand a worklist to
+            continue
+        folder = out / t.slug
+        key = hashlib.sha256(f"{extract.info.sha256}{json.dumps(t.parameters)}{package}".encode())
+        key = key.hexdigest()
+        if not force and (folder / WORKLIST).exists() and _manifest(folder).get(WORKLIST) == key:
+            continue
+        filters = {k: v for k, v in t.parameters.items() if k != "organisation"}
+        write_worklist(folder / WORKLIST, extract, organisation, **filters)
+        manifest = _manifest(folder) | {WORKLIST: key}
+        atomic_write(folder / MANIFEST, json.dumps(manifest, indent=1, sort_keys=True))
 
 
 def write_index(

@@ -302,3 +302,36 @@ def test_unreachable_scheduler_is_a_clear_error(rendered, tmp_path):
             progress=False,
             scheduler="tcp://127.0.0.1:9",
         )
+
+
+def test_cli_render_exit_codes(rendered, tmp_path, monkeypatch, capsys):
+    from soredi_nb.cli import main
+
+    extract, _ = rendered
+    folder = tmp_path / "nb"
+    broken_notebooks(folder)
+    monkeypatch.setattr(r, "NOTEBOOKS", folder)
+    argv = [
+        "render",
+        extract.info.file,
+        "--org",
+        "Aarhus",
+        "--org",
+        "1082",
+        "--out",
+        str(tmp_path / "out"),
+        "--quiet",
+        "--jobs",
+        "2",
+    ]
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 1
+    assert "Færdig: 3 sider lavet, 0 uændrede sider genbrugt, 1 fejlede." in out
+    assert "Region Midtjylland: 03_lukkede-med-udgaaende-trafik, celle" in err
+    assert (tmp_path / "out" / "aarhus-kommune" / "arbejdsliste.xlsx").exists()
+    with pytest.raises(SystemExit) as exit_:
+        main(["render", extract.info.file, "--out", str(tmp_path / "x")])
+    assert exit_.value.code == 1
+    assert "et af argumenterne --org --all skal angives" in capsys.readouterr().err
