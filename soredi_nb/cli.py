@@ -98,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--keep-ipynb", action="store_true", help=h["keep_ipynb"])
     r.add_argument("--quiet", action="store_true", help=h["quiet"])
     r.add_argument("--scheduler", metavar=mv["scheduler"], help=h["scheduler"])
+    r.add_argument("--previous", type=Path, metavar=mv["extract"], help=h["render_previous"])
     r.add_argument("--aliases", type=Path, metavar=mv["aliases"], help=h["aliases"])
     r.add_argument("--no-cache", action="store_true", help=h["no_cache"])
     return p
@@ -370,6 +371,11 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise SorediError(text("cli.bad_jobs"))
     extract = _load(args)
+    previous = None
+    if args.previous is not None:
+        from soredi_nb.load import load_extract
+
+        previous = load_extract(args.previous, aliases=args.aliases, cache=not args.no_cache)
     chosen = targets(
         extract, args.org or (), all_=args.all, by=args.by, include_private=args.include_private
     )
@@ -382,6 +388,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         keep_ipynb=args.keep_ipynb,
         progress=not args.quiet,
         scheduler=args.scheduler,
+        previous=previous,
     )
     for line in summary_lines(result):
         print(line, file=sys.stderr if result.failures and line.startswith("  ") else sys.stdout)

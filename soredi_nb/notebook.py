@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 import re
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +23,6 @@ from soredi_nb.summary import Summary, summarise
 from soredi_nb.templates import notebook_name
 from soredi_nb.texts import text
 
-FILTERS = ("region", "kommune", "it_system", "sor_kode", "enhedsnavn")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
@@ -57,6 +56,23 @@ def _load_once(path: str, size: int | None, mtime: int | None) -> Extract:
     return load_extract(path)
 
 
+def datatables_options() -> dict:
+    """itables options of every interactive table: the notebooks', the widget's, the index's."""
+    return {
+        "maxBytes": 0,  # never downsample: a report must keep every row of the organisation
+        "language": text("notebook.datatables"),
+        "classes": "display compact",
+        "display_logo_when_loading": False,
+        # Always show search, row count and paging; itables hides them on one-page tables.
+        "layout": {
+            "topStart": None,
+            "topEnd": "search",
+            "bottomStart": "info",
+            "bottomEnd": "paging",
+        },
+    }
+
+
 def show_table(df: pd.DataFrame, page: Page | None = None) -> None:
     """Show a findings table: interactive (search, sort, paging) and offline, with all rows.
 
@@ -70,13 +86,7 @@ def show_table(df: pd.DataFrame, page: Page | None = None) -> None:
         if page is not None:
             page.itables_ready = True
     # itables escapes cell text itself (allow_html is off), so extract text stays data.
-    itables.show(
-        df,
-        maxBytes=0,  # never downsample: the report must keep every row of the organisation
-        language=text("notebook.datatables"),
-        classes="display compact",
-        display_logo_when_loading=False,
-    )
+    itables.show(df, **datatables_options())
 
 
 def _md(key: str, **fields) -> None:
@@ -98,8 +108,11 @@ class Page:
         ``enhedsnavn``); ``None`` values are ignored.
     """
 
-    def __init__(self, extract_path=None, organisation=None, **filters) -> None:
+    def __init__(
+        self, extract_path=None, organisation=None, previous_extract_path=None, **filters
+    ) -> None:
         self.extract = open_extract(extract_path)
+        self.previous_extract_path = previous_extract_path
         self.filters = {k: v for k, v in filters.items() if v is not None}
         self.organisation: Organisation | None = (
             resolve(organisation, self.extract) if organisation is not None else None
@@ -107,6 +120,16 @@ class Page:
         self.selected = filter_extract(self.extract, self.organisation, **self.filters)
         self.summary: Summary = summarise(self.extract, self.organisation, **self.filters)
         self.itables_ready = False
+
+    @cached_property
+    def comparison(self):
+        """What changed since ``previous_extract_path`` (``None`` when none was given)."""
+        if self.previous_extract_path is None:
+            return None
+        from soredi_nb.compare import compare
+
+        previous = open_extract(self.previous_extract_path)
+        return compare(previous, self.extract, self.organisation, **self.filters)
 
     @property
     def who(self) -> str:
@@ -143,8 +166,15 @@ class Page:
 class TaskPage(Page):
     """The page of one cleanup task (table 1-7) for an organisation."""
 
-    def __init__(self, number: int, extract_path=None, organisation=None, **filters) -> None:
-        super().__init__(extract_path, organisation, **filters)
+    def __init__(
+        self,
+        number: int,
+        extract_path=None,
+        organisation=None,
+        previous_extract_path=None,
+        **filters,
+    ) -> None:
+        super().__init__(extract_path, organisation, previous_extract_path, **filters)
         self.number = number
         self.task = tasks.task(number)
         self.df = self.selected.table(number)
@@ -166,7 +196,21 @@ class TaskPage(Page):
         return False
 
     def key_figures(self) -> None:
-        """Rows, location numbers and messages against the national median."""
+        """Rows, location numbers and messages against the national median (and since the
+        previous extract, when one is given)."""
+        if self.comparison is not None:
+            t = self.comparison.task(self.number)
+            if t.comparable:
+                _md("progress_task", new=t.new, resolved=t.resolved, persisting=t.persisting)
+            else:
+                _md(
+                    "progress_not_comparable",
+                    note=text(
+                        "compare.not_comparable.new"
+                        if self.missing
+                        else "compare.not_comparable.old"
+                    ),
+                )
         if self._empty_note():
             return
         t = self.figures
@@ -232,6 +276,39 @@ class OverviewPage(Page):
         tasks_df = pd.DataFrame([t.__dict__ for t in self.summary.tasks])
         if self.organisation is not None:
             display(plots.overview_chart(tasks_df, peer_label=self.peers))
+
+    def progress(self) -> None:
+        """Since the previous extract: findings per task then and now, resolved and new findings.
+
+        Shows nothing without ``previous_extract_path``, so the section has its own heading.
+        """
+        cmp = self.comparison
+        if cmp is None:
+            return
+        display(Markdown("## " + text("notebook.headings.progress")))
+        info = cmp.old_info
+        totals = cmp.counts()[["new", "resolved", "persisting"]].sum()
+        _md(
+            "progress_intro",
+            file=escape(Path(info.file).name),
+            period=escape(info.period or "–"),
+            new=int(totals["new"]),
+            resolved=int(totals["resolved"]),
+            persisting=int(totals["persisting"]),
+        )
+        if cmp.reversed_order:
+            display(Markdown(text("compare.reversed")))
+        show_plain(cmp.frame())
+        display(plots.progress_chart(cmp.counts()))
+        for t in cmp.tasks:
+            for key, frame in (("resolved", cmp.resolved(t.number)), ("new", cmp.new(t.number))):
+                if frame is not None and not frame.empty:
+                    display(
+                        Markdown(
+                            "### " + text(f"notebook.{key}_heading", number=t.number, name=t.name)
+                        )
+                    )
+                    show_table(findings.display_table(frame, t.number), self)
 
     def by_it_system(self) -> None:
         """Findings per IT system."""

@@ -645,8 +645,8 @@ def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peer_label: str | None
     height = 0.38 if compare else 0.65
     shift = height / 2 if compare else 0.0
     own_label = text("plots.overview.own" if compare else "plots.overview.national")
-    own = ax.barh(y[present] - shift, rows[present], height=height, color="C0", label=own_label)
-    ax.bar_label(own, labels=[_number(v) for v in rows[present]], padding=3)
+    bars = ax.barh(y[present] - shift, rows[present], height=height, color="C0", label=own_label)
+    ax.bar_label(bars, labels=[_number(v) for v in rows[present]], padding=3)
     if compare:
         label = text("plots.overview.median", peer=peer_label or "").strip()
         med = ax.barh(
@@ -666,6 +666,51 @@ def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peer_label: str | None
     labels = [text("plots.overview.table", number=n) for n in t["number"]]
     _bar_layout(ax, labels, text("plots.overview.xlabel"))
     _finish(ax, own, title if compare else text("plots.overview.title_national"))
+    return fig
+
+
+@_styled
+def progress_chart(counts: pd.DataFrame, ax: Ax = None) -> Figure:
+    """Findings per table in the previous extract and now.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        ``compare.Comparison.counts()``: ``number``, ``old_rows``, ``new_rows``, ``comparable``.
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of in a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Grouped horizontal bars per table ("Tabel N", table 1 on top): then (grey) and now
+        (blue). Tables that cannot be compared have no bars and say so.
+    """
+    title = text("plots.progress.title")
+    if counts.empty:
+        return _empty(ax, title)
+    t = counts.sort_values("number")
+    y = np.arange(len(t))
+    ok = t["comparable"].astype(bool).to_numpy()
+    fig, ax, own = _axes(ax, _height(len(t) * 2))
+    for column, colour, shift in (("old_rows", "C7", -0.19), ("new_rows", "C0", 0.19)):
+        values = pd.to_numeric(t[column]).to_numpy(dtype=float, na_value=0.0)
+        label = text(f"plots.progress.{column}")
+        bars = ax.barh(y[ok] + shift, values[ok], height=0.38, color=colour, label=label)
+        ax.bar_label(bars, labels=[_number(v) for v in values[ok]], padding=3)
+    for position in y[~ok]:
+        ax.text(
+            0.01,
+            position,
+            text("plots.progress.not_comparable"),
+            va="center",
+            transform=ax.get_yaxis_transform(),
+            color=_MUTED,
+            style="italic",
+        )
+    labels = [text("plots.overview.table", number=n) for n in t["number"]]
+    _bar_layout(ax, labels, text("plots.overview.xlabel"))
+    _finish(ax, own, title)
     return fig
 
 

@@ -23,7 +23,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from papermill.exceptions import PapermillExecutionError
 from soredi_nb import __version__, schema
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
+from soredi_nb.notebook import datatables_options
 from soredi_nb.organisations import list_organisations, resolve
 from soredi_nb.templates import INTERACTIVE_TAG, NOTEBOOKS, PARAMETERS, notebook_name
 from soredi_nb.texts import text
@@ -45,6 +46,8 @@ REMOVED_TAGS = ("parameters", "injected-parameters", INTERACTIVE_TAG, RESET_TAG)
 MANIFEST = ".soredi-render.json"
 WORKLIST = "arbejdsliste.xlsx"
 _TEMPLATE_DIR = files("soredi_nb").joinpath("data/nbconvert")
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # reading the umask means setting it; put it straight back
 
 
 @dataclass(frozen=True)
@@ -218,6 +221,8 @@ def atomic_write(path: Path, data: str | bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        # mkstemp makes the file private (0600); reports are shared, so use the usual mode.
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -390,16 +395,24 @@ def render_page(job: PageJob) -> PageResult:
 
 
 def _jobs(
-    extract: Extract, targets_: list[Target], out: Path, notebooks: list[Path], keep_ipynb: bool
+    extract: Extract,
+    targets_: list[Target],
+    out: Path,
+    notebooks: list[Path],
+    keep_ipynb: bool,
+    previous: Extract | None = None,
 ) -> list[PageJob]:
     """Every page of every target, each with its dependency key."""
-    package = _package_digest()
+    package = _package_digest() + (previous.info.sha256 if previous else "")
     jobs = []
     for target in targets_:
         for nb in notebooks:
             params = target.parameters | {"extract_path": extract.info.file}
+            if previous is not None:
+                params["previous_extract_path"] = previous.info.file
             key = page_key(extract.info.sha256, nb, params, package)
-            jobs.append(PageJob(target, str(nb), str(out), extract.info.file, key, keep_ipynb))
+            target_ = replace(target, parameters=params)
+            jobs.append(PageJob(target_, str(nb), str(out), extract.info.file, key, keep_ipynb))
     return jobs
 
 
@@ -466,6 +479,7 @@ def render(
     notebooks: list[Path] | None = None,
     progress: bool = True,
     scheduler: str | None = None,
+    previous: Extract | None = None,
 ) -> RenderResult:
     """Render the report sets of ``targets_`` into ``out_dir``.
 
@@ -487,6 +501,8 @@ def render(
         The templates (default: the eight in ``notebooks/``).
     progress : bool
         Show a progress bar on stderr.
+    previous : Extract, optional
+        An earlier extract: the pages and the index then show what changed since it.
     scheduler : str, optional
         Address of a Dask distributed scheduler to run the pages on; its workers need the
         package installed and the same paths to the extract and ``out_dir``.
@@ -504,7 +520,7 @@ def render(
         raise SorediError(text("render.overwrite_input", out=out, extract=source))
     notebooks = notebooks or sorted(NOTEBOOKS.glob("*.ipynb"))
     check_parameters(notebooks)
-    all_jobs = _jobs(extract, targets_, out, notebooks, keep_ipynb)
+    all_jobs = _jobs(extract, targets_, out, notebooks, keep_ipynb, previous)
     by_page = {(j.target.slug, Path(j.notebook).stem): j for j in all_jobs}
     todo = [j for j in all_jobs if not _is_current(j, force)]
     results = [
@@ -555,7 +571,7 @@ def render(
             pool.close()
     results += done
     write_worklists(extract, targets_, out, force)
-    index = write_index(extract, targets_, out, results)
+    index = write_index(extract, targets_, out, results, previous)
     return RenderResult(out, index, results)
 
 
@@ -580,7 +596,11 @@ def write_worklists(extract: Extract, targets_: list[Target], out: Path, force: 
 
 
 def write_index(
-    extract: Extract, targets_: list[Target], out: Path, results: list[PageResult]
+    extract: Extract,
+    targets_: list[Target],
+    out: Path,
+    results: list[PageResult],
+    previous: Extract | None = None,
 ) -> Path:
     """Write ``out/index.html``: every target with per-task counts, status and a link."""
     import itables
@@ -604,6 +624,8 @@ def write_index(
             value = counts.at[t.label, col] if t.label in counts.index and col in counts else 0
             row[labels["table_prefix"] + str(n)] = int(value)
         row[labels["i_alt"]] = int(counts.at[t.label, "i_alt"]) if t.label in counts.index else 0
+        if previous is not None:
+            row[labels["change"]] = _change(previous, extract, t)
         bad = failed.get(t.slug, [])
         status = (
             text("render.index.status_failed", count=len(bad))
@@ -617,12 +639,7 @@ def write_index(
     # The DataTables bundle goes into the page itself: the index must work with the network off.
     bundle = generate_init_offline_itables_html(itables.options.dt_bundle)
     table = bundle + itables.to_html_datatable(
-        pd.DataFrame(rows),
-        connected=False,
-        allow_html=True,
-        maxBytes=0,
-        language=text("notebook.datatables"),
-        classes="display compact",
+        pd.DataFrame(rows), allow_html=True, connected=False, **datatables_options()
     )
     info = extract.info
     unknown = text("notebook.unknown")
@@ -665,6 +682,19 @@ def write_index(
     path = out / "index.html"
     atomic_write(path, page)
     return path
+
+
+def _change(previous: Extract, extract: Extract, target: Target) -> str:
+    """A target's change since the previous extract, e.g. "−5 (3 nye, 8 løste)"."""
+    from soredi_nb.compare import compare
+
+    org = target.parameters.get("organisation")
+    filters = {k: v for k, v in target.parameters.items() if k in ("it_system",) and v}
+    totals = compare(previous, extract, org, **filters).counts()[["new", "resolved"]].sum()
+    new, resolved = int(totals["new"]), int(totals["resolved"])
+    delta = new - resolved
+    sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
+    return text("render.index.change", delta=f"{sign}{abs(delta)}", new=new, resolved=resolved)
 
 
 def summary_lines(result: RenderResult) -> list[str]:

@@ -27,11 +27,12 @@ PARAMETERS = {
     "kommune": None,
     "it_system": None,
     "sor_kode": None,
+    "previous_extract_path": None,
 }
 INTERACTIVE_TAG = "interactive"
 """Cells with this tag need a live kernel; the HTML export drops them."""
 
-_FILTERS = "filters = dict(" + ", ".join(f"{k}={k}" for k in list(PARAMETERS)[2:]) + ")"
+_FILTERS = "filters = dict(" + ", ".join(f"{k}={k}" for k in list(PARAMETERS)[2:6]) + ")"
 _TASK_SECTIONS = [
     ("key_figures", "page.key_figures()"),
     ("guidance", "page.guidance()"),
@@ -40,7 +41,7 @@ _TASK_SECTIONS = [
     ("charts", "page.charts()"),
 ]
 _OVERVIEW_SECTIONS = [
-    ("status", "page.status()"),
+    ("status", "page.status()\npage.progress()"),
     ("by_it_system", "page.by_it_system()"),
     ("repeats", "page.repeats()"),
     ("contacts", "page.contacts()"),
@@ -96,7 +97,7 @@ def task_notebook(number: int) -> nbformat.NotebookNode:
     setup = (
         "from soredi_nb.notebook import TaskPage\n\n"
         f"{_FILTERS}\n"
-        f"page = TaskPage({number}, extract_path, organisation, **filters)\n"
+        f"page = TaskPage({number}, extract_path, organisation, previous_extract_path, **filters)\n"
         "page.meta()"
     )
     return _notebook(
@@ -113,7 +114,7 @@ def overview_notebook() -> nbformat.NotebookNode:
     setup = (
         "from soredi_nb.notebook import OverviewPage\n\n"
         f"{_FILTERS}\n"
-        "page = OverviewPage(extract_path, organisation, **filters)\n"
+        "page = OverviewPage(extract_path, organisation, previous_extract_path, **filters)\n"
         "page.meta()"
     )
     return _notebook(

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 
 from soredi_nb import findings, messagetypes, schema, summary
 from soredi_nb.extract import canonical_frame
+from soredi_nb.notebook import datatables_options
 from soredi_nb.organisations import fold
 from soredi_nb.texts import text
 
@@ -150,9 +151,7 @@ class FilterPanel:
         table = findings.display_table(rows, self.number)
         # Same settings as the static findings table: every row (no downsampling), Danish labels.
         # itables escapes the cell text itself (allow_html is off).
-        table_html = itables.to_html_datatable(
-            table, maxBytes=0, language=text("notebook.datatables")
-        )
+        table_html = itables.to_html_datatable(table, **datatables_options())
         self.table_output.append_display_data(HTML(table_html))
         self.chart_output.append_display_data(Image(data=_png(self.chart()), format="png"))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import openpyxl
@@ -114,6 +115,18 @@ def make_csv_folder(path: Path, files: dict[str, list[list]], encoding: str = "c
         lines = [";".join("" if v is None else str(v) for v in row) for row in rows]
         (path / name).write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_cache(tmp_path_factory):
+    """Module-scoped fixtures run before the per-test cache below: give them one too."""
+    old = os.environ.get("SOREDI_NB_CACHE")
+    os.environ["SOREDI_NB_CACHE"] = str(tmp_path_factory.mktemp("session-cache"))
+    yield
+    if old is None:
+        os.environ.pop("SOREDI_NB_CACHE", None)
+    else:
+        os.environ["SOREDI_NB_CACHE"] = old
 
 
 @pytest.fixture(autouse=True)

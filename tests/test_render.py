@@ -335,3 +335,36 @@ def test_cli_render_exit_codes(rendered, tmp_path, monkeypatch, capsys):
         main(["render", extract.info.file, "--out", str(tmp_path / "x")])
     assert exit_.value.code == 1
     assert "et af argumenterne --org --all skal angives" in capsys.readouterr().err
+
+
+def test_previous_extract_shows_progress(rendered, tmp_path):
+    """--previous: the overview shows new/resolved findings and the index the change."""
+    extract, _ = rendered
+    sample = hostile_sample()
+    t2 = sample["tables"][2]
+    aarhus = t2.index[t2["ejer"] == "Aarhus Kommune"]
+    sample["tables"][2] = t2.drop(index=aarhus[:1])  # one finding of table 2 is new since then
+    del sample["tables"][7]  # and table 7 was missing back then
+    previous = load_extract(write_extract(sample, tmp_path / "forrige.xlsx"))
+    notebooks = [
+        NOTEBOOKS / "00_oversigt.ipynb",
+        NOTEBOOKS / "02_lukkede-med-indgaaende-trafik.ipynb",
+    ]
+    result = r.render(
+        extract,
+        r.targets(extract, ["Aarhus"]),
+        tmp_path / "out",
+        jobs=2,
+        progress=False,
+        notebooks=notebooks,
+        previous=previous,
+    )
+    assert result.failures == []
+    overview = page(result, "aarhus-kommune")
+    assert "Udvikling siden forrige udtræk" in overview
+    assert "1 nye, 0 løste" in overview
+    assert "kan ikke sammenlignes: mangler i det tidligere udtræk" in overview
+    task = page(result, "aarhus-kommune", "02_lukkede-med-indgaaende-trafik.html")
+    assert "Siden forrige udtræk:</strong> 1 nye, 0 løste" in task
+    index = (result.out_dir / "index.html").read_text(encoding="utf-8")
+    assert "+1 (1 nye, 0 løste)" in index

@@ -1,0 +1,317 @@
+"""In a real browser: rendered reports work in headless Chromium with the network blocked.
+
+The reports are read offline, opened straight from disk, so this drives Debian's ``chromium``
+(with Playwright) over ``file://`` pages and fails on anything a reader would notice: a script
+error, a request to the network, a table that does not initialise or filter, a chart that does
+not decode, a broken link, extract text that runs as HTML.
+
+CI installs Chromium (``.ci/run``) and sets ``CI``, so there a missing browser fails the tests;
+elsewhere they skip and say what to install. ``SOREDI_NB_CHROMIUM=/path/to/chromium`` picks
+another executable (a missing path shows the skip).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from soredi_nb import render as r
+from soredi_nb.load import load_extract
+from soredi_nb.sample import make_sample, write_extract
+from soredi_nb.templates import NOTEBOOKS, notebook_name
+from soredi_nb.texts import text
+
+try:
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # reported by the `browser` fixture: skip locally, fail in CI
+    sync_playwright = None
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+# Two report sets keep it fast and still cover both kinds of page: Aarhus has few findings per
+# table (each fits on one DataTables page), Region Sjælland has 13 in table 5 (paging, search).
+AARHUS, REGION = "Aarhus Kommune", "Region Sjælland"
+TASKS = (2, 5)
+AARHUS_SLUG, REGION_SLUG = r.slugify(AARHUS), r.slugify(REGION)
+PAGES = ["index.html"] + [
+    f"{slug}/{name}"
+    for slug in (AARHUS_SLUG, REGION_SLUG)
+    for name in ["index.html"] + [f"{notebook_name(n)}.html" for n in TASKS]
+]
+"""Every page of the report set, relative to its root."""
+HOSTILE = "<img src=x onerror=alert(1)></script><script>alert(2)</script>"
+"""Unit name on every Aarhus row: it must show as text, never load ``x`` or open a dialog."""
+PAGE_LENGTH = 10  # DataTables' default page length (itables does not change it)
+DATATABLES = text("notebook.datatables")
+MISSING_BROWSER = (
+    "Chromium findes ikke: installér Debian-pakken 'chromium' (apt-get install chromium) "
+    "for at køre browsertesten"
+)
+MISSING_PLAYWRIGHT = (
+    "Playwright findes ikke: installér testafhængighederne (pip install -e '.[test]') "
+    "for at køre browsertesten"
+)
+# We run as root on a machine without network: no sandbox, no GPU, and none of Chromium's own
+# background traffic (updates, sync, QUIC probes), so only the pages' requests are seen.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def unavailable(message: str):
+    """Skip, or fail in CI: CI installs the browser, so a missing one there is a real error."""
+    if os.environ.get("CI"):
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
+
+
+def chromium_executable() -> str | None:
+    """Debian's Chromium, or the executable named by ``SOREDI_NB_CHROMIUM``."""
+    wanted = os.environ.get("SOREDI_NB_CHROMIUM")
+    if wanted:
+        return wanted if Path(wanted).is_file() else None
+    return shutil.which("chromium")
+
+
+def sample_rows(org: str, number: int):
+    """The organisation's rows of table ``number`` in the sample the reports are built from."""
+    df = make_sample()["tables"][number]
+    return df[df["ejer"] == org]
+
+
+def has_charts(relative: str) -> bool:
+    """Every overview has charts, a task page only when the organisation has findings."""
+    if relative == "index.html":
+        return False
+    slug, name = relative.split("/")
+    if name == "index.html":
+        return True
+    org = AARHUS if slug == AARHUS_SLUG else REGION
+    return len(sample_rows(org, int(name[:2]))) > 0
+
+
+def task_file(number: int) -> str:
+    """File name of the task page for table ``number``."""
+    return f"{notebook_name(number)}.html"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium, shared by the module (starting it takes a second)."""
+    if sync_playwright is None:
+        unavailable(MISSING_PLAYWRIGHT)
+    executable = chromium_executable()
+    if executable is None:
+        unavailable(MISSING_BROWSER)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def site(browser, tmp_path_factory) -> Path:
+    """The rendered report set (overview and two task pages per organisation).
+
+    Asks for ``browser`` first so that a missing browser skips before the slow render.
+    """
+    root = tmp_path_factory.mktemp("browser")
+    sample = make_sample()
+    for df in sample["tables"].values():
+        df.loc[df["ejer"] == AARHUS, "enhedsnavn"] = HOSTILE
+    notebooks = [NOTEBOOKS / f"{notebook_name(n)}.ipynb" for n in (0, *TASKS)]
+    # A module fixture runs before conftest's per-test cache isolation: isolate it here, so
+    # neither this process nor the kernels touch the user's cache.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SOREDI_NB_CACHE", str(root / "cache"))
+        extract = load_extract(write_extract(sample, root / "udtraek.xlsx"))
+        result = r.render(
+            extract,
+            r.targets(extract, [AARHUS, REGION]),
+            root / "out",
+            jobs=2,
+            notebooks=notebooks,
+            progress=False,
+        )
+    assert result.failures == [], "\n".join(r.summary_lines(result))
+    return result.out_dir
+
+
+@dataclass
+class Tab:
+    """A browser page with a record of everything a reader should never see happen."""
+
+    page: Page
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+    def open(self, path: Path) -> None:
+        """Load a page from disk, as a reader opens a downloaded report."""
+        self.page.goto(path.as_uri())
+
+    def assert_clean(self) -> None:
+        """No script errors, no dialogs, no attempt to reach the network."""
+        assert self.errors == []
+        assert self.dialogs == []
+        assert self.blocked == []
+
+
+@pytest.fixture
+def tab(browser):
+    """A fresh page (own context: no cache or history shared) with the network blocked."""
+    context = browser.new_context()
+    page = context.new_page()
+    tab = Tab(page)
+
+    def offline(route):
+        # Pages are opened from disk and must carry everything they need; data: URLs are inline.
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+        else:
+            tab.blocked.append(f"{route.request.resource_type} {url}")
+            route.abort()
+
+    def console(message):
+        if message.type == "error":
+            tab.errors.append(message.text)
+
+    def dialog(d):
+        tab.dialogs.append(d.message)
+        d.dismiss()  # with a listener, Playwright leaves the dialog open and the page blocked
+
+    context.route("**/*", offline)
+    page.on("console", console)
+    page.on("pageerror", lambda e: tab.errors.append(str(e)))
+    page.on("dialog", dialog)
+    page.on("request", lambda req: tab.requests.append(req.url))
+    yield tab
+    context.close()
+
+
+def wait_for_tables(page) -> None:
+    """Wait until DataTables has initialised every itables table (it does so asynchronously)."""
+    expect(page.locator("table[id^='itables_']:not(.dataTable)")).to_have_count(0)
+
+
+def findings_table(page):
+    """The findings table once DataTables has initialised it (identified by its header)."""
+    table = page.locator("table.dataTable", has=page.locator("th", has_text="Lokationsnummer"))
+    expect(table).to_be_visible()
+    return table
+
+
+def container(page, table):
+    """The DataTables wrapper around ``table``: its search box and row info live there."""
+    return page.locator("div.dt-container", has=table)
+
+
+def info(start: int, end: int, total: int, filtered_from: int | None = None) -> str:
+    """DataTables' row info as the Danish texts word it."""
+    line = (
+        DATATABLES["info"]
+        .replace("_START_", str(start))
+        .replace("_END_", str(end))
+        .replace("_TOTAL_", str(total))
+    )
+    if filtered_from is not None:
+        line += " " + DATATABLES["infoFiltered"].replace("_MAX_", str(filtered_from))
+    return line
+
+
+@pytest.mark.parametrize("relative", PAGES)
+def test_page_loads_offline_without_errors(site, tab, relative):
+    tab.open(site / relative)
+    wait_for_tables(tab.page)  # before judging the console: initialising may still fail
+    images = tab.page.locator("img")
+    if has_charts(relative):
+        expect(images.first).to_be_visible()
+    for i in range(images.count()):
+        image = images.nth(i)
+        expect(image).to_be_visible()
+        assert image.get_attribute("src").startswith("data:image/png;base64,")
+        assert image.evaluate("img => img.complete && img.naturalWidth") > 0  # it decoded
+    tab.assert_clean()
+
+
+@pytest.mark.parametrize(
+    ("org", "number"),
+    [(AARHUS, 2), (AARHUS, 5), (REGION, 5)],
+    ids=["aarhus-2", "aarhus-5", "region-5"],
+)
+def test_findings_table_has_every_row_of_the_organisation(site, tab, org, number):
+    expected = len(sample_rows(org, number))
+    assert expected > 0
+    tab.open(site / r.slugify(org) / task_file(number))
+    table = findings_table(tab.page)
+    expect(table.locator("tbody tr")).to_have_count(min(expected, PAGE_LENGTH))
+    if expected > PAGE_LENGTH:  # itables shows the row info only when there is more than a page
+        expect(container(tab.page, table).locator(".dt-info")).to_have_text(
+            info(1, PAGE_LENGTH, expected)
+        )
+    tab.assert_clean()
+
+
+def test_search_box_filters_the_rows_to_a_location_number(site, tab):
+    rows = sample_rows(REGION, 5)
+    counts = rows["lokationsnummer"].value_counts()
+    wanted = counts.idxmin()  # the rarest of the region's own location numbers: a real filter
+    # DataTables searches every column, so count the rows where the number occurs anywhere.
+    hits = int(
+        rows.astype(str).apply(lambda c: c.str.contains(wanted, regex=False)).any(axis=1).sum()
+    )
+    assert 0 < hits < len(rows)
+    tab.open(site / REGION_SLUG / task_file(5))
+    table = findings_table(tab.page)
+    box = container(tab.page, table).get_by_label(DATATABLES["search"])
+    box.press_sequentially(wanted)  # typed key by key, as a reader would
+    expect(table.locator("tbody tr")).to_have_count(hits)
+    for row in table.locator("tbody tr").all():
+        expect(row).to_contain_text(wanted)
+    expect(container(tab.page, table).locator(".dt-info")).to_have_text(
+        info(1, hits, hits, filtered_from=len(rows))
+    )
+    tab.assert_clean()
+
+
+def test_index_links_lead_to_the_overview_and_on_to_a_task_page(site, tab):
+    tab.open(site / "index.html")
+    expect(tab.page.locator("table.dataTable")).to_be_visible()
+    for org in (AARHUS, REGION):
+        link = tab.page.locator("table.dataTable").get_by_role("link", name=org, exact=True)
+        expect(link).to_have_attribute("href", f"{r.slugify(org)}/index.html")
+    tab.page.locator("table.dataTable").get_by_role("link", name=AARHUS, exact=True).click()
+    expect(tab.page).to_have_url((site / AARHUS_SLUG / "index.html").as_uri())
+    expect(tab.page).to_have_title(re.compile(f" – {AARHUS}$"))
+    tab.page.get_by_role("link", name="Tabel 2:").click()
+    expect(tab.page).to_have_url((site / AARHUS_SLUG / task_file(2)).as_uri())
+    findings_table(tab.page)
+    tab.assert_clean()
+
+
+def test_hostile_unit_name_is_shown_as_text(site, tab):
+    for name in ["index.html"] + [task_file(n) for n in TASKS]:
+        tab.open(site / AARHUS_SLUG / name)
+        wait_for_tables(tab.page)
+    # The last page opened is table 5: the name is in its findings table, cell for cell.
+    table = findings_table(tab.page)
+    cells = table.locator("td", has_text=HOSTILE)
+    expect(cells).to_have_count(len(sample_rows(AARHUS, 5)))
+    expect(cells.first).to_have_text(HOSTILE)
+    assert table.locator("img, script").count() == 0  # nothing in the table became an element
+    assert not [u for u in tab.requests if u.rsplit("/", 1)[-1] == "x"], tab.requests
+    tab.assert_clean()  # in particular: no alert() dialog
