@@ -259,6 +259,20 @@ def _stacked(ax: Axes, frame: pd.DataFrame, colours: Sequence[str], labels: Sequ
     ax.bar_label(bars, labels=[_number(t) for t in left], padding=3)
 
 
+def _row_notes(ax: Axes, positions: Sequence[float], note: str) -> None:
+    """Write an italic note on bar rows that have no bars (e.g. "mangler i udtrækket")."""
+    for position in positions:
+        ax.text(
+            0.01,
+            position,
+            note,
+            transform=ax.get_yaxis_transform(),
+            va="center",
+            color=_MUTED,
+            style="italic",
+        )
+
+
 def _check(number: int, allowed: tuple[int, ...]) -> None:
     """Refuse a table number the chart is not made for (a programming error)."""
     if number not in allowed:
@@ -653,16 +667,7 @@ def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peer_label: str | None
             y[with_median] + shift, medians[with_median], height=height, color="C7", label=label
         )
         ax.bar_label(med, labels=[_number(v) for v in medians[with_median]], padding=3)
-    for position in y[~present]:
-        ax.text(
-            0.01,
-            position,
-            text("plots.overview.missing"),
-            transform=ax.get_yaxis_transform(),
-            va="center",
-            color=_MUTED,
-            style="italic",
-        )
+    _row_notes(ax, y[~present], text("plots.overview.missing"))
     labels = [text("plots.overview.table", number=n) for n in t["number"]]
     _bar_layout(ax, labels, text("plots.overview.xlabel"))
     _finish(ax, own, title if compare else text("plots.overview.title_national"))
@@ -698,16 +703,7 @@ def progress_chart(counts: pd.DataFrame, ax: Ax = None) -> Figure:
         label = text(f"plots.progress.{column}")
         bars = ax.barh(y[ok] + shift, values[ok], height=0.38, color=colour, label=label)
         ax.bar_label(bars, labels=[_number(v) for v in values[ok]], padding=3)
-    for position in y[~ok]:
-        ax.text(
-            0.01,
-            position,
-            text("plots.progress.not_comparable"),
-            va="center",
-            transform=ax.get_yaxis_transform(),
-            color=_MUTED,
-            style="italic",
-        )
+    _row_notes(ax, y[~ok], text("plots.progress.not_comparable"))
     labels = [text("plots.overview.table", number=n) for n in t["number"]]
     _bar_layout(ax, labels, text("plots.overview.xlabel"))
     _finish(ax, own, title)

@@ -139,3 +139,17 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 def reference_workbook(tmp_path) -> Path:
     """A workbook with all seven tables in the reference layout, one row each."""
     return make_workbook(tmp_path / "udtraek.xlsx", reference_sheets())
+
+
+@pytest.fixture
+def run_cli(capsys):
+    """Run ``soredi-nb`` in-process: ``run_cli(*argv) -> (exit code, stdout, stderr)``."""
+    from soredi_nb.cli import main
+
+    def run(*argv):
+        with pytest.raises(SystemExit) as exit_:
+            main([str(a) for a in argv])
+        out, err = capsys.readouterr()
+        return exit_.value.code, out, err
+
+    return run

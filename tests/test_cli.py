@@ -8,7 +8,6 @@ import sys
 
 import pytest
 
-from soredi_nb.cli import main
 from soredi_nb.sample import DEMO_ORGANISATION, NO_FINDINGS, make_sample, write_sample
 
 
@@ -17,25 +16,13 @@ def sample_xlsx(tmp_path_factory):
     return write_sample(tmp_path_factory.mktemp("cli") / "sample.xlsx")
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOREDI_NB_CACHE", str(tmp_path / "cache"))
-
-
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_:
-        main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
-
-
 def expected_rows(owner: str) -> dict[int, int]:
     tables = make_sample()["tables"]
     return {n: int((df["ejer"] == owner).sum()) for n, df in tables.items()}
 
 
-def test_summary_json_for_organisation_is_exact(capsys, sample_xlsx):
-    code, out, err = run(capsys, "summary", sample_xlsx, "--org", "aarhus", "--json")
+def test_summary_json_for_organisation_is_exact(run_cli, sample_xlsx):
+    code, out, err = run_cli("summary", sample_xlsx, "--org", "aarhus", "--json")
     assert code == 0, err
     data = json.loads(out)
     assert data["organisation"] == DEMO_ORGANISATION
@@ -53,41 +40,41 @@ def test_summary_json_for_organisation_is_exact(capsys, sample_xlsx):
     assert data["extract"]["period"] == make_sample()["info"]["Periode"]
 
 
-def test_summary_no_cleanup_task(capsys, sample_xlsx):
+def test_summary_no_cleanup_task(run_cli, sample_xlsx):
     name = NO_FINDINGS[0]
-    code, out, _ = run(capsys, "summary", sample_xlsx, "--org", name)
+    code, out, _ = run_cli("summary", sample_xlsx, "--org", name)
     assert code == 0
     assert f"Ingen oprydningsopgave: {name} har ingen fund i udtrækket." in out
-    code, out, _ = run(capsys, "summary", sample_xlsx, "--org", name, "--json")
+    code, out, _ = run_cli("summary", sample_xlsx, "--org", name, "--json")
     assert json.loads(out)["no_cleanup_task"] is True
 
 
-def test_summary_text_is_danish_table(capsys, sample_xlsx):
-    code, out, _ = run(capsys, "summary", sample_xlsx, "--org", "751")
+def test_summary_text_is_danish_table(run_cli, sample_xlsx):
+    code, out, _ = run_cli("summary", sample_xlsx, "--org", "751")
     assert code == 0
     assert "Organisation: Aarhus Kommune (Kommune, kode 0751)" in out
     assert "Aktive lokationsnumre uden indgående meddelelsestyper" in out
     assert "Median fund" in out and "pr. kommune" in out
 
 
-def test_national_summary(capsys, sample_xlsx):
-    code, out, _ = run(capsys, "summary", sample_xlsx, "--json")
+def test_national_summary(run_cli, sample_xlsx):
+    code, out, _ = run_cli("summary", sample_xlsx, "--json")
     data = json.loads(out)
     total = {n: len(df) for n, df in make_sample()["tables"].items()}
     assert {t["number"]: t["rows"] for t in data["tasks"]} == total
     assert data["organisation"] is None
 
 
-def test_unknown_organisation_is_exit_1_with_suggestion(capsys, sample_xlsx):
-    code, out, err = run(capsys, "summary", sample_xlsx, "--org", "Aarhuus")
+def test_unknown_organisation_is_exit_1_with_suggestion(run_cli, sample_xlsx):
+    code, out, err = run_cli("summary", sample_xlsx, "--org", "Aarhuus")
     assert code == 1
     assert err.startswith("Fejl: Organisationen 'Aarhuus'")
     assert "Aarhus Kommune" in err
     assert "Traceback" not in err
 
 
-def test_orgs_lists_owners_with_counts(capsys, sample_xlsx):
-    code, out, _ = run(capsys, "orgs", sample_xlsx, "--json")
+def test_orgs_lists_owners_with_counts(run_cli, sample_xlsx):
+    code, out, _ = run_cli("orgs", sample_xlsx, "--json")
     assert code == 0
     orgs = {o["organisation"]: o for o in json.loads(out)}
     expected = expected_rows(DEMO_ORGANISATION)
@@ -96,8 +83,8 @@ def test_orgs_lists_owners_with_counts(capsys, sample_xlsx):
     assert not set(NO_FINDINGS) & set(orgs)
 
 
-def test_validate_json(capsys, sample_xlsx):
-    code, out, _ = run(capsys, "validate", sample_xlsx, "--json")
+def test_validate_json(run_cli, sample_xlsx):
+    code, out, _ = run_cli("validate", sample_xlsx, "--json")
     assert code == 0
     data = json.loads(out)
     assert set(data) == {"tables", "errors", "warnings"}
@@ -107,31 +94,31 @@ def test_validate_json(capsys, sample_xlsx):
     assert data["errors"] == []
 
 
-def test_validate_broken_file(capsys, tmp_path):
+def test_validate_broken_file(run_cli, tmp_path):
     bad = tmp_path / "udtræk.xlsx"
     bad.write_text("det her er ikke en Excel-fil")
-    code, out, err = run(capsys, "validate", bad)
+    code, out, err = run_cli("validate", bad)
     assert code == 1
     assert "udtræk.xlsx" in err and "Traceback" not in err
-    code, out, _ = run(capsys, "validate", bad, "--json")
+    code, out, _ = run_cli("validate", bad, "--json")
     data = json.loads(out)
     assert code == 1 and data["tables"] == [] and "udtræk.xlsx" in data["errors"][0]["message"]
 
 
-def test_missing_file(capsys, tmp_path):
-    code, _, err = run(capsys, "summary", tmp_path / "findes-ikke.xlsx")
+def test_missing_file(run_cli, tmp_path):
+    code, _, err = run_cli("summary", tmp_path / "findes-ikke.xlsx")
     assert code == 1
     assert "findes-ikke.xlsx" in err
 
 
-def test_usage_error_is_exit_1_in_danish(capsys):
-    code, _, err = run(capsys, "summary")
+def test_usage_error_is_exit_1_in_danish(run_cli):
+    code, _, err = run_cli("summary")
     assert code == 1
     assert "disse argumenter mangler" in err
 
 
-def test_sample_command_writes_csv_folder(capsys, tmp_path):
-    code, out, _ = run(capsys, "sample", tmp_path / "csv", "--csv", "--seed", "3")
+def test_sample_command_writes_csv_folder(run_cli, tmp_path):
+    code, out, _ = run_cli("sample", tmp_path / "csv", "--csv", "--seed", "3")
     assert code == 0
     assert "Eksempeludtræk skrevet til" in out
     assert sorted(p.name[0] for p in (tmp_path / "csv").glob("[1-7]*.csv")) == list("1234567")

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from factories import AARHUS, CLINIC, make_extract, rows
 
-from soredi_nb.cli import main
 from soredi_nb.compare import compare, finding_key, match_findings
 from soredi_nb.exceptions import OrganisationError
 from soredi_nb.extract import canonical_frame
@@ -67,18 +66,6 @@ def files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def extracts(files):
     return tuple(load_extract(p, cache=False) for p in files)
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOREDI_NB_CACHE", str(tmp_path / "cache"))
-
-
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_:
-        main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
 
 
 # --- the key and the matching ------------------------------------------------------------------
@@ -217,9 +204,9 @@ def test_narrowing_filters_apply_to_both(extracts):
 # --- the command -------------------------------------------------------------------------------
 
 
-def test_compare_json(capsys, files):
+def test_compare_json(run_cli, files):
     a, b = files
-    code, out, err = run(capsys, "compare", a, b, "--org", "aarhus", "--json")
+    code, out, err = run_cli("compare", a, b, "--org", "aarhus", "--json")
     assert code == 0, err
     data = json.loads(out)
     assert list(data) == ["organisation", "old", "new", "tasks"]
@@ -234,9 +221,9 @@ def test_compare_json(capsys, files):
     assert len(data["old"]["sha256"]) == 64 and data["old"]["sha256"] != data["new"]["sha256"]
 
 
-def test_compare_text_is_a_danish_table(capsys, files):
+def test_compare_text_is_a_danish_table(run_cli, files):
     a, b = files
-    code, out, _ = run(capsys, "compare", a, b, "--org", "751")
+    code, out, _ = run_cli("compare", a, b, "--org", "751")
     assert code == 0
     lines = out.splitlines()
     assert lines[:2] == ["Tidligere udtræk:", f"Udtræk: {a}"]
@@ -254,19 +241,19 @@ def test_compare_text_is_a_danish_table(capsys, files):
     assert "omvendt rækkefølge" not in out
 
 
-def test_compare_text_warns_when_reversed(capsys, files):
+def test_compare_text_warns_when_reversed(run_cli, files):
     a, b = files
-    code, out, _ = run(capsys, "compare", b, a, "--org", "aarhus")
+    code, out, _ = run_cli("compare", b, a, "--org", "aarhus")
     assert code == 0
     assert "Er de to filer angivet i omvendt rækkefølge?" in out
     assert "kan ikke sammenlignes: mangler i det tidligere udtræk" in out
 
 
-def test_compare_errors_exit_1_in_danish(capsys, files, tmp_path):
+def test_compare_errors_exit_1_in_danish(run_cli, files, tmp_path):
     a, _ = files
-    code, _, err = run(capsys, "compare", a, tmp_path / "nyt.xlsx")
+    code, _, err = run_cli("compare", a, tmp_path / "nyt.xlsx")
     assert code == 1 and "nyt.xlsx" in err and err.startswith("Fejl:")
-    code, _, err = run(capsys, "compare", a, a, "--org", "Aarhuus")
+    code, _, err = run_cli("compare", a, a, "--org", "Aarhuus")
     assert code == 1 and "Organisationen 'Aarhuus'" in err and "Traceback" not in err
-    code, _, err = run(capsys, "compare", a)
+    code, _, err = run_cli("compare", a)
     assert code == 1 and "disse argumenter mangler: NYT" in err

@@ -13,7 +13,6 @@ from python_calamine import CalamineWorkbook
 from test_compare import OWNER, changed_sample
 
 from soredi_nb import findings, roles, tasks, worklist
-from soredi_nb.cli import main
 from soredi_nb.exceptions import SorediError
 from soredi_nb.load import load_extract
 from soredi_nb.sample import make_sample, sheet_name, write_extract, write_sample
@@ -34,18 +33,6 @@ def files(tmp_path_factory):
 @pytest.fixture(scope="module")
 def extracts(files):
     return tuple(load_extract(p, cache=False) for p in files)
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("SOREDI_NB_CACHE", str(tmp_path / "cache"))
-
-
-def run(capsys, *argv):
-    with pytest.raises(SystemExit) as exit_:
-        main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return exit_.value.code, out, err
 
 
 def sheet_rows(ws) -> list[dict]:
@@ -399,22 +386,22 @@ def test_carried_notes_are_written_as_text(extracts, filled, tmp_path):
 # --- the command -------------------------------------------------------------------------------
 
 
-def test_worklist_command(capsys, files, filled, tmp_path):
+def test_worklist_command(run_cli, files, filled, tmp_path):
     a, b = files
     out_path = tmp_path / "liste.xlsx"
-    code, out, err = run(capsys, "worklist", a, "--org", "aarhus", "--out", out_path)
+    code, out, err = run_cli("worklist", a, "--org", "aarhus", "--out", out_path)
     assert code == 0, err
     assert "Organisation: Aarhus Kommune (Kommune, kode 0751)" in out
     assert f"Arbejdsliste skrevet til {out_path}: 24 fund på 7 opgaveark." in out
     assert "Noter overført" not in out
     assert openpyxl.load_workbook(out_path).sheetnames[0] == "Oversigt"
-    code, out, _ = run(
-        capsys, "worklist", a, "--org", "aarhus", "--it-system", "josa", "--out", out_path
+    code, out, _ = run_cli(
+        "worklist", a, "--org", "aarhus", "--it-system", "josa", "--out", out_path
     )
     assert code == 0 and f"Arbejdsliste skrevet til {out_path}: 4 fund på 7 opgaveark." in out
 
-    code, out, err = run(
-        capsys, "worklist", b, "--org", "751", "--out", tmp_path / "nov.xlsx", "--previous", filled
+    code, out, err = run_cli(
+        "worklist", b, "--org", "751", "--out", tmp_path / "nov.xlsx", "--previous", filled
     )
     assert code == 0, err
     lines = out.splitlines()
@@ -427,16 +414,16 @@ def test_worklist_command(capsys, files, filled, tmp_path):
     assert f"Noter overført fra {filled}: 5 fund." in lines
 
 
-def test_worklist_command_errors(capsys, files, tmp_path):
+def test_worklist_command_errors(run_cli, files, tmp_path):
     a, _ = files
     before = a.read_bytes()
-    code, _, err = run(capsys, "worklist", a, "--org", "aarhus", "--out", a)
+    code, _, err = run_cli("worklist", a, "--org", "aarhus", "--out", a)
     assert code == 1 and "det er udtrækket, som ikke må overskrives" in err
     assert a.read_bytes() == before and "Traceback" not in err
-    code, _, err = run(capsys, "worklist", a, "--out", tmp_path / "x.xlsx")
+    code, _, err = run_cli("worklist", a, "--out", tmp_path / "x.xlsx")
     assert code == 1 and "disse argumenter mangler: --org" in err
-    code, _, err = run(
-        capsys, "worklist", a, "--org", "aarhus", "--out", tmp_path / "x.xlsx", "--previous", a
+    code, _, err = run_cli(
+        "worklist", a, "--org", "aarhus", "--out", tmp_path / "x.xlsx", "--previous", a
     )
     assert code == 1 and "er ikke en arbejdsliste" in err
     assert not (tmp_path / "x.xlsx").exists()
