@@ -11,7 +11,7 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -71,8 +71,12 @@ def _known_by_code(query: str) -> Organisation | None:
     return _known().get(str(int(query)))
 
 
+@lru_cache(maxsize=8192)
 def owner_key(value: object) -> str:
-    """The folded canonical owner name of an ``ejer`` cell (municipal/region names unified)."""
+    """The folded canonical owner name of an ``ejer`` cell (municipal/region names unified).
+
+    Memoised: it runs on every row of every table for each page, over a few hundred owners.
+    """
     key = fold(value)
     org = _known().get(key)
     # Only full names map onto a municipality: a private owner may well be called "Aarhus".
