@@ -49,7 +49,6 @@ with ``--national``).
 from __future__ import annotations
 
 import argparse
-import copy
 import itertools
 import multiprocessing
 import os
@@ -405,10 +404,10 @@ def national(args: argparse.Namespace, tmp: Path) -> int:
 
 def profile(args: argparse.Namespace, tmp: Path) -> int:
     """Where a page's time goes: one organisation's pages, twice, on one warm kernel."""
-    import papermill
 
     from soredi_nb.load import load_extract
     from soredi_nb.render import RESET_TAG, _kernel, _prepare, shutdown_kernels, to_html
+    from soredi_nb.render import execute as run_notebook
     from soredi_nb.sample import DEMO_ORGANISATION, write_sample
     from soredi_nb.templates import NOTEBOOKS, PARAMETERS
 
@@ -430,17 +429,7 @@ def profile(args: argparse.Namespace, tmp: Path) -> int:
             for template in sorted(NOTEBOOKS.glob("*.ipynb")):
                 begin = time.perf_counter()
                 prepared = _prepare(template)
-                execute, nb = _timed(
-                    lambda prepared=prepared: papermill.execute_notebook(
-                        copy.deepcopy(prepared),
-                        None,
-                        parameters=params,
-                        km=_kernel(),
-                        progress_bar=False,
-                        log_output=False,
-                        request_save_on_cell_execute=False,
-                    )
-                )
+                execute, nb = _timed(lambda prepared=prepared: run_notebook(prepared, params))
                 export, _ = _timed(lambda nb=nb: to_html(nb, "profil"))
                 page = time.perf_counter() - begin
                 cells = {}

@@ -348,6 +348,19 @@ def _template_cell(template: Path, prepared: nbformat.NotebookNode, executed_ind
     return ids.index(cell.get("id")) + 1
 
 
+def execute(prepared: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookNode:
+    """Run a prepared notebook (see ``_prepare``) in this worker's warm kernel; return it run."""
+    return papermill.execute_notebook(
+        copy.deepcopy(prepared),  # keep ``prepared`` as it was, to map failing cells back
+        None,
+        parameters=parameters,
+        km=_kernel(),
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+    )
+
+
 def render_page(job: PageJob) -> PageResult:
     """Execute one notebook for one target and write its HTML page (never raises)."""
     import time
@@ -359,15 +372,7 @@ def render_page(job: PageJob) -> PageResult:
     params = dict(PARAMETERS) | {"extract_path": job.extract_path} | job.target.parameters
     prepared = _prepare(Path(job.notebook))
     try:
-        nb = papermill.execute_notebook(
-            copy.deepcopy(prepared),
-            None,
-            parameters=params,
-            km=_kernel(),
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-        )
+        nb = execute(prepared, params)
         title = f"{nb.cells[1].source.splitlines()[0].lstrip('# ')} – {job.target.label}"
         page = to_html(nb, title)
     except PapermillExecutionError as err:
