@@ -23,11 +23,12 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from importlib.resources import files
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import papermill
 from papermill.exceptions import PapermillExecutionError
 
@@ -639,8 +640,6 @@ def write_index(
         )
         row[labels["status"]] = status
         rows.append(row)
-    import pandas as pd
-
     # The DataTables bundle goes into the page itself: the index must work with the network off.
     bundle = generate_init_offline_itables_html(itables.options.dt_bundle)
     table = bundle + itables.to_html_datatable(
@@ -724,4 +723,4 @@ def summary_lines(result: RenderResult) -> list[str]:
     return lines
 
 
-__all__ = ["PageResult", "RenderResult", "Target", "render", "slugify", "targets", "asdict"]
+__all__ = ["PageResult", "RenderResult", "Target", "render", "slugify", "targets"]

@@ -153,3 +153,23 @@ def run_cli(capsys):
         return exit_.value.code, out, err
 
     return run
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """The sample extract and the same a month later (``factories.changed_sample``)."""
+    from factories import changed_sample
+
+    from soredi_nb.sample import write_extract, write_sample
+
+    folder = tmp_path_factory.mktemp("two-extracts")
+    old = write_sample(folder / "a.xlsx", seed=0)
+    return old, write_extract(changed_sample(), folder / "b.xlsx")
+
+
+@pytest.fixture(scope="module")
+def extracts(files):
+    """``files`` loaded, without the cache."""
+    from soredi_nb.load import load_extract
+
+    return tuple(load_extract(p, cache=False) for p in files)

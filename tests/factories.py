@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pandas as pd
 
 from soredi_nb.extract import Extract, ExtractInfo, Problem, canonical_frame
+from soredi_nb.sample import make_sample
 
 AARHUS = dict(
     ejer="Aarhus Kommune",
@@ -68,3 +71,33 @@ def small_extract() -> Extract:
             Problem(None, None, None, None, "Tabel 7 mangler i udtrækket."),
         ],
     )
+
+
+OWNER = "Aarhus Kommune"
+NEW_GLN = "5790009999997"  # valid check digit, outside the sample's range
+GONE_T1 = "5790000581696"  # the Aarhus location number fixed in table 1
+
+
+def changed_sample() -> dict:
+    """``make_sample(seed=0)`` a month later: some findings fixed, some new, table 7 missing."""
+    sample = make_sample(seed=0)
+    t = sample["tables"]
+    own = {n: df.index[df["ejer"] == OWNER] for n, df in t.items()}
+    assert t[1].loc[own[1][0], "lokationsnummer"] == GONE_T1
+    t[1] = t[1].drop(own[1][0])
+    t[2] = _append(t[2], t[2].loc[[own[2][0]]].assign(modpart_lokationsnummer=NEW_GLN))
+    # The same finding, with the message type written as a bare code this time.
+    assert t[3].loc[own[3][0], "meddelelsestype"] == "XDIS91 Korrespondancemeddelelse"
+    t[3].loc[own[3][0], "meddelelsestype"] = "XDIS91"
+    # Same finding, other IT system: the worklist's pre-filled Ansvarlig must follow it.
+    t[4].loc[own[4][0], ["it_system", "it_leverandoer"]] = ["XMO", "Tril"]
+    added = t[5].loc[[own[5][1]]].assign(meddelelsestype="XDIS20 Sygehusadvis")
+    t[5] = _append(t[5].drop(own[5][[0, 2]]), added)
+    t[6] = _append(t[6], t[6].loc[[own[6][0]]])  # the same key twice
+    del t[7]
+    sample["info"] = {"Udtræksdato": dt.date(2026, 12, 7), "Periode": "2026-11"}
+    return sample
+
+
+def _append(df: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([df, extra], ignore_index=True)

@@ -8,31 +8,17 @@ import hashlib
 import openpyxl
 import pandas as pd
 import pytest
-from factories import CLINIC, make_extract, rows, small_extract
+from factories import CLINIC, OWNER, make_extract, rows, small_extract
 from python_calamine import CalamineWorkbook
-from test_compare import OWNER, changed_sample
 
 from soredi_nb import findings, roles, tasks, worklist
 from soredi_nb.exceptions import SorediError
-from soredi_nb.load import load_extract
-from soredi_nb.sample import make_sample, sheet_name, write_extract, write_sample
+from soredi_nb.sample import make_sample, sheet_name
 from soredi_nb.worklist import build_worklist, read_worklist, write_worklist
 
 USER = ["Handling", "Ansvarlig", "Status", "Bemærkning"]
 STATUSES = ["Ikke startet", "I gang", "Afsluttet", "Ikke relevant"]
 HOSTILE = ['=HYPERLINK("http://x","klik")', "+45 1234", "-1", "@SUM(A1)", "#N/A"]
-
-
-@pytest.fixture(scope="module")
-def files(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("worklist")
-    old = write_sample(folder / "a.xlsx", seed=0)
-    return old, write_extract(changed_sample(), folder / "b.xlsx")
-
-
-@pytest.fixture(scope="module")
-def extracts(files):
-    return tuple(load_extract(p, cache=False) for p in files)
 
 
 def sheet_rows(ws) -> list[dict]:
