@@ -149,7 +149,7 @@ def _steady(results, first: set, workers: int) -> float:
 
 def _first_pages(page_jobs: list, workers: int) -> set:
     """The pages that start a kernel: a pool of ``workers`` takes the first jobs one each."""
-    return {(j.target.slug, Path(j.notebook).stem) for j in page_jobs[:workers]}
+    return {(j.slug, j.name) for j in page_jobs[:workers]}
 
 
 # --- the variants -----------------------------------------------------------------------
@@ -157,14 +157,16 @@ def _first_pages(page_jobs: list, workers: int) -> set:
 
 def naive(extract_path: Path, targets_: list, notebooks: list[Path], out: Path) -> int:
     """(a) papermill CLI then nbconvert CLI per page; returns the number of pages."""
+    from soredi_nb.files import slugify
+
     pages = 0
     for target in targets_:
-        folder = out / target.slug
+        folder = out / slugify(target.label)
         folder.mkdir(parents=True, exist_ok=True)
         for nb in notebooks:
             executed = folder / nb.name
             papermill = [sys.executable, "-m", "papermill", str(nb), str(executed)]
-            papermill += ["-p", "organisation", target.label]
+            papermill += ["-p", "organisation", target.parameters["organisation"]]
             papermill += ["-p", "extract_path", str(extract_path), "--no-progress-bar"]
             nbconvert = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "html"]
             nbconvert += ["--no-input", str(executed)]
@@ -205,14 +207,15 @@ def _worker_init() -> None:
     """Stop a worker process's warm kernel when the pool ends the process."""
     from multiprocessing.util import Finalize
 
-    from soredi_nb.render import shutdown_kernels
+    from soredi_nb.execute import shutdown_kernels
 
     Finalize(None, shutdown_kernels, exitpriority=10)
 
 
 def pool_run(kind: str, page_jobs: list, workers: int, start_method: str) -> list:
     """``render_page`` over ``page_jobs`` on a pool of threads or processes."""
-    from soredi_nb.render import render_page, shutdown_kernels
+    from soredi_nb.execute import shutdown_kernels
+    from soredi_nb.render import render_page
 
     if kind == "threads":
         try:
@@ -231,7 +234,7 @@ def pool_run(kind: str, page_jobs: list, workers: int, start_method: str) -> lis
 def compare(args: argparse.Namespace, tmp: Path) -> int:
     """The side-by-side comparison on the small sample; 0 if every target is met."""
     from soredi_nb.load import load_extract
-    from soredi_nb.render import _jobs, render, targets
+    from soredi_nb.render import page_jobs, render, targets
     from soredi_nb.sample import write_sample
     from soredi_nb.templates import NOTEBOOKS
 
@@ -261,8 +264,8 @@ def compare(args: argparse.Namespace, tmp: Path) -> int:
         return result.pages
 
     rows: dict[str, Row] = {}
-    page_jobs = _jobs(extract, chosen, tmp, notebooks, False)  # submission order
-    first_pages = _first_pages(page_jobs, workers)
+    jobs_ = page_jobs(extract, chosen, tmp, notebooks)  # submission order
+    first_pages = _first_pages(jobs_, workers)
 
     _log(f"(a) naive CLI loop: {len(subset) * len(notebooks)} pages ...")
     (seconds, cpu), n = _measured(lambda: naive(path, subset, notebooks, tmp / "naive"))
@@ -270,14 +273,14 @@ def compare(args: argparse.Namespace, tmp: Path) -> int:
 
     _log(f"(b) render(jobs=1): {pages} pages ...")
     (seconds, cpu), results = _measured(lambda: rendered(notebooks, 1))
-    steady = _steady(results, _first_pages(page_jobs, 1), 1)
+    steady = _steady(results, _first_pages(jobs_, 1), 1)
     rows["(b) render --jobs 1"] = Row(pages, seconds, cpu, steady)
 
     def pool(kind: str):
         """One pool run of ``render_page`` into a fresh folder."""
         out = tmp / f"out-{next(runs)}"
         results = pool_run(
-            kind, _jobs(extract, chosen, out, notebooks, False), workers, args.start_method
+            kind, page_jobs(extract, chosen, out, notebooks), workers, args.start_method
         )
         _check(results)
         return results
@@ -355,7 +358,7 @@ def national(args: argparse.Namespace, tmp: Path) -> int:
     """Render every municipality and region of the national sample; 0 if within the target."""
     from soredi_nb import reference
     from soredi_nb.load import load_extract
-    from soredi_nb.render import _jobs, render, targets
+    from soredi_nb.render import page_jobs, render, targets
     from soredi_nb.sample import write_sample
     from soredi_nb.templates import NOTEBOOKS
 
@@ -377,8 +380,8 @@ def national(args: argparse.Namespace, tmp: Path) -> int:
     )
     own, children = (a - b for a, b in zip(_cpu(), (own, children), strict=True))
     pages = len(result.pages)
-    page_jobs = _jobs(extract, chosen, tmp, sorted(NOTEBOOKS.glob("*.ipynb")), False)
-    steady = _steady(result.pages, _first_pages(page_jobs, workers), workers)
+    jobs_ = page_jobs(extract, chosen, tmp, sorted(NOTEBOOKS.glob("*.ipynb")))
+    steady = _steady(result.pages, _first_pages(jobs_, workers), workers)
     print(f"national sample: {rows} rows, loaded in {load:.1f} s before rendering")
     print(
         f"{len(chosen)} report sets ({with_findings} with findings, as --all), {pages} pages,"
@@ -405,16 +408,16 @@ def national(args: argparse.Namespace, tmp: Path) -> int:
 def profile(args: argparse.Namespace, tmp: Path) -> int:
     """Where a page's time goes: one organisation's pages, twice, on one warm kernel."""
 
+    from soredi_nb.execute import RESET_TAG, kernel, prepare, shutdown_kernels, to_html
+    from soredi_nb.execute import execute as run_notebook
     from soredi_nb.load import load_extract
-    from soredi_nb.render import RESET_TAG, _kernel, _prepare, shutdown_kernels, to_html
-    from soredi_nb.render import execute as run_notebook
     from soredi_nb.sample import DEMO_ORGANISATION, write_sample
     from soredi_nb.templates import NOTEBOOKS, PARAMETERS
 
     scale = "national" if args.national else "small"
     path = write_sample(tmp / f"{scale}.xlsx", scale=scale)
     load_extract(path)
-    start, _ = _timed(_kernel)
+    start, _ = _timed(kernel)
     print(f"kernel start with the package imported: {start:.2f} s (once per worker)")
     params = dict(PARAMETERS) | {"extract_path": str(path), "organisation": DEMO_ORGANISATION}
     print(f"\n{DEMO_ORGANISATION}, {scale} sample, second pass (warm), seconds:")
@@ -428,7 +431,7 @@ def profile(args: argparse.Namespace, tmp: Path) -> int:
         for run in range(2):
             for template in sorted(NOTEBOOKS.glob("*.ipynb")):
                 begin = time.perf_counter()
-                prepared = _prepare(template)
+                prepared = prepare(template)
                 execute, nb = _timed(lambda prepared=prepared: run_notebook(prepared, params))
                 export, _ = _timed(lambda nb=nb: to_html(nb, "profil"))
                 page = time.perf_counter() - begin

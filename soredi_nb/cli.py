@@ -101,6 +101,15 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--previous", type=Path, metavar=mv["extract"], help=h["render_previous"])
     r.add_argument("--aliases", type=Path, metavar=mv["aliases"], help=h["aliases"])
     r.add_argument("--no-cache", action="store_true", help=h["no_cache"])
+    r.add_argument("--notebooks", type=Path, metavar=mv["folder"], help=h["render_notebooks"])
+
+    n = sub.add_parser("notebooks", help=h["notebooks"], description=h["notebooks"])
+    n.add_argument("out", type=Path, metavar=mv["folder"], help=h["notebooks_out"])
+    n.add_argument("--extract", type=Path, metavar=mv["extract"], help=h["notebooks_extract"])
+    n.add_argument("--org", metavar=mv["org"], help=h["notebooks_org"])
+    n.add_argument("--aliases", type=Path, metavar=mv["aliases"], help=h["aliases"])
+    n.add_argument("--no-cache", action="store_true", help=h["no_cache"])
+    n.add_argument("--force", action="store_true", help=h["notebooks_force"])
     return p
 
 
@@ -366,7 +375,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     """``soredi-nb render``: exit 1 if any page failed (the others are still written)."""
-    from soredi_nb.render import render, summary_lines, targets
+    from soredi_nb.render import render, summary_lines, workers
+    from soredi_nb.targets import targets
 
     if args.jobs is not None and args.jobs < 1:
         raise SorediError(text("cli.bad_jobs"))
@@ -379,6 +389,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     chosen = targets(
         extract, args.org or (), all_=args.all, by=args.by, include_private=args.include_private
     )
+    if args.jobs and args.scheduler is None and workers(args.jobs, args.jobs, None) < args.jobs:
+        jobs = workers(args.jobs, args.jobs, None)
+        print(text("render.jobs_capped", requested=args.jobs, jobs=jobs), file=sys.stderr)
     result = render(
         extract,
         chosen,
@@ -386,6 +399,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         jobs=args.jobs,
         force=args.force,
         keep_ipynb=args.keep_ipynb,
+        notebooks=args.notebooks,
         progress=not args.quiet,
         scheduler=args.scheduler,
         previous=previous,
@@ -393,6 +407,26 @@ def cmd_render(args: argparse.Namespace) -> int:
     for line in summary_lines(result):
         print(line, file=sys.stderr if result.failures and line.startswith("  ") else sys.stdout)
     return 1 if result.failures else 0
+
+
+def cmd_notebooks(args: argparse.Namespace) -> int:
+    """``soredi-nb notebooks``: working copies of the notebooks for one extract and organisation."""
+    from soredi_nb.templates import write_working_copies
+
+    values: dict = {}
+    extract = None
+    if args.extract is not None:
+        extract = _load(args)
+        values["extract_path"] = str(Path(extract.info.file).resolve())
+        values["aliases_path"] = extract.info.aliases
+        values["use_cache"] = extract.info.use_cache
+    if args.org is not None:
+        from soredi_nb.organisations import resolve
+
+        values["organisation"] = resolve(args.org, extract).selector
+    paths = write_working_copies(args.out, values, force=args.force)
+    print(text("templates.written", count=len(paths), folder=args.out))
+    return 0
 
 
 COMMANDS = {
@@ -403,6 +437,7 @@ COMMANDS = {
     "worklist": cmd_worklist,
     "compare": cmd_compare,
     "render": cmd_render,
+    "notebooks": cmd_notebooks,
 }
 
 
@@ -420,8 +455,9 @@ def main(argv: list[str] | None = None) -> None:
         print(text("cli.error", message=err), file=sys.stderr)
         code = 1
     except OSError as err:
-        reason = err.strerror or str(err)
-        print(text("cli.os_error", file=err.filename or "", reason=reason), file=sys.stderr)
+        from soredi_nb.files import reason
+
+        print(text("cli.os_error", file=err.filename or "", reason=reason(err)), file=sys.stderr)
         code = 1
     except KeyboardInterrupt:
         print(text("cli.interrupted"), file=sys.stderr)

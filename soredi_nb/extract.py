@@ -52,12 +52,17 @@ class ExtractInfo:
     period: str | None = None
     """Reporting month ``YYYY-MM`` (the "seneste måned" of tables 6-7), from the Info sheet."""
     extract_date: dt.date | None = None
+    aliases: str | None = field(default=None, compare=False)
+    """The alias file (``--aliases``) it was read with, as an absolute path."""
+    use_cache: bool = field(default=True, compare=False)
+    """Whether it was read with the parse cache (``--no-cache`` is ``False``)."""
 
     def to_dict(self) -> dict:
         """The JSON shape: ``{"file", "sha256", "period", "extract_date"}``."""
-        d = asdict(self)
-        d["extract_date"] = self.extract_date.isoformat() if self.extract_date else None
-        return d
+        date = self.extract_date.isoformat() if self.extract_date else None
+        return {"file": self.file, "sha256": self.sha256, "period": self.period} | {
+            "extract_date": date
+        }
 
 
 @dataclass
@@ -83,6 +88,10 @@ class Extract:
     tables: dict[int, pd.DataFrame]
     sheets: dict[int, str] = field(default_factory=dict)
     warnings: list[Problem] = field(default_factory=list)
+    memo: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    """Results derived from the tables (owner identities, peer medians), kept for as long as
+    the extract is in memory: a render's kernel reuses one extract for all its pages.
+    ``dataclasses.replace`` (e.g. a filtered extract) starts with an empty memo."""
 
     @property
     def path(self) -> Path:

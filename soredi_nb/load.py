@@ -17,6 +17,7 @@ import re
 import unicodedata
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import cache, partial
 from importlib.resources import files
 from pathlib import Path
@@ -108,11 +109,17 @@ def load_extract(
 
     key = _cache_key(digest, alias_map)
     root = extract_cache.folder(cache_dir)
-    if cache and (hit := extract_cache.read(root, key, str(path))):
-        return hit
-    extract = _parse(path, digest, _openers(path, engine), alias_map)
-    if cache:
-        extract_cache.write(root, key, extract)
+    extract = extract_cache.read(root, key, str(path)) if cache else None
+    if extract is None:
+        extract = _parse(path, digest, _openers(path, engine), alias_map)
+        if cache:
+            extract_cache.write(root, key, extract)
+    # How it was read travels with it, so a render's kernels read it the same way.
+    extract.info = replace(
+        extract.info,
+        aliases=str(Path(aliases).resolve()) if aliases is not None else None,
+        use_cache=cache,
+    )
     return extract
 
 

@@ -23,6 +23,8 @@ from soredi_nb.summary import Summary, summarise
 from soredi_nb.templates import notebook_name
 from soredi_nb.texts import text
 
+RECORD_MIMETYPE = "application/vnd.soredi.page+json"
+"""The output that carries ``Page.record``; ``render`` reads and removes it."""
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
 
 
@@ -31,29 +33,41 @@ def escape(value: object) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(value)))
 
 
-def open_extract(extract_path: str | Path | None = None) -> Extract:
-    """Load an extract (cached); ``None`` means the bundled sample, generated on first use.
+def open_extract(
+    extract_path: str | Path | None = None,
+    aliases_path: str | Path | None = None,
+    use_cache: bool = True,
+) -> Extract:
+    """Load an extract as the command line would with the same options.
 
-    A render reuses one kernel for many pages of the same extract, so the parsed extract is
-    also kept in memory for as long as the file is unchanged (same size and modification time).
+    ``None`` means the bundled sample, generated on first use. ``aliases_path`` and ``use_cache``
+    are ``--aliases`` and the opposite of ``--no-cache``. A render reuses one kernel for many
+    pages of the same extract, so the parsed extract is also kept in memory for as long as the
+    file (and the alias file) is unchanged: same size and modification time.
     """
     from soredi_nb.sample import sample_path
 
-    path = Path(sample_path() if extract_path is None else extract_path).resolve()
-    try:
-        stat = path.stat()
-        stamp = (str(path), stat.st_size, stat.st_mtime_ns)
-    except OSError:
-        stamp = (str(path), None, None)  # let the loader report the missing file
-    return _load_once(*stamp)
+    paths = [Path(sample_path() if extract_path is None else extract_path)]
+    if aliases_path is not None:
+        paths.append(Path(aliases_path))
+    stamp = []
+    for path in paths:
+        path = path.resolve()
+        try:
+            stat = path.stat()
+            stamp.append((str(path), stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            stamp.append((str(path), None, None))  # let the loader report the missing file
+    return _load_once(tuple(stamp), bool(use_cache))
 
 
 @lru_cache(maxsize=2)
-def _load_once(path: str, size: int | None, mtime: int | None) -> Extract:
-    """Load the extract at ``path``; the size and mtime only key the memo."""
+def _load_once(stamp: tuple, use_cache: bool) -> Extract:
+    """Load the extract (and alias file) named in ``stamp``; sizes and times only key the memo."""
     from soredi_nb.load import load_extract
 
-    return load_extract(path)
+    aliases = stamp[1][0] if len(stamp) > 1 else None
+    return load_extract(stamp[0][0], aliases, cache=use_cache)
 
 
 def datatables_options() -> dict:
@@ -99,19 +113,34 @@ class Page:
 
     Parameters
     ----------
+    organisation : str, int or None
+        Anything ``organisations.resolve`` accepts; ``None`` for the whole extract. ``render``
+        passes ``Organisation.selector``, which names exactly one organisation.
+    previous_extract_path : str, Path or None
+        An earlier extract to show the progress since.
     extract_path : str, Path or None
         The extract; ``None`` for the bundled sample.
-    organisation : str, int or None
-        Anything ``organisations.resolve`` accepts; ``None`` for the whole extract.
+    aliases_path : str, Path or None
+        Extra header spellings (``--aliases``), for this extract and the previous one.
+    use_cache : bool
+        Read and write the parse cache (``--no-cache`` is ``False``).
     **filters
         Optional narrowing filters (``region``, ``kommune``, ``it_system``, ``sor_kode``,
         ``enhedsnavn``); ``None`` values are ignored.
     """
 
     def __init__(
-        self, extract_path=None, organisation=None, previous_extract_path=None, **filters
+        self,
+        organisation=None,
+        previous_extract_path=None,
+        *,
+        extract_path=None,
+        aliases_path=None,
+        use_cache=True,
+        **filters,
     ) -> None:
-        self.extract = open_extract(extract_path)
+        self.source = {"aliases_path": aliases_path, "use_cache": use_cache}
+        self.extract = open_extract(extract_path, **self.source)
         self.previous_extract_path = previous_extract_path
         self.filters = {k: v for k, v in filters.items() if v is not None}
         self.organisation: Organisation | None = (
@@ -128,7 +157,7 @@ class Page:
             return None
         from soredi_nb.compare import compare
 
-        previous = open_extract(self.previous_extract_path)
+        previous = open_extract(self.previous_extract_path, **self.source)
         return compare(previous, self.extract, self.organisation, **self.filters)
 
     @property
@@ -144,8 +173,23 @@ class Page:
         kind = self.organisation.kind if self.organisation else "Kommune"
         return text(f"summary.peer_group.{kind}")
 
+    def record(self) -> dict:
+        """What this page was made from: extract, alias file, organisation identity, filters.
+
+        ``meta`` puts it in the notebook as data (not shown); ``render`` checks it against what
+        it asked for before it writes the page.
+        """
+        info = self.extract.info
+        return {
+            "extract_sha256": info.sha256,
+            "aliases": info.aliases,
+            "organisation": self.organisation.identity if self.organisation else None,
+            "filters": self.filters,
+        }
+
     def meta(self) -> None:
         """Organisation, period, extract date, file and narrowing filters."""
+        display({RECORD_MIMETYPE: self.record()}, raw=True)
         info = self.extract.info
         unknown = text("notebook.unknown")
         _md(
@@ -166,15 +210,8 @@ class Page:
 class TaskPage(Page):
     """The page of one cleanup task (table 1-7) for an organisation."""
 
-    def __init__(
-        self,
-        number: int,
-        extract_path=None,
-        organisation=None,
-        previous_extract_path=None,
-        **filters,
-    ) -> None:
-        super().__init__(extract_path, organisation, previous_extract_path, **filters)
+    def __init__(self, number: int, organisation=None, previous_extract_path=None, **kwargs):
+        super().__init__(organisation, previous_extract_path, **kwargs)
         self.number = number
         self.task = tasks.task(number)
         self.df = self.selected.table(number)

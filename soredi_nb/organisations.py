@@ -23,6 +23,11 @@ from soredi_nb.texts import text
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 
 
+KINDS = ("Kommune", "Region", "Privat", "Stat")
+"""The owner types (``Ejertype``); an owner without one is private."""
+_TYPED = re.compile(r"(kommune|region|privat|stat)\s*:\s*(\S.*)", re.IGNORECASE)
+
+
 @dataclass(frozen=True)
 class Organisation:
     """An organisation a report is made for.
@@ -41,6 +46,19 @@ class Organisation:
     name: str
     kind: str
     code: str | None = None
+
+    @property
+    def identity(self) -> str:
+        """What the organisation's rows are matched on: owner type and folded name."""
+        return f"{self.kind}:{fold(self.name)}"
+
+    @property
+    def selector(self) -> str:
+        """What to type (``--org``, the notebooks' ``organisation``) to select exactly this one.
+
+        The code for a municipality or region, else the owner type and name (``"Privat:Aarhus"``).
+        """
+        return self.code or f"{self.kind}:{self.name}"
 
 
 def fold(value: object) -> str:
@@ -64,6 +82,11 @@ def _known() -> dict[str, Organisation]:
     return out
 
 
+def known(kind: str) -> list[Organisation]:
+    """Every municipality (``kind="Kommune"``) or region (``"Region"``) of Denmark."""
+    return list(dict.fromkeys(o for o in _known().values() if o.kind == kind))
+
+
 def _known_by_code(query: str) -> Organisation | None:
     """A municipality or region by numeric code, with or without leading zeros."""
     if not re.fullmatch(r"\d{1,4}", query):
@@ -72,28 +95,63 @@ def _known_by_code(query: str) -> Organisation | None:
 
 
 @lru_cache(maxsize=8192)
-def owner_key(value: object) -> str:
-    """The folded canonical owner name of an ``ejer`` cell (municipal/region names unified).
+def owner(ejer: object, ejertype: object) -> Organisation | None:
+    """The organisation an (``Ejer``, ``Ejertype``) pair of cells belongs to.
 
-    Memoised: it runs on every row of every table for each page, over a few hundred owners.
+    The full name of a municipality or region is that organisation whatever its type cell says;
+    a short name or code is one only when the type says so (a private clinic may well be called
+    "Aarhus"). Any other owner is identified by its type (blank: private) and folded name, and
+    shown as first written. ``None`` for a blank owner. Memoised: it runs for every distinct
+    pair of every table.
     """
-    key = fold(value)
-    org = _known().get(key)
-    # Only full names map onto a municipality: a private owner may well be called "Aarhus".
-    if org is not None and key == fold(org.name):
-        return fold(org.name)
-    return key
+    if not isinstance(ejer, str) or not ejer.strip():
+        return None
+    kind = ejertype if isinstance(ejertype, str) and ejertype.strip() else "Privat"
+    known = _known_by_code(ejer.strip()) or _known().get(fold(ejer))
+    if known is not None and (fold(ejer) == fold(known.name) or known.kind == kind):
+        return known
+    return Organisation(" ".join(ejer.split()), kind)
+
+
+def identities(df: pd.DataFrame) -> pd.Series:
+    """Each row's owner identity (``Organisation.identity``), NA for rows without an owner."""
+    pairs = df[["ejer", "ejertype"]].drop_duplicates()
+    pairs["identity"] = [
+        (org.identity if (org := owner(e, t)) else None) for e, t in pairs.itertuples(index=False)
+    ]
+    out = df[["ejer", "ejertype"]].merge(pairs, how="left", on=["ejer", "ejertype"])["identity"]
+    return out.set_axis(df.index).astype("str")
+
+
+def table_identities(extract: Extract, number: int) -> pd.Series:
+    """:func:`identities` of one of the extract's tables, computed once per extract in memory."""
+    key = ("identities", number)
+    if key not in extract.memo:
+        extract.memo[key] = identities(extract.tables[number])
+    return extract.memo[key]
+
+
+def organisations_in(extract: Extract) -> dict[str, Organisation]:
+    """Every owner in the extract by identity, in order of first appearance."""
+    out: dict[str, Organisation] = {}
+    for df in extract.tables.values():
+        for e, t in df[["ejer", "ejertype"]].drop_duplicates().itertuples(index=False):
+            if (org := owner(e, t)) is not None:
+                out.setdefault(org.identity, org)
+    return out
 
 
 def resolve(query: str | int, extract: Extract | None = None) -> Organisation:
-    """Resolve what a user typed to an organisation.
+    """Resolve what a user typed to exactly one organisation.
 
     Parameters
     ----------
     query : str or int
         Full name, short name or code of a municipality or region, in any case (``"aarhus"``,
         ``751``, ``"0751"``, ``"AARHUS KOMMUNE"``, ``1083``, ``"region syddanmark"``), or the name
-        of any owner in ``extract`` (e.g. a private GP clinic).
+        of any owner in ``extract`` (e.g. a private GP clinic). An owner type in front
+        (``"Privat:Aarhus"``, ``"kommune:Aarhus"``) chooses between owners of the same name;
+        :attr:`Organisation.selector` gives that form.
     extract : Extract, optional
         The extract whose owners are also accepted.
 
@@ -104,18 +162,37 @@ def resolve(query: str | int, extract: Extract | None = None) -> Organisation:
     Raises
     ------
     OrganisationError
-        If nothing matches; the message lists close matches and how to list all owners.
+        If nothing matches (the message lists close matches and how to list all owners), or if
+        the name matches several organisations (the message says how to name each).
     """
-    raw = str(query).strip()
-    org = _known_by_code(raw) or _known().get(fold(raw))
-    if org is not None:
-        return org
-    owners = _owners(extract) if extract is not None else {}
-    if fold(raw) in owners:
-        name, kind = owners[fold(raw)]
-        return Organisation(name, kind)
-    # Compare against every accepted spelling, suggest the display names they belong to.
-    spellings = {k: o.name for k, o in _known().items()} | {k: n for k, (n, _) in owners.items()}
+    raw = " ".join(str(query).split())
+    owners = organisations_in(extract) if extract is not None else {}
+    typed = _TYPED.fullmatch(raw)
+    if typed:
+        kind, name = typed.group(1).capitalize(), typed.group(2)
+        known = _known_by_code(name) or _known().get(fold(name))
+        if known is not None and known.kind == kind:
+            return known
+        found = owners.get(f"{kind}:{fold(name)}")
+        candidates = [found] if found else []
+    elif (known := _known_by_code(raw)) is not None:
+        return known
+    else:
+        candidates = [o for o in owners.values() if fold(o.name) == fold(raw)]
+        known = _known().get(fold(raw))
+        if known is not None and known not in candidates:
+            candidates.insert(0, known)
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        choices = "; ".join(
+            text("organisations.choice", name=o.name, kind=o.kind.lower(), selector=o.selector)
+            for o in candidates
+        )
+        raise OrganisationError(text("organisations.ambiguous", query=raw, choices=choices))
+    spellings = {k: o.name for k, o in _known().items()} | {
+        fold(o.name): o.name for o in owners.values()
+    }
     keys = difflib.get_close_matches(fold(raw), spellings, n=8, cutoff=0.75)
     keys += [k for k in spellings if fold(raw) in k]
     close = list(dict.fromkeys(spellings[k] for k in keys))[:5]
@@ -124,15 +201,6 @@ def resolve(query: str | int, extract: Extract | None = None) -> Organisation:
         parts.append(text("organisations.close_matches", matches=", ".join(close)))
     parts.append(text("organisations.how_to_list"))
     raise OrganisationError(" ".join(parts))
-
-
-def _owners(extract: Extract) -> dict[str, tuple[str, str]]:
-    """Every owner in the extract: folded key -> (name as written, owner type)."""
-    out: dict[str, tuple[str, str]] = {}
-    for df in extract.tables.values():
-        for name, kind in df[["ejer", "ejertype"]].dropna(subset=["ejer"]).drop_duplicates().values:
-            out.setdefault(owner_key(name), (name, kind if isinstance(kind, str) else "Privat"))
-    return out
 
 
 def _folded(df: pd.DataFrame, column: str) -> pd.Series:
@@ -174,8 +242,10 @@ def filter_extract(
     enhedsnavn : str, optional
         Keep units whose name contains this text (case-insensitive).
     it_system : str, optional
-        Keep location numbers whose IT system contains this text (case-insensitive), e.g. an IT
-        vendor administering message types for its private customers.
+        Keep location numbers of this IT system (case-insensitive), e.g. an IT vendor
+        administering message types for its private customers. The name of a system in the
+        extract selects exactly that system ("SP" is not "Sundhedsplatformen"); other text
+        selects every system whose name contains it ("multimed").
 
     Returns
     -------
@@ -185,10 +255,13 @@ def filter_extract(
     if organisation is not None and not isinstance(organisation, Organisation):
         organisation = resolve(organisation, extract)
     tables: dict[int, pd.DataFrame] = {}
+    exact_system = it_system is not None and any(
+        _folded(df, "it_system").eq(fold(it_system)).any() for df in extract.tables.values()
+    )
     for number, df in extract.tables.items():
         keep = pd.Series(True, index=df.index)
         if organisation is not None:
-            keep &= df["ejer"].map(owner_key, na_action="ignore").eq(fold(organisation.name))
+            keep &= table_identities(extract, number).eq(organisation.identity)
         if region is not None:
             org = _place(region, "Region")
             short = org.name.removeprefix("Region ")
@@ -202,7 +275,11 @@ def filter_extract(
         if enhedsnavn is not None:
             keep &= _folded(df, "enhedsnavn").str.contains(fold(enhedsnavn), regex=False, na=False)
         if it_system is not None:
-            keep &= _folded(df, "it_system").str.contains(fold(it_system), regex=False, na=False)
+            systems = _folded(df, "it_system")
+            if exact_system:
+                keep &= systems.eq(fold(it_system)).fillna(False)
+            else:
+                keep &= systems.str.contains(fold(it_system), regex=False, na=False)
         tables[number] = df[keep.fillna(False)]
     kept = {(extract.sheets.get(n), r) for n, df in tables.items() for r in df[ROW]}
     warnings = [w for w in extract.warnings if w.row is None or (w.sheet, w.row) in kept]
@@ -223,27 +300,33 @@ def list_organisations(extract: Extract, by: str = "ejer") -> pd.DataFrame:
     pandas.DataFrame
         One row per organisation: ``organisation``, ``ejertype`` (only with ``by="ejer"``), one
         column ``tabel_N`` of row counts per table present, ``i_alt`` (all rows) and
-        ``lokationsnumre`` (distinct location numbers). Sorted by owner type, then name.
+        ``lokationsnumre`` (distinct location numbers); with ``by="ejer"`` also ``identity``
+        (``Organisation.identity``, what tells two owners of the same name apart). Sorted by
+        owner type, then name.
     """
     frames = []
     for number, df in extract.tables.items():
-        part = df[[by, "lokationsnummer"] + (["ejertype"] if by == "ejer" else [])].copy()
+        part = df[[by, "lokationsnummer"]].copy()
+        if by == "ejer":
+            part["identity"] = identities(df)
         part["tabel"] = f"tabel_{number}"
         frames.append(part)
-    data = pd.concat(frames, ignore_index=True).dropna(subset=[by])
-    if by == "ejer":
-        # Unify spellings of the same owner and keep the first spelling seen for display.
-        data["key"] = data["ejer"].map(owner_key)
-        first = data.drop_duplicates("key").set_index("key")
-        data["ejer"] = data["key"].map(first["ejer"])
-        data["ejertype"] = data["key"].map(first["ejertype"])
-    groups = [by, "ejertype"] if by == "ejer" else [by]
-    counts = pd.crosstab([data[g] for g in groups], data["tabel"])
+    data = pd.concat(frames, ignore_index=True).dropna(subset=["identity" if by == "ejer" else by])
+    group = "identity" if by == "ejer" else by
+    counts = pd.crosstab(data[group], data["tabel"])
     cols = [f"tabel_{n}" for n in sorted(extract.tables)]
     counts = counts.reindex(columns=cols, fill_value=0)
     counts["i_alt"] = counts.sum(axis=1)
-    counts["lokationsnumre"] = data.groupby(groups)["lokationsnummer"].nunique()
-    out = counts.reset_index().rename(columns={by: "organisation"})
+    counts["lokationsnumre"] = data.groupby(group)["lokationsnummer"].nunique()
+    out = counts.reset_index()
     out.columns.name = None
-    sort = ["ejertype", "organisation"] if by == "ejer" else ["organisation"]
+    if by == "ejer":
+        orgs = organisations_in(extract)
+        out.insert(0, "organisation", [orgs[i].name for i in out["identity"]])
+        out.insert(1, "ejertype", [orgs[i].kind for i in out["identity"]])
+        out = out[[c for c in out if c != "identity"] + ["identity"]]
+        sort = ["ejertype", "organisation"]
+    else:
+        out = out.rename(columns={by: "organisation"})
+        sort = ["organisation"]
     return out.sort_values(sort, key=lambda s: s.map(fold)).reset_index(drop=True)

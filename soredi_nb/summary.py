@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from soredi_nb import reference, schema
+from soredi_nb import organisations, schema
 from soredi_nb.extract import Extract, ExtractInfo, Problem
-from soredi_nb.organisations import Organisation, filter_extract, fold, owner_key, resolve
+from soredi_nb.organisations import Organisation, filter_extract, resolve
 from soredi_nb.texts import text
 
 
@@ -85,19 +85,14 @@ def peer_medians(extract: Extract, kind: str) -> dict[int, tuple[float, float, f
     those without findings count as zero; for private and state owners it is the owners of that
     type that appear in the extract.
     """
-    if kind == "Kommune":
-        peers = {fold(n) for n in reference.municipalities()["navn"]}
-    elif kind == "Region":
-        peers = {fold(n) for n in reference.regions()["region"]}
+    if kind in ("Kommune", "Region"):
+        known = organisations.known(kind)
+        peers = {o.identity for o in known}
     else:
-        peers = {
-            owner_key(e)
-            for df in extract.tables.values()
-            for e in df.loc[df["ejertype"] == kind, "ejer"].dropna()
-        }
+        peers = {i for i, o in organisations.organisations_in(extract).items() if o.kind == kind}
     out = {}
     for number, df in extract.tables.items():
-        keys = df["ejer"].map(owner_key, na_action="ignore")
+        keys = organisations.table_identities(extract, number)
         groups = df[keys.isin(peers)].groupby(keys)
         per = pd.DataFrame(
             {"rows": groups.size(), "lok": groups["lokationsnummer"].nunique()}
@@ -133,7 +128,13 @@ def summarise(
     if org is not None and not isinstance(org, Organisation):
         org = resolve(org, extract)
     selected = filter_extract(extract, org, **filters) if (org or filters) else extract
-    medians = peer_medians(extract, org.kind) if org is not None else {}
+    medians = {}
+    if org is not None:
+        # Every page of a render asks again for the same extract: compute once per kernel.
+        key = ("peer_medians", org.kind)
+        if key not in extract.memo:
+            extract.memo[key] = peer_medians(extract, org.kind)
+        medians = extract.memo[key]
     tasks = []
     for number in schema.TABLE_NUMBERS:
         rows, lok, msg = task_figures(selected.table(number), number)

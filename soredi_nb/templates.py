@@ -1,53 +1,44 @@
-"""The eight report notebooks, generated from one template so they stay in step.
+"""The report notebooks: where they are, the parameters they share, and working copies of them.
 
-Every notebook has the same ``parameters`` cell, one import cell, and per section a Markdown
-heading (from ``data/texts/notebook.yaml``) and a one-line code cell calling ``soredi_nb.notebook``.
-The committed files in ``notebooks/`` are this module's output; a test checks they are current.
-Regenerate them with ``python -m soredi_nb.templates``.
+The eight notebooks in ``soredi_nb/notebooks/`` are the templates: an analyst edits them in
+JupyterLab and ``render`` runs them, as papermill and notebooker do. They ship as package data,
+so a plain ``pip install`` renders. Every one has the same ``parameters`` cell (``PARAMETERS``);
+a test keeps the eight consistent.
 """
 
 from __future__ import annotations
 
+import ast
 import json
-import sys
+import re
+from collections.abc import Iterable
+from importlib.resources import files
 from pathlib import Path
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from soredi_nb import schema
-from soredi_nb.sample import DEMO_ORGANISATION
+from soredi_nb.exceptions import SorediError
+from soredi_nb.files import atomic_write
 from soredi_nb.texts import text
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(str(files("soredi_nb").joinpath("notebooks")))
+"""The packaged templates."""
 PARAMETERS = {
     "extract_path": None,
-    "organisation": DEMO_ORGANISATION,
+    "aliases_path": None,
+    "use_cache": True,
+    "organisation": "Aarhus Kommune",
     "region": None,
     "kommune": None,
     "it_system": None,
     "sor_kode": None,
     "previous_extract_path": None,
 }
+"""The ``parameters`` cell every template declares, with its defaults (the bundled sample)."""
 INTERACTIVE_TAG = "interactive"
 """Cells with this tag need a live kernel; the HTML export drops them."""
-
-_FILTERS = "filters = dict(" + ", ".join(f"{k}={k}" for k in list(PARAMETERS)[2:6]) + ")"
-_TASK_SECTIONS = [
-    ("key_figures", "page.key_figures()"),
-    ("guidance", "page.guidance()"),
-    ("contacts", "page.contacts()"),
-    ("findings", "page.findings()"),
-    ("charts", "page.charts()"),
-]
-_OVERVIEW_SECTIONS = [
-    ("status", "page.status()\npage.progress()"),
-    ("by_it_system", "page.by_it_system()"),
-    ("repeats", "page.repeats()"),
-    ("contacts", "page.contacts()"),
-    ("warnings", "page.warnings()"),
-    ("tasks", "page.links()"),
-]
+_ASSIGNMENT = re.compile(r"^(\w+)\s*=")
 
 
 def notebook_name(number: int) -> str:
@@ -55,95 +46,133 @@ def notebook_name(number: int) -> str:
     return "00_oversigt" if number == 0 else f"{number:02d}_{schema.table(number).slug}"
 
 
-def _literal(value: object) -> str:
-    """Python source of a literal, with double quotes as ruff formats it."""
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+def notebook_paths(source: str | Path | Iterable[str | Path] | None = None) -> list[Path]:
+    """The templates to render, checked against the contract.
 
+    Parameters
+    ----------
+    source : folder, iterable of paths, or None
+        A folder of notebooks (e.g. an analyst's working copies), the notebooks themselves, or
+        ``None`` for the packaged ones.
 
-def _parameters_cell() -> nbformat.NotebookNode:
-    """The ``parameters`` cell: literal defaults only, so papermill can override each."""
-    lines = [f"# {line}" for line in text("notebook.parameters_comment").splitlines()]
-    lines += [f"{name} = {_literal(value)}" for name, value in PARAMETERS.items()]
-    return new_code_cell("\n".join(lines), metadata={"tags": ["parameters"]})
-
-
-def _notebook(title: str, purpose: str, setup: str, sections, interactive=None):
-    """Assemble a notebook: title, parameters, setup, sections, then the live-only cells."""
-    cells = [new_markdown_cell(f"# {title}\n\n{purpose}"), _parameters_cell(), new_code_cell(setup)]
-    for key, code in sections:
-        cells += [new_markdown_cell("## " + text(f"notebook.headings.{key}")), new_code_cell(code)]
-    if interactive:
-        key, code = interactive
-        tags = {"tags": [INTERACTIVE_TAG]}
-        cells += [
-            new_markdown_cell("## " + text(f"notebook.headings.{key}"), metadata=tags),
-            new_code_cell(code, metadata=tags),
-        ]
-    for i, cell in enumerate(cells):
-        cell["id"] = f"cell-{i}"  # stable ids keep diffs of regenerated notebooks empty
-    nb = new_notebook(cells=cells)
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
-    return nb
-
-
-def task_notebook(number: int) -> nbformat.NotebookNode:
-    """The notebook of task ``number`` (1-7)."""
-    title = text("notebook.task_title", number=number, name=schema.table(number).name)
-    setup = (
-        "from soredi_nb.notebook import TaskPage\n\n"
-        f"{_FILTERS}\n"
-        f"page = TaskPage({number}, extract_path, organisation, previous_extract_path, **filters)\n"
-        "page.meta()"
-    )
-    return _notebook(
-        title,
-        text("notebook.task_purpose"),
-        setup,
-        _TASK_SECTIONS,
-        interactive=("panel", "page.panel()"),
-    )
-
-
-def overview_notebook() -> nbformat.NotebookNode:
-    """The overview notebook (00)."""
-    setup = (
-        "from soredi_nb.notebook import OverviewPage\n\n"
-        f"{_FILTERS}\n"
-        "page = OverviewPage(extract_path, organisation, previous_extract_path, **filters)\n"
-        "page.meta()"
-    )
-    return _notebook(
-        text("notebook.overview_title"),
-        text("notebook.overview_purpose"),
-        setup,
-        _OVERVIEW_SECTIONS,
-    )
-
-
-def notebooks() -> dict[str, nbformat.NotebookNode]:
-    """All eight notebooks by file name, overview first."""
-    out = {notebook_name(0) + ".ipynb": overview_notebook()}
-    for n in schema.TABLE_NUMBERS:
-        out[notebook_name(n) + ".ipynb"] = task_notebook(n)
-    return out
-
-
-def write(folder: Path = NOTEBOOKS) -> list[Path]:
-    """Write the notebooks into ``folder`` (outputs empty, as committed)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for name, nb in notebooks().items():
-        path = folder / name
-        path.write_text(nbformat.writes(nb) + "\n", encoding="utf-8")
-        paths.append(path)
+    Raises
+    ------
+    SorediError
+        If there is no notebook, or a notebook lacks one of ``PARAMETERS``.
+    """
+    if source is None or isinstance(source, str | Path):
+        where = NOTEBOOKS if source is None else Path(source)
+        paths = sorted(where.glob("*.ipynb")) if where.is_dir() else []
+    else:
+        paths = [Path(p) for p in source]
+        where = paths[0].parent if paths else Path()
+    if not paths:
+        raise SorediError(text("render.no_notebooks", folder=where))
+    for path in paths:
+        missing = [name for name in PARAMETERS if name not in declared_parameters(path)]
+        if missing:
+            raise SorediError(
+                text("render.bad_parameters", notebook=path, names=", ".join(missing))
+            )
     return paths
 
 
-if __name__ == "__main__":
-    for p in write(Path(sys.argv[1]) if len(sys.argv) > 1 else NOTEBOOKS):
-        print(p)
+def parameters_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    """The cell tagged ``parameters``, or ``None``."""
+    return next((c for c in nb.cells if "parameters" in c.metadata.get("tags", [])), None)
+
+
+def declared_parameters(path: Path) -> list[str]:
+    """Names assigned in a notebook's ``parameters`` cell (none if it has none or is unreadable)."""
+    try:
+        cell = parameters_cell(nbformat.read(path, as_version=4))
+    except (OSError, ValueError, nbformat.ValidationError):
+        return []
+    if cell is None:
+        return []
+    return [m.group(1) for line in cell.source.splitlines() if (m := _ASSIGNMENT.match(line))]
+
+
+def _literal(value: object) -> str:
+    """Python source of a parameter value, with double quotes as ruff formats it."""
+    return json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
+
+
+def with_parameters(nb: nbformat.NotebookNode, values: dict) -> nbformat.NotebookNode:
+    """A copy of ``nb`` whose ``parameters`` cell assigns ``values`` (other lines kept as they are).
+
+    Unlike papermill's injected cell, the values replace the defaults in place, so the copy reads
+    as if the analyst had typed them.
+    """
+    nb = nbformat.from_dict(json.loads(json.dumps(nb)))
+    cell = parameters_cell(nb)
+    lines = []
+    for line in cell.source.splitlines():
+        m = _ASSIGNMENT.match(line)
+        if m and m.group(1) in values:
+            line = f"{m.group(1)} = {_literal(values[m.group(1)])}"
+        lines.append(line)
+    cell.source = "\n".join(lines)
+    return nb
+
+
+def _text(nb: nbformat.NotebookNode) -> str:
+    """A notebook as its file holds it."""
+    return nbformat.writes(nb) + "\n"
+
+
+def _edited(copy: Path, template: nbformat.NotebookNode) -> bool:
+    """True when ``copy`` is more than ``template`` with other parameter values."""
+    try:
+        cell = parameters_cell(nbformat.read(copy, as_version=4))
+        values = {}
+        for line in cell.source.splitlines():
+            if m := _ASSIGNMENT.match(line):
+                values[m.group(1)] = ast.literal_eval(line[m.end() :].strip())
+    except (OSError, ValueError, SyntaxError, AttributeError, nbformat.ValidationError):
+        return True
+    return copy.read_text("utf-8") != _text(with_parameters(template, values))
+
+
+def write_working_copies(
+    folder: str | Path, values: dict, *, force: bool = False, source: Iterable[Path] | None = None
+) -> list[Path]:
+    """Copy the templates into ``folder`` with ``values`` written into every ``parameters`` cell.
+
+    Parameters
+    ----------
+    folder : path
+        Created if missing.
+    values : dict
+        Parameter name -> value, e.g. ``{"extract_path": "/data/udtraek.xlsx",
+        "organisation": "0751"}``; names outside ``PARAMETERS`` are refused.
+    force : bool
+        Replace copies an analyst has edited (beyond their parameter values); their edits are
+        lost. Unedited copies are always brought up to date.
+    source : iterable of Path, optional
+        The templates to copy (default: the packaged ones).
+
+    Returns
+    -------
+    list of Path
+        The copies, overview first.
+
+    Raises
+    ------
+    SorediError
+        If a copy in ``folder`` was edited and ``force`` is not set; nothing is written then.
+    """
+    unknown = sorted(set(values) - set(PARAMETERS))
+    if unknown:
+        raise ValueError(f"not notebook parameters: {unknown}")
+    folder = Path(folder)
+    planned = {}
+    for path in source or notebook_paths():
+        template = nbformat.read(path, as_version=4)
+        target = folder / path.name
+        if target.exists() and not force and _edited(target, template):
+            raise SorediError(text("templates.edited_copy", path=target))
+        planned[target] = _text(with_parameters(template, values))
+    for target, body in planned.items():
+        atomic_write(target, body)
+    return list(planned)

@@ -31,10 +31,11 @@ from soredi_nb import cells, roles, schema, tasks
 from soredi_nb.compare import match_findings
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract, ExtractInfo
+from soredi_nb.files import atomic_path
 from soredi_nb.findings import display_table, sort_findings
 from soredi_nb.load import HEADER_SEARCH_ROWS, _table_number, normalise_header
 from soredi_nb.organisations import Organisation, filter_extract, resolve
-from soredi_nb.sample import _EXCEL_DATE, _temporary, sheet_name
+from soredi_nb.sample import _EXCEL_DATE, sheet_name
 from soredi_nb.texts import text
 
 USER_COLUMNS = ("handling", "ansvarlig", "status", "bemaerkning")
@@ -187,13 +188,8 @@ def write_worklist(
         choices = wb[text("worklist.choices_sheet")]
         wb.move_sheet(choices, len(wb.sheetnames) - 1 - wb.index(choices))
     _overview(overview, extract.info, org, filters, frames, carried, path, previous)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temporary(path)
-    try:
+    with atomic_path(path) as tmp:
         wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return WorklistResult(
         path,
         org,

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from soredi_nb import render as r
+from soredi_nb.files import slugify
 from soredi_nb.load import load_extract
 from soredi_nb.sample import make_sample, write_extract
 from soredi_nb.templates import NOTEBOOKS, notebook_name
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 # table (each fits on one DataTables page), Region Sjælland has 13 in table 5 (paging, search).
 AARHUS, REGION = "Aarhus Kommune", "Region Sjælland"
 TASKS = (2, 5)
-AARHUS_SLUG, REGION_SLUG = r.slugify(AARHUS), r.slugify(REGION)
+AARHUS_SLUG, REGION_SLUG = slugify(AARHUS), slugify(REGION)
 PAGES = ["index.html"] + [
     f"{slug}/{name}"
     for slug in (AARHUS_SLUG, REGION_SLUG)
@@ -256,7 +257,7 @@ def test_page_loads_offline_without_errors(site, tab, relative):
 def test_findings_table_has_every_row_of_the_organisation(site, tab, org, number):
     expected = len(sample_rows(org, number))
     assert expected > 0
-    tab.open(site / r.slugify(org) / task_file(number))
+    tab.open(site / slugify(org) / task_file(number))
     table = findings_table(tab.page)
     expect(table.locator("tbody tr")).to_have_count(min(expected, PAGE_LENGTH))
     if expected > PAGE_LENGTH:  # itables shows the row info only when there is more than a page
@@ -293,7 +294,7 @@ def test_index_links_lead_to_the_overview_and_on_to_a_task_page(site, tab):
     expect(tab.page.locator("table.dataTable")).to_be_visible()
     for org in (AARHUS, REGION):
         link = tab.page.locator("table.dataTable").get_by_role("link", name=org, exact=True)
-        expect(link).to_have_attribute("href", f"{r.slugify(org)}/index.html")
+        expect(link).to_have_attribute("href", f"{slugify(org)}/index.html")
     tab.page.locator("table.dataTable").get_by_role("link", name=AARHUS, exact=True).click()
     expect(tab.page).to_have_url((site / AARHUS_SLUG / "index.html").as_uri())
     expect(tab.page).to_have_title(re.compile(f" – {AARHUS}$"))

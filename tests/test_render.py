@@ -11,9 +11,12 @@ import pytest
 
 from soredi_nb import render as r
 from soredi_nb.exceptions import SorediError
+from soredi_nb.files import slugify
 from soredi_nb.load import load_extract
+from soredi_nb.manifest import Manifest
 from soredi_nb.sample import NO_FINDINGS, make_sample, write_extract
-from soredi_nb.templates import NOTEBOOKS
+from soredi_nb.targets import targets
+from soredi_nb.templates import NOTEBOOKS, notebook_name
 
 HOSTILE = "<script>alert('x')</script>Hjemmepleje </script><b>fed</b>"
 ORGS = ["Aarhus Kommune", "Region Midtjylland", NO_FINDINGS[0]]
@@ -31,7 +34,7 @@ def hostile_sample() -> dict:
 def rendered(tmp_path_factory):
     root = tmp_path_factory.mktemp("render")
     extract = load_extract(write_extract(hostile_sample(), root / "udtraek.xlsx"))
-    result = r.render(extract, r.targets(extract, ORGS), root / "out", jobs=2, progress=False)
+    result = r.render(extract, targets(extract, ORGS), root / "out", jobs=2, progress=False)
     return extract, result
 
 
@@ -44,7 +47,7 @@ def test_files_of_every_report_set(rendered):
     assert result.failures == []
     assert result.count("rendered") == 3 * 8
     assert (result.out_dir / "index.html").exists()
-    for slug in ("aarhus-kommune", "region-midtjylland", r.slugify(NO_FINDINGS[0])):
+    for slug in ("aarhus-kommune", "region-midtjylland", slugify(NO_FINDINGS[0])):
         names = sorted(p.name for p in (result.out_dir / slug).glob("*.html"))
         assert names == sorted(
             ["index.html"] + [p.stem + ".html" for p in sorted(NOTEBOOKS.glob("0[1-7]*.ipynb"))]
@@ -62,7 +65,7 @@ def test_pages_show_their_organisations_counts(rendered):
         assert org in overview
         for n, df in tables.items():
             rows = int((df["ejer"] == org).sum())
-            name = r.notebook_name(n)
+            name = notebook_name(n)
             # The overview links to the task page with the organisation's count.
             assert f'href="{name}.html">Tabel {n}:' in overview
             assert re.search(rf'{name}\.html">Tabel {n}:[^<]*</a> – {rows} fund', overview)
@@ -97,15 +100,15 @@ def test_hostile_names_are_escaped(rendered):
         assert "<b>fed</b>" not in body, path.name
         # Inside JavaScript data a literal </script> would end the script element early.
         assert body.count("<script") == body.count("</script>"), path.name
-    findings = page(result, "aarhus-kommune", r.notebook_name(2) + ".html")
+    findings = page(result, "aarhus-kommune", notebook_name(2) + ".html")
     assert "&lt;script&gt;alert(" in findings  # shown as text, in the table data
 
 
 def test_organisation_without_findings(rendered):
     _, result = rendered
-    slug = r.slugify(NO_FINDINGS[0])
+    slug = slugify(NO_FINDINGS[0])
     assert "Ingen oprydningsopgave" in page(result, slug)
-    assert "Ingen oprydningsopgave" in page(result, slug, r.notebook_name(2) + ".html")
+    assert "Ingen oprydningsopgave" in page(result, slug, notebook_name(2) + ".html")
 
 
 def test_index_lists_every_organisation_with_links(rendered):
@@ -120,25 +123,23 @@ def test_second_run_skips_unchanged_pages_and_force_renders(rendered, tmp_path):
     extract, result = rendered
     out = tmp_path / "out"
     shutil.copytree(result.out_dir, out)
-    targets = r.targets(extract, ORGS[:1])
-    again = r.render(extract, targets, out, jobs=1, progress=False)
+    chosen = targets(extract, ORGS[:1])
+    again = r.render(extract, chosen, out, jobs=1, progress=False)
     assert (again.count("skipped"), again.count("rendered")) == (8, 0)
     (out / "aarhus-kommune" / "index.html").unlink()
-    again = r.render(extract, targets, out, jobs=1, progress=False)
+    again = r.render(extract, chosen, out, jobs=1, progress=False)
     assert (again.count("skipped"), again.count("rendered")) == (7, 1)
 
 
 def test_keep_ipynb_and_force(rendered, tmp_path):
     extract, _ = rendered
     notebooks = [NOTEBOOKS / "02_lukkede-med-indgaaende-trafik.ipynb"]
-    targets = r.targets(extract, ["Aarhus"])
+    chosen = targets(extract, ["Aarhus"])
     out = tmp_path / "out"
-    r.render(extract, targets, out, jobs=1, progress=False, keep_ipynb=True, notebooks=notebooks)
+    r.render(extract, chosen, out, jobs=1, progress=False, keep_ipynb=True, notebooks=notebooks)
     nb = nbformat.read(out / "aarhus-kommune" / "02_lukkede-med-indgaaende-trafik.ipynb", 4)
     assert any(c.get("outputs") for c in nb.cells)
-    forced = r.render(
-        extract, targets, out, jobs=1, progress=False, force=True, notebooks=notebooks
-    )
+    forced = r.render(extract, chosen, out, jobs=1, progress=False, force=True, notebooks=notebooks)
     assert forced.count("rendered") == 1
 
 
@@ -149,7 +150,7 @@ def broken_notebooks(folder: Path) -> list[Path]:
     nb = nbformat.read(good, as_version=4)
     nb.cells.append(
         nbformat.v4.new_code_cell(
-            'if organisation == "Region Midtjylland":\n    raise ValueError("kunstig fejl")'
+            'if page.organisation.code == "1082":\n    raise ValueError("kunstig fejl")'
         )
     )
     bad = folder / "03_lukkede-med-udgaaende-trafik.ipynb"
@@ -160,9 +161,9 @@ def broken_notebooks(folder: Path) -> list[Path]:
 def test_one_failure_does_not_stop_the_others(rendered, tmp_path):
     extract, _ = rendered
     notebooks = broken_notebooks(tmp_path / "nb")
-    targets = r.targets(extract, ["Aarhus", "Region Midtjylland"])
+    chosen = targets(extract, ["Aarhus", "Region Midtjylland"])
     result = r.render(
-        extract, targets, tmp_path / "out", jobs=2, progress=False, notebooks=notebooks
+        extract, chosen, tmp_path / "out", jobs=2, progress=False, notebooks=notebooks
     )
     assert result.count("rendered") == 3
     [failure] = result.failures
@@ -172,35 +173,38 @@ def test_one_failure_does_not_stop_the_others(rendered, tmp_path):
     assert "ValueError: kunstig fejl" in failure.error
     summary = "\n".join(r.summary_lines(result))
     assert "Region Midtjylland: 03_lukkede-med-udgaaende-trafik, celle" in summary
-    assert not (
+    # A failure page stands in its place: it says what failed and shows no numbers.
+    failed_page = (
         tmp_path / "out" / "region-midtjylland" / "03_lukkede-med-udgaaende-trafik.html"
-    ).exists()
+    ).read_text(encoding="utf-8")
+    assert "Siden kunne ikke laves" in failed_page and "kunstig fejl" in failed_page
+    assert "fund, sorteret" not in failed_page
     index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "kunstig fejl" in index and "Fejl i 1 sider" in index
 
 
 def test_interrupted_run_leaves_no_partial_page(rendered, tmp_path, monkeypatch):
     extract, _ = rendered
-    targets = r.targets(extract, ["Aarhus"])
+    chosen = targets(extract, ["Aarhus"])
     calls = []
-    real = r._record
+    real = Manifest.write
 
-    def interrupt(by_page, batch):
-        real(by_page, batch)
-        calls.append(batch)
+    def interrupt(self):
+        real(self)
+        calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
 
-    monkeypatch.setattr(r, "_record", interrupt)
+    monkeypatch.setattr(Manifest, "write", interrupt)
     with pytest.raises(KeyboardInterrupt):
-        r.render(extract, targets, tmp_path / "out", jobs=1, progress=False)
+        r.render(extract, chosen, tmp_path / "out", jobs=1, progress=False)
     folder = tmp_path / "out" / "aarhus-kommune"
     assert not list(folder.glob("*.tmp")) and not list(folder.glob(".*.tmp"))
     written = list(folder.glob("*.html"))
     assert 3 <= len(written) < 8
     assert all(p.read_text(encoding="utf-8").rstrip().endswith("</html>") for p in written)
-    monkeypatch.setattr(r, "_record", real)
-    rerun = r.render(extract, targets, tmp_path / "out", jobs=1, progress=False)
+    monkeypatch.setattr(Manifest, "write", real)
+    rerun = r.render(extract, chosen, tmp_path / "out", jobs=1, progress=False)
     # Pages finished before the interruption are reused; the rest are rendered now.
     assert rerun.count("skipped") >= 3 and rerun.count("skipped") + rerun.count("rendered") == 8
     assert rerun.failures == []
@@ -209,7 +213,7 @@ def test_interrupted_run_leaves_no_partial_page(rendered, tmp_path, monkeypatch)
 def test_unknown_organisation_fails_before_any_work(rendered, tmp_path):
     extract, _ = rendered
     with pytest.raises(SorediError, match="Aarhuus"):
-        r.targets(extract, ["Aarhus", "Aarhuus"])
+        targets(extract, ["Aarhus", "Aarhuus"])
 
 
 def test_notebook_without_our_parameters_is_refused(rendered, tmp_path):
@@ -223,7 +227,7 @@ def test_notebook_without_our_parameters_is_refused(rendered, tmp_path):
     with pytest.raises(SorediError, match="extract_path"):
         r.render(
             extract,
-            r.targets(extract, ["Aarhus"]),
+            targets(extract, ["Aarhus"]),
             tmp_path / "out",
             notebooks=[path],
             progress=False,
@@ -235,7 +239,7 @@ def test_output_inside_input_folder_is_refused(rendered):
     extract, _ = rendered
     with pytest.raises(SorediError, match="ændres aldrig"):
         r.render(
-            extract, r.targets(extract, ["Aarhus"]), Path(extract.info.file).parent, progress=False
+            extract, targets(extract, ["Aarhus"]), Path(extract.info.file).parent, progress=False
         )
 
 
@@ -251,17 +255,17 @@ def test_output_inside_input_folder_is_refused(rendered):
     ],
 )
 def test_slugify(name, slug):
-    assert r.slugify(name) == slug
+    assert slugify(name) == slug
 
 
 def test_all_targets_by_owner_and_it_system(rendered):
     extract, _ = rendered
-    owners = r.targets(extract, all_=True)
+    owners = targets(extract, all_=True)
     kinds = {t.kind for t in owners}
     assert kinds == {"Kommune", "Region"}
-    with_private = r.targets(extract, all_=True, include_private=True)
+    with_private = targets(extract, all_=True, include_private=True)
     assert len(with_private) > len(owners) and "Privat" in {t.kind for t in with_private}
-    systems = r.targets(extract, all_=True, by="it_system")
+    systems = targets(extract, all_=True, by="it_system")
     assert all(t.parameters["organisation"] is None for t in systems)
     assert {t.parameters["it_system"] for t in systems} >= {"Cura"}
 
@@ -275,13 +279,13 @@ def test_dask_local_cluster(rendered, tmp_path):
         NOTEBOOKS / "00_oversigt.ipynb",
         NOTEBOOKS / "02_lukkede-med-indgaaende-trafik.ipynb",
     ]
-    targets = r.targets(extract, ["Aarhus", NO_FINDINGS[0]])
+    chosen = targets(extract, ["Aarhus", NO_FINDINGS[0]])
     with LocalCluster(
         n_workers=1, threads_per_worker=2, processes=True, dashboard_address=None
     ) as cluster:
         result = r.render(
             extract,
-            targets,
+            chosen,
             tmp_path / "out",
             notebooks=notebooks,
             progress=False,
@@ -289,7 +293,7 @@ def test_dask_local_cluster(rendered, tmp_path):
         )
     assert result.failures == [] and result.count("rendered") == 4
     assert "Aarhus Kommune" in page(result, "aarhus-kommune")
-    assert "Ingen oprydningsopgave" in page(result, r.slugify(NO_FINDINGS[0]))
+    assert "Ingen oprydningsopgave" in page(result, slugify(NO_FINDINGS[0]))
 
 
 def test_unreachable_scheduler_is_a_clear_error(rendered, tmp_path):
@@ -297,7 +301,7 @@ def test_unreachable_scheduler_is_a_clear_error(rendered, tmp_path):
     with pytest.raises(SorediError, match="Dask-scheduleren"):
         r.render(
             extract,
-            r.targets(extract, ["Aarhus"]),
+            targets(extract, ["Aarhus"]),
             tmp_path / "out",
             progress=False,
             scheduler="tcp://127.0.0.1:9",
@@ -310,10 +314,11 @@ def test_cli_render_exit_codes(rendered, tmp_path, monkeypatch, capsys):
     extract, _ = rendered
     folder = tmp_path / "nb"
     broken_notebooks(folder)
-    monkeypatch.setattr(r, "NOTEBOOKS", folder)
     argv = [
         "render",
         extract.info.file,
+        "--notebooks",
+        str(folder),
         "--org",
         "Aarhus",
         "--org",
@@ -352,7 +357,7 @@ def test_previous_extract_shows_progress(rendered, tmp_path):
     ]
     result = r.render(
         extract,
-        r.targets(extract, ["Aarhus"]),
+        targets(extract, ["Aarhus"]),
         tmp_path / "out",
         jobs=2,
         progress=False,

@@ -1,0 +1,229 @@
+"""Executing one report page: papermill in a warm kernel, a check of what it was made from, HTML.
+
+Every worker (a thread of ``render``, or a Dask worker) keeps one kernel with the package already
+imported and runs its pages one after another, clearing the namespace between them; the parsed
+extract stays in the kernel's memory (``notebook.open_extract``), so it is read once per kernel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import re
+import subprocess
+import threading
+from importlib.resources import files
+from pathlib import Path
+
+import nbformat
+import papermill
+from nbconvert.preprocessors import Preprocessor
+from papermill.exceptions import PapermillExecutionError
+
+from soredi_nb.notebook import RECORD_MIMETYPE
+from soredi_nb.templates import INTERACTIVE_TAG, notebook_name
+from soredi_nb.texts import text
+
+RESET_TAG = "soredi-reset"
+REMOVED_TAGS = ("parameters", "injected-parameters", INTERACTIVE_TAG, RESET_TAG)
+TEMPLATE_DIR = Path(str(files("soredi_nb").joinpath("data/nbconvert")))
+"""nbconvert's template folder; the site's own Jinja templates sit beside the page template."""
+
+
+class PageFailed(Exception):
+    """A page could not be made; ``cell`` is the template's cell number (1-based) if known."""
+
+    def __init__(self, error: str, cell: int | None = None) -> None:
+        super().__init__(error)
+        self.error, self.cell = error, cell
+
+
+# --- the warm kernels -------------------------------------------------------------------------
+
+_local = threading.local()
+_kernels: list = []
+_kernels_lock = threading.Lock()
+
+
+def kernel():
+    """This worker's warm kernel: started once, with the package imported, restarted if dead."""
+    km = getattr(_local, "km", None)
+    if km is not None and km.is_alive():
+        return km
+    from jupyter_client.manager import KernelManager
+
+    km = KernelManager(kernel_name="python3")
+    # The kernel's own stderr is only start-up chatter; cell errors arrive as messages.
+    km.start_kernel(stderr=subprocess.DEVNULL)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        # Pre-import what every page needs, so a page pays only for its own work.
+        kc.execute_interactive("import soredi_nb.notebook", timeout=300, output_hook=lambda m: None)
+    finally:
+        kc.stop_channels()
+    _local.km = km
+    with _kernels_lock:
+        _kernels.append(km)
+    return km
+
+
+def shutdown_kernels() -> None:
+    """Stop every warm kernel this process started."""
+    with _kernels_lock:
+        while _kernels:
+            km = _kernels.pop()
+            with contextlib.suppress(Exception):  # a kernel that is already gone is fine
+                km.shutdown_kernel(now=True)
+    _local.__dict__.clear()
+
+
+# --- running a notebook -----------------------------------------------------------------------
+
+
+def prepare(path: Path) -> nbformat.NotebookNode:
+    """The template ready for a report: without the live-only cells (they need a kernel the
+    reader does not have, so running them is wasted time), and with a first cell that clears
+    what the previous page left in the kernel."""
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if INTERACTIVE_TAG not in c.metadata.get("tags", [])]
+    reset = nbformat.v4.new_code_cell("%reset -f", metadata={"tags": [RESET_TAG]})
+    reset.id = "soredi-reset"
+    nb.cells.insert(0, reset)
+    return nb
+
+
+def template_cell(template: Path, prepared: nbformat.NotebookNode, executed_index: int) -> int:
+    """1-based number of the failing cell as the user sees it in the template.
+
+    The executed notebook is the prepared one (reset cell first, live-only cells dropped) with
+    papermill's injected-parameters cell after the parameters cell; cell ids tie them together.
+    """
+    params = next(
+        i for i, c in enumerate(prepared.cells) if "parameters" in c.metadata.get("tags", [])
+    )
+    cell = prepared.cells[executed_index - (executed_index > params)]
+    ids = [c.get("id") for c in nbformat.read(template, as_version=4).cells]
+    return ids.index(cell.get("id")) + 1
+
+
+def execute(prepared: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookNode:
+    """Run a prepared notebook (see :func:`prepare`) in this worker's warm kernel."""
+    return papermill.execute_notebook(
+        copy.deepcopy(prepared),  # keep ``prepared`` as it was, to map failing cells back
+        None,
+        parameters=parameters,
+        km=kernel(),
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+    )
+
+
+def take_record(nb: nbformat.NotebookNode) -> dict | None:
+    """Remove the page's record (``Page.record``) from an executed notebook and return it."""
+    found = None
+    for cell in nb.cells:
+        outputs = cell.get("outputs", [])
+        kept = [o for o in outputs if RECORD_MIMETYPE not in o.get("data", {})]
+        for o in outputs:
+            if RECORD_MIMETYPE in o.get("data", {}):
+                found = dict(o["data"][RECORD_MIMETYPE])
+        if len(kept) != len(outputs):
+            cell.outputs = kept
+    return found
+
+
+def run(template: Path, parameters: dict, expected: dict) -> nbformat.NotebookNode:
+    """Execute ``template`` with ``parameters`` and check it was made from ``expected``.
+
+    Raises
+    ------
+    PageFailed
+        If a cell fails (with the template's cell number), or if the page's record of extract,
+        alias file, organisation and filters is missing or differs from ``expected``: a page
+        must never show other numbers than the run asked for.
+    """
+    prepared = prepare(template)
+    try:
+        nb = execute(prepared, parameters)
+    except PapermillExecutionError as err:
+        cell = template_cell(template, prepared, err.cell_index)
+        code = err.source.strip().splitlines()[-1] if err.source.strip() else ""
+        raise PageFailed(f"{err.ename}: {err.evalue} [{code}]", cell) from err
+    except Exception as err:  # noqa: BLE001 - the kernel may have died; any error fails the page
+        _local.km = None  # start a fresh kernel for the next page
+        raise PageFailed(f"{type(err).__name__}: {err}") from err
+    record = take_record(nb)
+    if record is None:
+        raise PageFailed(text("render.no_record"))
+    wrong = sorted(k for k, v in expected.items() if record.get(k) != v)
+    if wrong:
+        raise PageFailed(text("render.wrong_record", fields=", ".join(wrong)))
+    return nb
+
+
+# --- the HTML export --------------------------------------------------------------------------
+
+_IPYNB_LINK = re.compile(r"\]\((\d\d_[a-z0-9-]+)\.ipynb\)")
+
+
+class PageLinks(Preprocessor):
+    """Turn the overview's Markdown links between notebooks into links between pages."""
+
+    def preprocess_cell(self, cell, resources, index):
+        """Rewrite ``](NN_name.ipynb)`` in Markdown outputs; the overview is ``index.html``."""
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                data["text/markdown"] = _IPYNB_LINK.sub(_page_link, data["text/markdown"])
+        return cell, resources
+
+
+def _page_link(match: re.Match) -> str:
+    """The page a notebook link points to."""
+    stem = match.group(1)
+    return f"]({'index' if stem == notebook_name(0) else stem}.html)"
+
+
+def _exporter():
+    """This worker's HTML exporter (nbconvert exporters are not shared between threads)."""
+    exporter = getattr(_local, "exporter", None)
+    if exporter is None:
+        from nbconvert import HTMLExporter
+        from traitlets.config import Config
+
+        config = Config()
+        config.TagRemovePreprocessor.enabled = True
+        config.TagRemovePreprocessor.remove_cell_tags = REMOVED_TAGS
+        exporter = HTMLExporter(
+            config=config,
+            template_name="soredi",
+            extra_template_basedirs=[str(TEMPLATE_DIR)],
+            exclude_input=True,
+            exclude_input_prompt=True,
+            exclude_output_prompt=True,
+            language_code="da",
+        )
+        exporter.register_preprocessor(PageLinks(), enabled=True)
+        _local.exporter = exporter
+    return exporter
+
+
+def to_html(nb: nbformat.NotebookNode, title: str, site: dict | None = None) -> str:
+    """Export an executed notebook to a self-contained, code-free HTML page.
+
+    ``site`` is what the page template adds: ``nav`` (links ``{"href", "label"}``) and the
+    ``extract_sha256`` and ``organisation`` the page was made from (as ``<meta>`` tags).
+    """
+    nb.metadata["title"] = title
+    nb.metadata.pop("widgets", None)  # no widget state: the page has no live widgets
+    body, _ = _exporter().from_notebook_node(nb, resources={"soredi": site or {}})
+    return body
+
+
+def title(nb: nbformat.NotebookNode) -> str:
+    """A notebook's title: its first Markdown heading, without the ``#``."""
+    first = next((c for c in nb.cells if c.cell_type == "markdown"), None)
+    return first.source.splitlines()[0].lstrip("# ").strip() if first else ""

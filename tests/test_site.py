@@ -1,0 +1,195 @@
+"""A report site that never mixes extracts or organisations, and goes on past one failure."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from soredi_nb import render as r
+from soredi_nb.load import load_extract
+from soredi_nb.manifest import NAME, Manifest
+from soredi_nb.sample import make_sample, write_extract, write_sample
+from soredi_nb.targets import Target, targets
+from soredi_nb.templates import NOTEBOOKS, notebook_name
+
+TASK_PAGE = f"{notebook_name(2)}.html"
+
+
+@pytest.fixture(scope="module")
+def book(tmp_path_factory) -> Path:
+    return write_sample(tmp_path_factory.mktemp("site") / "udtraek.xlsx")
+
+
+@pytest.fixture(scope="module")
+def extract(book):
+    return load_extract(book)
+
+
+def copies(folder: Path, *numbers: int) -> Path:
+    """A folder with copies of some of the packaged notebooks."""
+    folder.mkdir(exist_ok=True)
+    for n in numbers:
+        shutil.copy(NOTEBOOKS / f"{notebook_name(n)}.ipynb", folder)
+    return folder
+
+
+def break_notebook(path: Path, condition: str = "True") -> None:
+    """Make a notebook fail (when ``condition`` holds in the page's namespace)."""
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(
+        nbformat.v4.new_code_cell(f'if {condition}:\n    raise ValueError("kunstig fejl")')
+    )
+    nbformat.write(nb, path)
+
+
+def test_failing_rerun_replaces_the_page_with_a_failure_page(extract, tmp_path):
+    out, nb = tmp_path / "out", copies(tmp_path / "nb", 0, 2)
+    chosen = targets(extract, ["Aarhus"])
+    first = r.render(extract, chosen, out, notebooks=nb, jobs=1, progress=False)
+    assert first.failures == []
+    page = out / "aarhus-kommune" / TASK_PAGE
+    assert "fund, sorteret" in page.read_text(encoding="utf-8")
+
+    break_notebook(nb / f"{notebook_name(2)}.ipynb")
+    second = r.render(extract, chosen, out, notebooks=nb, jobs=1, progress=False)
+    [failure] = second.failures
+    body = page.read_text(encoding="utf-8")
+    assert "Siden kunne ikke laves" in body and "kunstig fejl" in body
+    assert "fund, sorteret" not in body  # no number from the earlier run is left
+    assert f'content="{extract.info.sha256}"' in body
+    assert f"aarhus-kommune/{TASK_PAGE}" not in Manifest.read(out).pages
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Fejl i 1 sider" in index and "kunstig fejl" in index
+    # The failed page is tried again next time; the overview is reused.
+    third = r.render(extract, chosen, out, notebooks=nb, jobs=1, progress=False)
+    assert (third.count("skipped"), len(third.failures)) == (1, 1)
+
+
+def test_a_run_with_fewer_notebooks_leaves_no_page_of_an_earlier_run(extract, tmp_path):
+    out = tmp_path / "out"
+    chosen = targets(extract, ["Aarhus"])
+    r.render(extract, chosen, out, notebooks=copies(tmp_path / "a", 0, 2), progress=False)
+    other = write_extract(make_sample(seed=3), tmp_path / "andet.xlsx")
+    newer = load_extract(other)
+    r.render(newer, targets(newer, ["Aarhus"]), out, notebooks=copies(tmp_path / "b", 0))
+    names = sorted(p.name for p in (out / "aarhus-kommune").glob("*.html"))
+    assert names == ["index.html"]
+    overview = (out / "aarhus-kommune" / "index.html").read_text(encoding="utf-8")
+    assert f'content="{newer.info.sha256}"' in overview
+
+
+def test_slugs_are_kept_per_identity_so_folders_never_swap(extract, tmp_path):
+    out, nb = tmp_path / "out", copies(tmp_path / "nb", 0)
+    # Two private owners whose names make the same slug, rendered in different runs.
+    first = Target("Lægehuset Nord", "Privat", "Privat:laegehuset nord", {"organisation": "x"})
+    second = Target("Lægehuset-Nord", "Privat", "Privat:laegehuset-nord", {"organisation": "y"})
+    manifest = Manifest(out)
+    assert manifest.slug(first) == "laegehuset-nord"
+    assert manifest.slug(second) == "laegehuset-nord-2"
+    manifest.write()
+    again = Manifest.read(out)
+    assert again.slug(second) == "laegehuset-nord-2" and again.slug(first) == "laegehuset-nord"
+    # A real run: the folder name of a report set stays the same when others come and go.
+    a, b = targets(extract, ["Aarhus"]), targets(extract, ["Odense"])
+    r.render(extract, a, out, notebooks=nb, progress=False)
+    r.render(extract, b, out, notebooks=nb, progress=False)
+    slugs = json.loads((out / NAME).read_text("utf-8"))["slugs"]
+    assert slugs["Kommune:aarhus kommune"] == "aarhus-kommune"
+    assert slugs["Kommune:odense kommune"] == "odense-kommune"
+
+
+def test_write_error_in_one_folder_leaves_the_others_and_the_index(extract, tmp_path, run_cli):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "aarhus-kommune").write_text("ikke en mappe")  # a file where the folder should be
+    code, stdout, err = run_cli(
+        "render",
+        extract.info.file,
+        "--org",
+        "aarhus",
+        "--org",
+        "1082",
+        "--out",
+        out,
+        "--notebooks",
+        copies(tmp_path / "nb", 0, 2),
+        "--quiet",
+    )
+    assert code == 1
+    assert (out / "region-midtjylland" / TASK_PAGE).exists()
+    assert (out / "region-midtjylland" / "arbejdsliste.xlsx").exists()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "Fejl i 3 sider" in index  # two pages and the worklist of Aarhus
+    assert f"Kunne ikke skrive '{out / 'aarhus-kommune' / 'index.html'}'" in err
+    assert "en del af stien er en fil" in err or "der ligger allerede en fil" in err
+    assert ".tmp" not in err and "Errno" not in err and "Not a directory" not in err
+    assert "Færdig: 2 sider lavet, 0 uændrede sider genbrugt, 3 fejlede." in stdout
+
+
+def test_permission_denied_is_told_in_danish_with_the_users_path(extract, tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    real = os.replace
+
+    def refuse(src, dst, *args, **kwargs):
+        if "aarhus-kommune" in str(dst):
+            raise PermissionError(errno.EACCES, "Permission denied", str(src))
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr("soredi_nb.files.os.replace", refuse)
+    result = r.render(
+        extract,
+        targets(extract, ["Aarhus", "1082"]),
+        out,
+        notebooks=copies(tmp_path / "nb", 0),
+        progress=False,
+    )
+    assert {f.label for f in result.failures} == {"Aarhus Kommune"}
+    error = result.failures[0].error
+    assert error.startswith(f"Kunne ikke skrive '{out / 'aarhus-kommune'}")
+    assert "ingen adgang" in error and "Permission" not in error and ".tmp" not in error
+    assert (out / "region-midtjylland" / "index.html").exists()
+    assert (out / "index.html").exists()
+
+
+def test_out_that_is_a_file_fails_before_any_notebook_runs(book, tmp_path, run_cli, monkeypatch):
+    target = tmp_path / "rapporter"
+    target.write_text("en fil")
+    monkeypatch.setattr(r, "_run", lambda *a: pytest.fail("no page may run"))
+    code, _, err = run_cli("render", book, "--org", "aarhus", "--out", target, "--jobs", "1000")
+    assert code == 1
+    assert f"'{target}' er en fil, ikke en mappe" in err
+    assert target.read_text() == "en fil"
+    # --jobs beyond the cores is capped, with a note saying why.
+    cores = os.cpu_count()
+    assert f"--jobs 1000 er sat ned til {cores}" in err
+
+
+def test_jobs_are_capped_at_cores_and_pages():
+    cores = os.cpu_count() or 1
+    assert r.workers(1000, 16, None) == min(cores, 16)
+    assert r.workers(1000, 1, None) == 1
+    assert r.workers(None, 100, None) == cores
+    assert r.workers(1000, 16, "tcp://x:8786") == 1000  # a cluster has its own cores
+
+
+def test_reuse_is_keyed_by_content_not_by_the_typed_path(extract, tmp_path, monkeypatch):
+    nb = copies(tmp_path / "nb", 0)
+    out = tmp_path / "out"
+    r.render(extract, targets(extract, ["Aarhus"]), out, notebooks=nb, progress=False)
+    # The same bytes under another name and typed relative to another folder: all reused.
+    copy = tmp_path / "kopi" / "samme.xlsx"
+    copy.parent.mkdir()
+    shutil.copy(extract.info.file, copy)
+    monkeypatch.chdir(copy.parent)
+    again = load_extract(Path("samme.xlsx"))
+    result = r.render(again, targets(again, ["Aarhus"]), out, notebooks=nb, progress=False)
+    assert (result.count("skipped"), result.count("rendered")) == (1, 0)
+    # A rewritten sample (same seed) is the same file, so a second demo run reuses its pages.
+    rewritten = write_sample(tmp_path / "igen.xlsx")
+    assert rewritten.read_bytes() == Path(extract.info.file).read_bytes()
