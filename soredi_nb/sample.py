@@ -18,6 +18,7 @@ import datetime as dt
 import os
 import shutil
 import uuid
+import zipfile
 from bisect import bisect
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -32,6 +33,7 @@ import platformdirs
 import yaml
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 from soredi_nb import reference, schema
 from soredi_nb.exceptions import SorediError
@@ -58,6 +60,11 @@ SCALES = ("small", "national")
 _DTYPES = {"date": "datetime64[us]", "int": "Int64"}
 _EXCEL_DATE = "dd-mm-yyyy"
 _CSV_DATE = "%d-%m-%Y"
+_AUTHOR = "soredi-nb"
+_FALLBACK_TIME = dt.datetime(2026, 1, 1)
+"""Workbook and zip entry time when the extract has no ``Udtræksdato``."""
+# The range a zip entry's (MS-DOS) date can hold.
+_ZIP_TIMES = (dt.datetime(1980, 1, 1), dt.datetime(2107, 12, 31, 23, 59, 58))
 
 
 @cache
@@ -648,7 +655,43 @@ def _write_xlsx(sample: dict, path: Path) -> None:
     for key in keys:
         value = sample["info"][key]
         ws.append([key, _date_cell(ws, value) if isinstance(value, dt.date) else value])
-    wb.save(path)
+    when = _document_time(sample["info"])
+    props = wb.properties
+    props.creator = props.lastModifiedBy = _AUTHOR
+    props.created = props.modified = when
+    raw = _temporary(path)
+    try:
+        # `ExcelWriter` rather than `wb.save`, which would stamp the clock into the properties
+        # and deflate every part that `_rewrite_zip` deflates again (half a second, nationally).
+        with zipfile.ZipFile(raw, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
+            ExcelWriter(wb, archive).save()
+        _rewrite_zip(raw, path, when)
+    finally:
+        raw.unlink(missing_ok=True)
+
+
+def _document_time(info: dict) -> dt.datetime:
+    """The extract date at midnight (or a fixed time without one): the workbook's timestamp."""
+    value = info.get("Udtræksdato")
+    if isinstance(value, dt.date) and not pd.isna(value):
+        return dt.datetime(value.year, value.month, value.day)
+    return _FALLBACK_TIME
+
+
+def _rewrite_zip(source: Path, target: Path, when: dt.datetime) -> None:
+    """Copy zip ``source`` to ``target`` deflated, in the same order, every entry dated ``when``."""
+    # Reuse of unchanged report pages is keyed by the extract's sha256, so a re-run of the demo
+    # must produce the same file; zip entries otherwise carry the time they were written.
+    date_time = min(max(when, _ZIP_TIMES[0]), _ZIP_TIMES[1]).timetuple()[:6]
+    with (
+        zipfile.ZipFile(source) as src,
+        zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as dst,
+    ):
+        for entry in src.infolist():
+            info = zipfile.ZipInfo(entry.filename, date_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o600 << 16  # as `writestr` gives; the file's mode may vary
+            dst.writestr(info, src.read(entry))
 
 
 def _write_csv(sample: dict, folder: Path) -> None:
@@ -676,7 +719,9 @@ def write_extract(sample: dict, path: str | os.PathLike, csv: bool = False) -> P
     """Write an extract in the reference layout, from frames (e.g. ``make_sample``'s, edited).
 
     The file (or folder) appears complete or not at all: it is written under a temporary name in
-    the same folder and then renamed. Missing parent folders are created.
+    the same folder and then renamed. Missing parent folders are created. The same frames always
+    give the same bytes: the workbook and its zip entries are dated by the extract date
+    (``Udtræksdato``, at midnight), not by the clock.
 
     Parameters
     ----------

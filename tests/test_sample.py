@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import re
+import time
+import zipfile
 from itertools import combinations
 from pathlib import Path
 
@@ -344,3 +347,84 @@ def test_round_trip_through_loader(kind, workbook, csv_folder, small):
     for n, expected in small["tables"].items():
         got = extract.tables[n][expected.columns].reset_index(drop=True)
         pd.testing.assert_frame_equal(got, expected)
+
+
+# -- byte-identical output -------------------------------------------------------------------
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def digests(path: Path) -> dict[str, str]:
+    """The sha256 of a workbook (as ``"."``), or of every file in a CSV folder, by name."""
+    files = [path] if path.is_file() else sorted(path.iterdir())
+    return {p.relative_to(path).as_posix(): sha256(p) for p in files}
+
+
+@pytest.fixture(scope="module")
+def written_twice(tmp_path_factory) -> dict[str, tuple[Path, Path]]:
+    """The small sample written as workbook and as CSV folder, then again a second later."""
+    root = tmp_path_factory.mktemp("twice")
+    first = {k: sample.write_sample(root / f"a.{k}", csv=k == "csv") for k in ("xlsx", "csv")}
+    # Past the one-second resolution of the workbook's timestamps, so the clock would show.
+    time.sleep(1.1)
+    second = {k: sample.write_sample(root / f"b.{k}", csv=k == "csv") for k in ("xlsx", "csv")}
+    return {k: (first[k], second[k]) for k in first}
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_same_seed_writes_identical_bytes(kind, written_twice):
+    a, b = written_twice[kind]
+    expected = 1 if kind == "xlsx" else len(schema.TABLE_NUMBERS) + 1
+    assert len(digests(a)) == expected
+    assert digests(a) == digests(b)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "csv"])
+def test_different_seeds_write_different_bytes(kind, written_twice, tmp_path):
+    other = sample.write_sample(tmp_path / f"seed1.{kind}", seed=1, csv=kind == "csv")
+    mine, theirs = digests(written_twice[kind][0]), digests(other)
+    assert mine.keys() == theirs.keys()
+    assert all(h not in mine.values() for h in theirs.values())
+
+
+def test_workbook_is_dated_by_the_extract_date(written_twice, small):
+    path = written_twice["xlsx"][0]
+    midnight = dt.datetime.combine(small["info"]["Udtræksdato"], dt.time())
+    props = openpyxl.load_workbook(path).properties
+    assert props.created == midnight and props.modified == midnight
+    assert props.creator == props.lastModifiedBy == "soredi-nb"
+    with zipfile.ZipFile(path) as zf:
+        entries = zf.infolist()
+    assert {e.date_time for e in entries} == {midnight.timetuple()[:6]}
+    assert {e.compress_type for e in entries} == {zipfile.ZIP_DEFLATED}
+    # The parts in the order openpyxl writes them.
+    names = [e.filename for e in entries]
+    assert names[:2] == ["docProps/app.xml", "docProps/core.xml"]
+    assert names[-1] == "[Content_Types].xml"
+
+
+def test_deterministic_workbook_loads_with_all_rows(written_twice, small):
+    from soredi_nb.load import load_extract
+
+    extract = load_extract(written_twice["xlsx"][1], cache=False)
+    assert extract.warnings == []
+    assert extract.info.extract_date == small["info"]["Udtræksdato"]
+    counts = {n: len(extract.tables[n]) for n in schema.TABLE_NUMBERS}
+    assert counts == {n: len(df) for n, df in small["tables"].items()}
+
+
+def test_zip_dates_are_clamped_to_1980(tmp_path, small):
+    old = {**small, "info": {**small["info"], "Udtræksdato": dt.date(1975, 6, 1)}}
+    path = sample.write_extract(old, tmp_path / "gammel.xlsx")
+    assert openpyxl.load_workbook(path).properties.created == dt.datetime(1975, 6, 1)
+    with zipfile.ZipFile(path) as zf:
+        assert {e.date_time for e in zf.infolist()} == {(1980, 1, 1, 0, 0, 0)}
+
+
+def test_document_time_without_an_extract_date():
+    noon = pd.Timestamp("2026-11-05 12:30")
+    assert sample._document_time({"Udtræksdato": noon}) == dt.datetime(2026, 11, 5)
+    for info in ({}, {"Udtræksdato": None}, {"Udtræksdato": pd.NaT}, {"Udtræksdato": "ukendt"}):
+        assert sample._document_time(info) == sample._FALLBACK_TIME
