@@ -234,8 +234,9 @@ def pool_run(kind: str, page_jobs: list, workers: int, start_method: str) -> lis
 def compare(args: argparse.Namespace, tmp: Path) -> int:
     """The side-by-side comparison on the small sample; 0 if every target is met."""
     from soredi_nb.load import load_extract
-    from soredi_nb.render import page_jobs, render, targets
+    from soredi_nb.render import page_jobs, render
     from soredi_nb.sample import write_sample
+    from soredi_nb.targets import targets
     from soredi_nb.templates import NOTEBOOKS
 
     workers = args.jobs or os.cpu_count() or 1
@@ -358,8 +359,9 @@ def national(args: argparse.Namespace, tmp: Path) -> int:
     """Render every municipality and region of the national sample; 0 if within the target."""
     from soredi_nb import reference
     from soredi_nb.load import load_extract
-    from soredi_nb.render import page_jobs, render, targets
+    from soredi_nb.render import page_jobs, render
     from soredi_nb.sample import write_sample
+    from soredi_nb.targets import targets
     from soredi_nb.templates import NOTEBOOKS
 
     workers = args.jobs or os.cpu_count() or 1

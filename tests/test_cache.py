@@ -151,11 +151,11 @@ def test_a_leftover_temporary_folder_is_not_an_entry(reference_workbook, tmp_pat
 def test_no_cache_neither_reads_nor_writes(reference_workbook, tmp_path, monkeypatch):
     load_extract(reference_workbook, cache=False, cache_dir=tmp_path / "c")
     assert entries(tmp_path / "c") == []
-    load_extract(reference_workbook, cache_dir=tmp_path / "c")
+    parsed = load_extract(reference_workbook, cache_dir=tmp_path / "c")
     calls = []
-    monkeypatch.setattr(load, "_parse", lambda *a: calls.append(a) or "parsed")
-    assert load_extract(reference_workbook, cache=False, cache_dir=tmp_path / "c") == "parsed"
-    assert len(calls) == 1
+    monkeypatch.setattr(load, "_parse", lambda *a: calls.append(a) or parsed)
+    assert load_extract(reference_workbook, cache=False, cache_dir=tmp_path / "c") is parsed
+    assert len(calls) == 1 and parsed.info.use_cache is False
 
 
 def test_cache_folder_from_environment(reference_workbook, tmp_path, monkeypatch):

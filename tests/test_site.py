@@ -193,3 +193,46 @@ def test_reuse_is_keyed_by_content_not_by_the_typed_path(extract, tmp_path, monk
     # A rewritten sample (same seed) is the same file, so a second demo run reuses its pages.
     rewritten = write_sample(tmp_path / "igen.xlsx")
     assert rewritten.read_bytes() == Path(extract.info.file).read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        # A cell that quietly switches to another organisation after the parameters.
+        (
+            lambda cells: cells.insert(2, nbformat.v4.new_code_cell('organisation = "0461"')),
+            "lavet ud fra noget andet end det, der blev bedt om (organisation)",
+        ),
+        # A page that never says what it was made from.
+        (
+            lambda cells: setattr(cells[2], "source", cells[2].source.replace("page.meta()", "")),
+            "page.meta() mangler",
+        ),
+    ],
+    ids=["other-organisation", "no-record"],
+)
+def test_a_page_that_cannot_prove_its_selection_is_not_saved(extract, tmp_path, edit, message):
+    nb_dir = copies(tmp_path / "nb", 2)
+    path = nb_dir / f"{notebook_name(2)}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    edit(nb.cells)
+    nbformat.write(nb, path)
+    result = r.render(
+        extract, targets(extract, ["Aarhus"]), tmp_path / "out", notebooks=nb_dir, progress=False
+    )
+    [failure] = result.failures
+    assert message in failure.error
+    body = (tmp_path / "out" / "aarhus-kommune" / TASK_PAGE).read_text(encoding="utf-8")
+    assert "Siden kunne ikke laves" in body and "Odense" not in body
+
+
+def test_peer_medians_are_computed_once_per_extract(extract, monkeypatch):
+    from soredi_nb import summary
+
+    calls = []
+    real = summary.peer_medians
+    monkeypatch.setattr(summary, "peer_medians", lambda e, k: calls.append(k) or real(e, k))
+    fresh = load_extract(extract.info.file)
+    for org in ("Aarhus", "Odense", "1082", "Aarhus"):
+        summary.summarise(fresh, org)
+    assert calls == ["Kommune", "Region"]
