@@ -177,10 +177,14 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_orgs(args: argparse.Namespace) -> int:
     """``soredi-nb orgs``."""
-    from soredi_nb.organisations import list_organisations
+    from soredi_nb.organisations import list_organisations, organisations_in
 
     extract = _load(args)
     df = list_organisations(extract, by=args.by)
+    if "identity" in df:
+        # What names each owner exactly (for --org), instead of the internal identity.
+        orgs = organisations_in(extract)
+        df["selector"] = [orgs[i].selector for i in df.pop("identity")]
     if args.json:
         _print_json(df.to_dict(orient="records"))
         return 0
@@ -190,7 +194,8 @@ def cmd_orgs(args: argparse.Namespace) -> int:
         return 0
     labels = text("cli.orgs_columns")
     rename = {c: labels["table_prefix"] + c.removeprefix("tabel_") for c in df if "tabel_" in c}
-    _print_table(df.rename(columns=rename | labels), (labels["organisation"], labels["ejertype"]))
+    left = (labels["organisation"], labels["ejertype"], labels["selector"])
+    _print_table(df.rename(columns=rename | labels), left)
     return 0
 
 
@@ -413,13 +418,13 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
     """``soredi-nb notebooks``: working copies of the notebooks for one extract and organisation."""
     from soredi_nb.templates import write_working_copies
 
-    values: dict = {}
+    values: dict = {"use_cache": not args.no_cache}
+    if args.aliases is not None:
+        values["aliases_path"] = str(args.aliases.resolve())
     extract = None
     if args.extract is not None:
-        extract = _load(args)
+        extract = _load(args)  # it must be readable with these options, or nothing is written
         values["extract_path"] = str(Path(extract.info.file).resolve())
-        values["aliases_path"] = extract.info.aliases
-        values["use_cache"] = extract.info.use_cache
     if args.org is not None:
         from soredi_nb.organisations import resolve
 

@@ -12,7 +12,6 @@ import copy
 import re
 import subprocess
 import threading
-from importlib.resources import files
 from pathlib import Path
 
 import nbformat
@@ -21,13 +20,16 @@ from nbconvert.preprocessors import Preprocessor
 from papermill.exceptions import PapermillExecutionError
 
 from soredi_nb.notebook import RECORD_MIMETYPE
-from soredi_nb.templates import INTERACTIVE_TAG, notebook_name
+from soredi_nb.templates import INTERACTIVE_TAG, PAGE_TEMPLATES, page_name
 from soredi_nb.texts import text
 
 RESET_TAG = "soredi-reset"
 REMOVED_TAGS = ("parameters", "injected-parameters", INTERACTIVE_TAG, RESET_TAG)
-TEMPLATE_DIR = Path(str(files("soredi_nb").joinpath("data/nbconvert")))
-"""nbconvert's template folder; the site's own Jinja templates sit beside the page template."""
+
+
+def unexpected(err: Exception) -> str:
+    """An error soredi-nb did not foresee (a dead kernel, a missing template), in Danish."""
+    return text("render.unexpected", kind=type(err).__name__, error=err)
 
 
 class PageFailed(Exception):
@@ -94,8 +96,11 @@ def prepare(path: Path) -> nbformat.NotebookNode:
     return nb
 
 
-def template_cell(template: Path, prepared: nbformat.NotebookNode, executed_index: int) -> int:
-    """1-based number of the failing cell as the user sees it in the template.
+def template_cell(
+    template: Path, prepared: nbformat.NotebookNode, executed_index: int
+) -> int | None:
+    """1-based number of the failing cell as the user sees it in the template (``None`` if it
+    is not one of the template's cells, e.g. the reset cell).
 
     The executed notebook is the prepared one (reset cell first, live-only cells dropped) with
     papermill's injected-parameters cell after the parameters cell; cell ids tie them together.
@@ -105,7 +110,7 @@ def template_cell(template: Path, prepared: nbformat.NotebookNode, executed_inde
     )
     cell = prepared.cells[executed_index - (executed_index > params)]
     ids = [c.get("id") for c in nbformat.read(template, as_version=4).cells]
-    return ids.index(cell.get("id")) + 1
+    return ids.index(cell.get("id")) + 1 if cell.get("id") in ids else None
 
 
 def execute(prepared: nbformat.NotebookNode, parameters: dict) -> nbformat.NotebookNode:
@@ -151,10 +156,13 @@ def run(template: Path, parameters: dict, expected: dict) -> nbformat.NotebookNo
     except PapermillExecutionError as err:
         cell = template_cell(template, prepared, err.cell_index)
         code = err.source.strip().splitlines()[-1] if err.source.strip() else ""
-        raise PageFailed(f"{err.ename}: {err.evalue} [{code}]", cell) from err
+        # soredi-nb's own errors are Danish already; anything else is named as Python names it.
+        own = err.ename in ("SorediError", "ExtractError", "OrganisationError")
+        error = err.evalue if own else text("render.cell_error", kind=err.ename, error=err.evalue)
+        raise PageFailed(f"{error} [{code}]", cell) from err
     except Exception as err:  # noqa: BLE001 - the kernel may have died; any error fails the page
         _local.km = None  # start a fresh kernel for the next page
-        raise PageFailed(f"{type(err).__name__}: {err}") from err
+        raise PageFailed(unexpected(err)) from err
     record = take_record(nb)
     if record is None:
         raise PageFailed(text("render.no_record"))
@@ -183,8 +191,7 @@ class PageLinks(Preprocessor):
 
 def _page_link(match: re.Match) -> str:
     """The page a notebook link points to."""
-    stem = match.group(1)
-    return f"]({'index' if stem == notebook_name(0) else stem}.html)"
+    return f"]({page_name(match.group(1))})"
 
 
 def _exporter():
@@ -200,7 +207,7 @@ def _exporter():
         exporter = HTMLExporter(
             config=config,
             template_name="soredi",
-            extra_template_basedirs=[str(TEMPLATE_DIR)],
+            extra_template_basedirs=[str(PAGE_TEMPLATES)],
             exclude_input=True,
             exclude_input_prompt=True,
             exclude_output_prompt=True,

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from soredi_nb.exceptions import SorediError
+from soredi_nb.organisations import fold
 from soredi_nb.texts import text
 
 _UMASK = os.umask(0o022)
@@ -43,21 +44,38 @@ def slugify(name: str) -> str:
     Danish letters are transliterated (æ→ae, ø→oe, å→aa); other accents are dropped; anything
     else becomes a dash, so the result never contains ``/``, ``\\`` or ``..``.
     """
-    s = name.casefold().translate(str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "ß": "ss"}))
-    s = unicodedata.normalize("NFKD", s).encode("ascii", "ignore").decode()
+    s = unicodedata.normalize("NFKD", fold(name)).encode("ascii", "ignore").decode()
     s = re.sub(r"[^a-z0-9]+", "-", s).strip("-")[:80].strip("-")
     return s or "organisation"
 
 
+def temporary_name(path: Path) -> Path:
+    """A hidden unused name next to ``path`` (same folder, so a rename is atomic)."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary name next to ``path``; on success it replaces ``path``, else it goes.
+    """Write to a temporary name next to ``path``, then put it in ``path``'s place.
 
-    The file at ``path`` is therefore either the old one or the complete new one, never half
-    written. Errors name ``path`` (not the temporary file) and say in Danish what went wrong.
+    Parameters
+    ----------
+    path : str or path-like
+        The file to write; missing parent folders are created.
+
+    Yields
+    ------
+    Path
+        Where to write. On success it replaces ``path``; on any error it is removed, so
+        ``path`` is the old file or the complete new one, never half written.
+
+    Raises
+    ------
+    SorediError
+        An operating-system error, naming ``path`` (not the temporary file), in Danish.
     """
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
+    tmp = temporary_name(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         yield tmp

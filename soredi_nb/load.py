@@ -431,7 +431,7 @@ def _parse(
     return Extract(info, frames, {n: tables[n] for n in frames}, problems)
 
 
-def _table_number(sheet: str) -> int | None:
+def table_number(sheet: str) -> int | None:
     """The table a sheet (or CSV file) name belongs to, or ``None``.
 
     A leading number 1-7, optionally after "Tabel"/"Tbl" and not followed by another digit;
@@ -467,7 +467,7 @@ def _plan(names: list[str]) -> tuple[dict[int, str], str | None, list[Problem]]:
     info = None
     problems = []
     for name in names:
-        number = _table_number(name)
+        number = table_number(name)
         if number is None:
             if info is None and _is_info(name):
                 info = name

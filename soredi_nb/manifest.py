@@ -44,7 +44,14 @@ def file_sha256(path: str | Path | None) -> str | None:
 
 
 def source_key(extract: Extract, previous: Extract | None = None) -> dict:
-    """What every page of a run depends on, by content: extracts, alias file, package."""
+    """What every output of a run depends on, by content.
+
+    Returns
+    -------
+    dict
+        SHA-256 of the extract, of the alias file (``None`` without one), of the previous
+        extract, and ``package_digest``. Paths as typed play no part.
+    """
     return {
         "extract": extract.info.sha256,
         "aliases": file_sha256(extract.info.aliases),
@@ -54,7 +61,22 @@ def source_key(extract: Extract, previous: Extract | None = None) -> dict:
 
 
 def key(source: dict, what: str | bytes, selection: dict) -> str:
-    """The key of one output: its run's ``source_key``, its notebook (or kind) and selection."""
+    """The key of one output (a page or a worklist).
+
+    Parameters
+    ----------
+    source : dict
+        The run's :func:`source_key`.
+    what : str or bytes
+        The notebook's content, or the kind of output (``"arbejdsliste.xlsx"``).
+    selection : dict
+        The target's parameters: organisation selector and filters.
+
+    Returns
+    -------
+    str
+        A SHA-256: equal keys mean the output would come out the same.
+    """
     what = what if isinstance(what, bytes) else what.encode()
     parts = source | {"what": hashlib.sha256(what).hexdigest(), "selection": selection}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

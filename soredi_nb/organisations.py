@@ -15,7 +15,7 @@ from functools import cache, lru_cache
 
 import pandas as pd
 
-from soredi_nb import reference
+from soredi_nb import reference, roles
 from soredi_nb.exceptions import OrganisationError
 from soredi_nb.extract import ROW, Extract
 from soredi_nb.texts import text
@@ -23,9 +23,8 @@ from soredi_nb.texts import text
 _DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 
 
-KINDS = ("Kommune", "Region", "Privat", "Stat")
-"""The owner types (``Ejertype``); an owner without one is private."""
-_TYPED = re.compile(r"(kommune|region|privat|stat)\s*:\s*(\S.*)", re.IGNORECASE)
+_TYPED = re.compile(r"(kommune|region)\s*:\s*(\S.*)", re.IGNORECASE)
+"""A municipality or region named with its type in front, e.g. ``kommune:Aarhus``."""
 
 
 @dataclass(frozen=True)
@@ -100,13 +99,24 @@ def owner(ejer: object, ejertype: object) -> Organisation | None:
 
     The full name of a municipality or region is that organisation whatever its type cell says;
     a short name or code is one only when the type says so (a private clinic may well be called
-    "Aarhus"). Any other owner is identified by its type (blank: private) and folded name, and
-    shown as first written. ``None`` for a blank owner. Memoised: it runs for every distinct
-    pair of every table.
+    "Aarhus"). Any other owner is identified by its type and folded name, and shown as first
+    written. Memoised: it runs once for every distinct pair of cells.
+
+    Parameters
+    ----------
+    ejer, ejertype : object
+        The cells as loaded. The type is read as ``roles.owner_type`` reads it ("kommunal" is
+        "Kommune"); a type it does not know is kept as written, and a blank one is "Privat".
+
+    Returns
+    -------
+    Organisation or None
+        ``None`` for a blank owner.
     """
     if not isinstance(ejer, str) or not ejer.strip():
         return None
-    kind = ejertype if isinstance(ejertype, str) and ejertype.strip() else "Privat"
+    written = " ".join(ejertype.split()) if isinstance(ejertype, str) else ""
+    kind = roles.owner_type(written) or written or "Privat"
     known = _known_by_code(ejer.strip()) or _known().get(fold(ejer))
     if known is not None and (fold(ejer) == fold(known.name) or known.kind == kind):
         return known
@@ -114,7 +124,19 @@ def owner(ejer: object, ejertype: object) -> Organisation | None:
 
 
 def identities(df: pd.DataFrame) -> pd.Series:
-    """Each row's owner identity (``Organisation.identity``), NA for rows without an owner."""
+    """Each row's owner identity.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A table with ``ejer`` and ``ejertype`` columns.
+
+    Returns
+    -------
+    pandas.Series
+        ``Organisation.identity`` of each row's owner (see :func:`owner`), NA for rows without
+        an owner; same index as ``df``.
+    """
     pairs = df[["ejer", "ejertype"]].drop_duplicates()
     pairs["identity"] = [
         (org.identity if (org := owner(e, t)) else None) for e, t in pairs.itertuples(index=False)
@@ -132,7 +154,13 @@ def table_identities(extract: Extract, number: int) -> pd.Series:
 
 
 def organisations_in(extract: Extract) -> dict[str, Organisation]:
-    """Every owner in the extract by identity, in order of first appearance."""
+    """Every owner in the extract.
+
+    Returns
+    -------
+    dict
+        ``Organisation.identity`` -> ``Organisation``, in order of first appearance.
+    """
     out: dict[str, Organisation] = {}
     for df in extract.tables.values():
         for e, t in df[["ejer", "ejertype"]].drop_duplicates().itertuples(index=False):
@@ -167,15 +195,17 @@ def resolve(query: str | int, extract: Extract | None = None) -> Organisation:
     """
     raw = " ".join(str(query).split())
     owners = organisations_in(extract) if extract is not None else {}
+    # What `orgs` shows under "Vælg med --org" selects exactly that owner, whatever its type.
+    by_selector = {fold(o.selector): o for o in owners.values()}
+    if fold(raw) in by_selector:
+        return by_selector[fold(raw)]
     typed = _TYPED.fullmatch(raw)
+    known = _known_by_code(raw)
     if typed:
         kind, name = typed.group(1).capitalize(), typed.group(2)
         known = _known_by_code(name) or _known().get(fold(name))
-        if known is not None and known.kind == kind:
-            return known
-        found = owners.get(f"{kind}:{fold(name)}")
-        candidates = [found] if found else []
-    elif (known := _known_by_code(raw)) is not None:
+        candidates = [known] if known is not None and known.kind == kind else []
+    elif known is not None:
         return known
     else:
         candidates = [o for o in owners.values() if fold(o.name) == fold(raw)]

@@ -24,8 +24,8 @@ from soredi_nb.extract import Extract
 from soredi_nb.files import atomic_write, check_writable_folder
 from soredi_nb.manifest import Manifest, key, source_key
 from soredi_nb.site import PageResult
-from soredi_nb.targets import Target, targets
-from soredi_nb.templates import PARAMETERS, notebook_name, notebook_paths
+from soredi_nb.targets import Target
+from soredi_nb.templates import PARAMETERS, notebook_paths, page_name
 from soredi_nb.texts import text
 
 
@@ -56,7 +56,19 @@ class PageJob:
     @property
     def html_name(self) -> str:
         """Output file name: ``index.html`` for the overview, ``NN_name.html`` otherwise."""
-        return site.INDEX if self.name == notebook_name(0) else f"{self.name}.html"
+        return page_name(self.name)
+
+    @property
+    def ipynb_name(self) -> str:
+        """File name of the executed notebook kept with ``--keep-ipynb``."""
+        return f"{self.name}.ipynb"
+
+    def is_current(self, manifest: Manifest) -> bool:
+        """True when the page (and, with ``keep_ipynb``, its notebook) is from the same inputs."""
+        folder = Path(self.out_dir) / self.slug
+        if self.keep_ipynb and not (folder / self.ipynb_name).exists():
+            return False
+        return manifest.is_current(self.slug, self.html_name, self.key)
 
 
 @dataclass
@@ -80,7 +92,20 @@ class RenderResult:
 
 
 def render_page(job: PageJob) -> PageResult:
-    """Execute one notebook for one target and write its page, or a failure page (never raises)."""
+    """Execute one notebook for one target and write its page, or else a failure page.
+
+    Never raises: one page's failure (a failing cell, a page whose record differs from
+    ``job.expected``, a write error, a dead kernel) is its result, in Danish.
+
+    Parameters
+    ----------
+    job : PageJob
+
+    Returns
+    -------
+    PageResult
+        ``"rendered"`` or ``"failed"`` (with the template's cell number where known).
+    """
     start = time.perf_counter()
     path = Path(job.out_dir) / job.slug / job.html_name
     done = dict(slug=job.slug, label=job.target.label, notebook=job.name)
@@ -96,7 +121,7 @@ def render_page(job: PageJob) -> PageResult:
         if job.keep_ipynb:
             import nbformat
 
-            atomic_write(path.with_name(f"{job.name}.ipynb"), nbformat.writes(nb))
+            atomic_write(path.with_name(job.ipynb_name), nbformat.writes(nb))
     except Exception as err:  # noqa: BLE001 - one page's failure must not stop the others
         known = isinstance(err, PageFailed | SorediError)
         failed = PageResult(
@@ -126,7 +151,30 @@ def page_jobs(
     keep_ipynb: bool = False,
     previous: Extract | None = None,
 ) -> list[PageJob]:
-    """Every page of every target, with its parameters, expected record and key."""
+    """Every page of every target, decided before any page runs.
+
+    Parameters
+    ----------
+    extract : Extract
+        As loaded; its file, alias file and cache switch become every page's parameters.
+    targets_ : list of Target
+    out : Path
+        The site folder.
+    notebooks : list of Path
+        The templates (``templates.notebook_paths``).
+    manifest : Manifest, optional
+        Gives each target its folder name (kept across runs); a new, empty one by default.
+    keep_ipynb : bool
+        Keep each executed notebook beside its page.
+    previous : Extract, optional
+        The earlier extract the pages compare with.
+
+    Returns
+    -------
+    list of PageJob
+        In order: per target, its notebooks. Each carries its complete parameters, the record
+        the page must show and its key (``manifest.key``).
+    """
     manifest = manifest or Manifest(out)
     info = extract.info
     source = source_key(extract, previous)
@@ -154,7 +202,23 @@ def page_jobs(
 
 
 def workers(requested: int | None, pages: int, scheduler: str | None) -> int:
-    """Pages at once: at most one per CPU core locally (a kernel each), and no more than pages."""
+    """How many pages to render at once.
+
+    Parameters
+    ----------
+    requested : int or None
+        ``--jobs``; ``None`` for the number of CPU cores.
+    pages : int
+        Pages to render.
+    scheduler : str or None
+        A Dask scheduler's address; its workers have cores of their own.
+
+    Returns
+    -------
+    int
+        Locally at most one per core (each runs its own kernel) and at most one per page;
+        with a scheduler, ``requested`` as given.
+    """
     cores = os.cpu_count() or 1
     wanted = requested or cores
     if scheduler is not None:
@@ -274,7 +338,7 @@ def render(
         keep_ipynb=keep_ipynb,
         previous=previous,
     )
-    todo = [j for j in all_jobs if force or not manifest.is_current(j.slug, j.html_name, j.key)]
+    todo = [j for j in all_jobs if force or not j.is_current(manifest)]
     results = [
         PageResult(j.slug, j.target.label, j.name, "skipped") for j in all_jobs if j not in todo
     ]
@@ -287,12 +351,12 @@ def render(
         disable=not progress,
         file=sys.stderr,
     )
-    by_page = {(j.slug, j.html_name): j for j in all_jobs}
+    by_page = {(j.slug, j.name): j for j in all_jobs}
 
     def done(batch: list[PageResult]) -> None:
         """Record finished pages at once, so an interrupted run loses nothing."""
         for r in batch:
-            j = by_page[(r.slug, _html_name(r.notebook))]
+            j = by_page[(r.slug, r.notebook)]
             manifest.record(j.slug, j.html_name, j.key if r.status == "rendered" else None)
         manifest.write()
         results.extend(batch)
@@ -304,46 +368,20 @@ def render(
     finally:
         bar.close()
         manifest.write()
-    results += _worklists(extract, targets_, manifest, out, force, previous)
+    results += site.write_worklists(
+        extract, targets_, manifest, source_key(extract, previous), force
+    )
+    # A folder holds this run's pages only (failure pages included), and the notebooks kept of
+    # the pages that did not fail.
+    failed = {(r.slug, r.notebook) for r in results if r.status == "failed"}
     for t in targets_:
         slug = manifest.slug(t)
-        keep = {j.html_name for j in all_jobs if j.slug == slug}
-        if keep_ipynb:
-            keep |= {f"{Path(j.notebook).stem}.ipynb" for j in all_jobs if j.slug == slug}
+        own = [j for j in all_jobs if j.slug == slug]
+        keep = {j.html_name for j in own}
+        keep |= {j.ipynb_name for j in own if keep_ipynb and (slug, j.name) not in failed}
         site.remove_stale(out / slug, keep)
     index = site.write_index(extract, targets_, manifest.slugs, out, results, previous)
     return RenderResult(out, index, results, n_jobs)
-
-
-def _html_name(notebook: str) -> str:
-    """The page file of a notebook name."""
-    return site.INDEX if notebook == notebook_name(0) else f"{notebook}.html"
-
-
-def _worklists(
-    extract: Extract,
-    targets_: list[Target],
-    manifest: Manifest,
-    out: Path,
-    force: bool,
-    previous: Extract | None,
-) -> list[PageResult]:
-    """Write each organisation's worklist when its inputs changed; return the failures."""
-    failures = []
-    source = source_key(extract, previous)
-    for t in targets_:
-        if t.parameters.get("organisation") is None:  # an IT-system view has no single owner
-            continue
-        slug = manifest.slug(t)
-        k = key(source, site.WORKLIST, t.parameters)
-        if not force and manifest.is_current(slug, site.WORKLIST, k):
-            continue
-        failure = site.write_worklist(extract, t, out / slug / site.WORKLIST)
-        manifest.record(slug, site.WORKLIST, None if failure else k)
-        if failure:
-            failures.append(failure)
-    manifest.write()
-    return failures
 
 
 def summary_lines(result: RenderResult) -> list[str]:
@@ -370,13 +408,10 @@ def summary_lines(result: RenderResult) -> list[str]:
 
 __all__ = [
     "PageJob",
-    "PageResult",
     "RenderResult",
-    "Target",
     "page_jobs",
     "render",
     "render_page",
     "summary_lines",
-    "targets",
     "workers",
 ]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import uuid
 import zipfile
 from bisect import bisect
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from soredi_nb import reference, schema
 from soredi_nb.exceptions import SorediError
+from soredi_nb.files import atomic_path, temporary_name
 from soredi_nb.texts import text
 from soredi_nb.validate import gln_check_digit
 
@@ -58,7 +58,8 @@ NO_FINDINGS = (
 SCALES = ("small", "national")
 
 _DTYPES = {"date": "datetime64[us]", "int": "Int64"}
-_EXCEL_DATE = "dd-mm-yyyy"
+EXCEL_DATE = "dd-mm-yyyy"
+"""Number format of date cells written for Danish Excel (the sample, worklists)."""
 _CSV_DATE = "%d-%m-%Y"
 _AUTHOR = "soredi-nb"
 _FALLBACK_TIME = dt.datetime(2026, 1, 1)
@@ -634,7 +635,7 @@ def _excel_columns(ws, df: pd.DataFrame) -> list[list]:
 def _date_cell(ws, value: dt.date) -> WriteOnlyCell:
     """A real Excel date cell, shown the Danish way."""
     cell = WriteOnlyCell(ws, value=value)
-    cell.number_format = _EXCEL_DATE
+    cell.number_format = EXCEL_DATE
     return cell
 
 
@@ -659,7 +660,7 @@ def _write_xlsx(sample: dict, path: Path) -> None:
     props = wb.properties
     props.creator = props.lastModifiedBy = _AUTHOR
     props.created = props.modified = when
-    raw = _temporary(path)
+    raw = temporary_name(path)
     try:
         # `ExcelWriter` rather than `wb.save`, which would stamp the clock into the properties
         # and deflate every part that `_rewrite_zip` deflates again (half a second, nationally).
@@ -752,18 +753,9 @@ def write_extract(sample: dict, path: str | os.PathLike, csv: bool = False) -> P
     if csv:
         _replace_folder(path, lambda tmp: _write_csv(sample, tmp))
     else:
-        tmp = _temporary(path)
-        try:
+        with atomic_path(path) as tmp:
             _write_xlsx(sample, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
     return path
-
-
-def _temporary(path: Path) -> Path:
-    """A hidden unused name next to ``path`` (same folder, so a rename is atomic)."""
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")
 
 
 def _replace_folder(path: Path, write) -> None:
@@ -771,7 +763,7 @@ def _replace_folder(path: Path, write) -> None:
     ours = {csv_name(n) for n in schema.TABLE_NUMBERS} | {f"{schema.info_sheet()[0]}.csv"}
     if path.is_dir() and any(p.name not in ours for p in path.iterdir()):
         raise SorediError(text("sample.folder_not_empty", path=path))
-    tmp, old = _temporary(path), _temporary(path)
+    tmp, old = temporary_name(path), temporary_name(path)
     try:
         tmp.mkdir()
         write(tmp)

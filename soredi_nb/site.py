@@ -16,14 +16,15 @@ from markupsafe import Markup
 
 from soredi_nb import schema
 from soredi_nb.exceptions import SorediError
-from soredi_nb.execute import TEMPLATE_DIR
 from soredi_nb.extract import Extract
 from soredi_nb.files import atomic_write
-from soredi_nb.organisations import list_organisations
+from soredi_nb.manifest import Manifest, key
+from soredi_nb.organisations import fold, list_organisations
 from soredi_nb.targets import IT_SYSTEM, Target
+from soredi_nb.templates import OVERVIEW_PAGE, PAGE_TEMPLATES
 from soredi_nb.texts import text
 
-INDEX = "index.html"
+INDEX = OVERVIEW_PAGE
 WORKLIST = "arbejdsliste.xlsx"
 WORKLIST_STEP = "arbejdsliste"
 """The name a worklist failure is reported under, beside the notebooks' names."""
@@ -49,14 +50,21 @@ def _environment():
     import jinja2
 
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATE_DIR / "soredi"),
+        loader=jinja2.FileSystemLoader(PAGE_TEMPLATES / "soredi"),
         autoescape=True,
         keep_trailing_newline=True,
     )
 
 
 def nav(target: Target, page: str) -> list[dict]:
-    """The navigation of a page: all organisations, the overview, the worklist."""
+    """The navigation of a page.
+
+    Returns
+    -------
+    list of dict
+        Links ``{"href", "label"}``: all organisations; the overview (from a task page) or the
+        worklist (from an organisation's overview).
+    """
     links = [{"href": f"../{INDEX}", "label": text("render.back_to_index")}]
     if page != INDEX:
         label = text("render.back_to_overview", organisation=target.label)
@@ -118,16 +126,60 @@ def remove_stale(folder: Path, keep: set[str]) -> None:
                 path.unlink()
 
 
-def write_worklist(extract: Extract, target: Target, path: Path) -> PageResult | None:
-    """Write a target's worklist; a failure is returned as a result, never raised."""
-    from soredi_nb.worklist import write_worklist as write
+def write_worklists(
+    extract: Extract, targets: list[Target], manifest: Manifest, source: dict, force: bool
+) -> list[PageResult]:
+    """Write each organisation's worklist beside its pages when its inputs changed.
 
-    filters = {k: v for k, v in target.parameters.items() if k != "organisation" and v}
+    Parameters
+    ----------
+    extract : Extract
+    targets : list of Target
+        IT-system report sets get none: they have no single owner to hand a worklist to.
+    manifest : Manifest
+        The site's manifest: folder names, and the keys that tell an unchanged worklist.
+    source : dict
+        The run's ``manifest.source_key``.
+    force : bool
+        Write every worklist, changed or not.
+
+    Returns
+    -------
+    list of PageResult
+        The failures. A worklist that could not be written is removed, so the site never links
+        to one of an earlier extract.
+    """
+    from soredi_nb.worklist import write_worklist
+
+    failures = []
+    for t in targets:
+        if t.organisation is None:
+            continue
+        slug = manifest.slug(t)
+        path = manifest.folder / slug / WORKLIST
+        k = key(source, WORKLIST, t.parameters)
+        if not force and manifest.is_current(slug, WORKLIST, k):
+            continue
+        try:
+            write_worklist(path, extract, t.organisation, **t.filters)
+        except SorediError as err:
+            failures.append(PageResult(slug, t.label, WORKLIST_STEP, "failed", error=str(err)))
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+            k = None
+        manifest.record(slug, WORKLIST, k)
+    manifest.write()
+    return failures
+
+
+def is_current_page(path: Path, sha256: str) -> bool:
+    """True when the page at ``path`` says it was made from the extract with this SHA-256."""
     try:
-        write(path, extract, target.parameters["organisation"], **filters)
-    except SorediError as err:
-        return PageResult(path.parent.name, target.label, WORKLIST_STEP, "failed", error=str(err))
-    return None
+        with path.open(encoding="utf-8") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return False
+    return sha256 in head
 
 
 def write_index(
@@ -138,7 +190,28 @@ def write_index(
     results: list[PageResult],
     previous: Extract | None = None,
 ) -> Path:
-    """Write ``out/index.html``: every target with per-task counts, status and a link."""
+    """Write the site's front page.
+
+    Parameters
+    ----------
+    extract : Extract
+    targets : list of Target
+        The run's report sets, in display order.
+    slugs : dict
+        Identity -> folder name (``Manifest.slugs``).
+    out : Path
+        The site folder.
+    results : list of PageResult
+        Every page's outcome: failures are listed per report set and below the table.
+    previous : Extract, optional
+        Adds the change since the earlier extract per report set.
+
+    Returns
+    -------
+    Path
+        ``out/index.html``. A report set is linked only when its overview was made from this
+        extract.
+    """
     import itables
     from itables.javascript import generate_init_offline_itables_html
 
@@ -147,7 +220,11 @@ def write_index(
     labels = text("render.index.columns")
     by_system = bool(targets) and targets[0].kind == IT_SYSTEM
     counts = list_organisations(extract, by=IT_SYSTEM if by_system else "ejer")
-    counts = counts.set_index("organisation" if by_system else "identity")
+    if by_system:
+        # A report set shows every spelling of its system (as ``filter_extract`` selects it).
+        counts = counts.groupby(counts["organisation"].map(fold)).sum(numeric_only=True)
+    else:
+        counts = counts.set_index("identity")
     failed: dict[str, list[PageResult]] = {}
     for r in results:
         if r.status == "failed":
@@ -155,10 +232,14 @@ def write_index(
     rows = []
     for t in targets:
         slug = slugs[t.identity]
-        key = t.label if by_system else t.identity
-        found = counts.loc[key] if key in counts.index else None
-        link = Markup('<a href="{}/{}">{}</a>').format(slug, INDEX, t.label)
-        row = {labels["organisation"]: str(link)}
+        where = fold(t.label) if by_system else t.identity
+        found = counts.loc[where] if where in counts.index else None
+        # Link only to an overview of this extract (one that could not be replaced is stale).
+        if is_current_page(out / slug / INDEX, extract.info.sha256):
+            name = Markup('<a href="{}/{}">{}</a>').format(slug, INDEX, t.label)
+        else:
+            name = Markup.escape(t.label)
+        row = {labels["organisation"]: str(name)}
         if not by_system:
             row[labels["ejertype"]] = str(Markup.escape(t.kind))
         for n in schema.TABLE_NUMBERS:
@@ -218,9 +299,8 @@ def change(previous: Extract, extract: Extract, target: Target) -> str:
     """A target's change since the previous extract, e.g. "−5 (3 nye, 8 løste)"."""
     from soredi_nb.compare import compare
 
-    org = target.parameters.get("organisation")
-    filters = {k: v for k, v in target.parameters.items() if k != "organisation" and v}
-    totals = compare(previous, extract, org, **filters).counts()[["new", "resolved"]].sum()
+    totals = compare(previous, extract, target.organisation, **target.filters).counts()
+    totals = totals[["new", "resolved"]].sum()
     new, resolved = int(totals["new"]), int(totals["resolved"])
     delta = new - resolved
     sign = "+" if delta > 0 else ("−" if delta < 0 else "±")

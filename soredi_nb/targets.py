@@ -40,11 +40,20 @@ class Target:
     parameters: dict = field(default_factory=dict)
 
     @property
+    def organisation(self) -> str | None:
+        """The ``organisation`` parameter (``None`` for an IT system's report set)."""
+        return self.parameters.get("organisation")
+
+    @property
+    def filters(self) -> dict:
+        """The narrowing filters among the parameters (e.g. ``it_system``)."""
+        return {k: v for k, v in self.parameters.items() if k != "organisation" and v}
+
+    @property
     def expected(self) -> dict:
         """What the page's record (``notebook.Page.record``) must say about who it is for."""
-        filters = {k: v for k, v in self.parameters.items() if k != "organisation" and v}
         organisation = None if self.kind == IT_SYSTEM else self.identity
-        return {"organisation": organisation, "filters": filters}
+        return {"organisation": organisation, "filters": self.filters}
 
 
 def targets(

@@ -20,15 +20,19 @@ import nbformat
 from soredi_nb import schema
 from soredi_nb.exceptions import SorediError
 from soredi_nb.files import atomic_write
+from soredi_nb.sample import DEMO_ORGANISATION
 from soredi_nb.texts import text
 
 NOTEBOOKS = Path(str(files("soredi_nb").joinpath("notebooks")))
 """The packaged templates."""
+PAGE_TEMPLATES = Path(str(files("soredi_nb").joinpath("data/nbconvert")))
+"""nbconvert's template folder (``soredi``); the site's own Jinja templates sit beside it."""
+OVERVIEW_PAGE = "index.html"
 PARAMETERS = {
     "extract_path": None,
     "aliases_path": None,
     "use_cache": True,
-    "organisation": "Aarhus Kommune",
+    "organisation": DEMO_ORGANISATION,
     "region": None,
     "kommune": None,
     "it_system": None,
@@ -44,6 +48,11 @@ _ASSIGNMENT = re.compile(r"^(\w+)\s*=")
 def notebook_name(number: int) -> str:
     """File stem of a page's notebook: ``00_oversigt`` or ``NN_<slug>``."""
     return "00_oversigt" if number == 0 else f"{number:02d}_{schema.table(number).slug}"
+
+
+def page_name(stem: str) -> str:
+    """The HTML page of a notebook: ``index.html`` for the overview, ``<stem>.html`` otherwise."""
+    return OVERVIEW_PAGE if stem == notebook_name(0) else f"{stem}.html"
 
 
 def notebook_paths(source: str | Path | Iterable[str | Path] | None = None) -> list[Path]:
@@ -69,6 +78,9 @@ def notebook_paths(source: str | Path | Iterable[str | Path] | None = None) -> l
     if not paths:
         raise SorediError(text("render.no_notebooks", folder=where))
     for path in paths:
+        if page_name(path.stem) == OVERVIEW_PAGE and path.stem != notebook_name(0):
+            # Its page would overwrite the overview's.
+            raise SorediError(text("render.reserved_name", notebook=path))
         missing = [name for name in PARAMETERS if name not in declared_parameters(path)]
         if missing:
             raise SorediError(
@@ -99,10 +111,21 @@ def _literal(value: object) -> str:
 
 
 def with_parameters(nb: nbformat.NotebookNode, values: dict) -> nbformat.NotebookNode:
-    """A copy of ``nb`` whose ``parameters`` cell assigns ``values`` (other lines kept as they are).
+    """A copy of ``nb`` whose ``parameters`` cell assigns ``values``.
 
     Unlike papermill's injected cell, the values replace the defaults in place, so the copy reads
-    as if the analyst had typed them.
+    as if the analyst had typed them; the cell's other lines are kept as they are.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        A template; it is not changed.
+    values : dict
+        Parameter name -> Python literal (``str``, ``bool``, ``None``, numbers).
+
+    Returns
+    -------
+    nbformat.NotebookNode
     """
     nb = nbformat.from_dict(json.loads(json.dumps(nb)))
     cell = parameters_cell(nb)

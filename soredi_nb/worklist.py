@@ -33,9 +33,9 @@ from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract, ExtractInfo
 from soredi_nb.files import atomic_path
 from soredi_nb.findings import display_table, sort_findings
-from soredi_nb.load import HEADER_SEARCH_ROWS, _table_number, normalise_header
+from soredi_nb.load import HEADER_SEARCH_ROWS, normalise_header, table_number
 from soredi_nb.organisations import Organisation, filter_extract, resolve
-from soredi_nb.sample import _EXCEL_DATE, sheet_name
+from soredi_nb.sample import EXCEL_DATE, sheet_name
 from soredi_nb.texts import text
 
 USER_COLUMNS = ("handling", "ansvarlig", "status", "bemaerkning")
@@ -236,7 +236,7 @@ def read_worklist(path: str | os.PathLike) -> dict[int, pd.DataFrame]:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
             for name in wb.sheetnames:
-                number = _table_number(name)
+                number = table_number(name)
                 if number is None or number in out:
                     continue
                 ws = wb[name]
@@ -403,7 +403,7 @@ def _put(cell, value: object, number_format: str | None = None) -> None:
         return
     cell.value = value
     if isinstance(value, dt.date):
-        cell.number_format = _EXCEL_DATE
+        cell.number_format = EXCEL_DATE
     elif number_format:
         cell.number_format = number_format
 

@@ -25,6 +25,7 @@ from soredi_nb import render as r
 from soredi_nb.files import slugify
 from soredi_nb.load import load_extract
 from soredi_nb.sample import make_sample, write_extract
+from soredi_nb.targets import targets
 from soredi_nb.templates import NOTEBOOKS, notebook_name
 from soredi_nb.texts import text
 
@@ -140,7 +141,7 @@ def site(browser, tmp_path_factory) -> Path:
         extract = load_extract(write_extract(sample, root / "udtraek.xlsx"))
         result = r.render(
             extract,
-            r.targets(extract, [AARHUS, REGION]),
+            targets(extract, [AARHUS, REGION]),
             root / "out",
             jobs=2,
             notebooks=notebooks,

@@ -81,6 +81,11 @@ def test_orgs_lists_owners_with_counts(run_cli, sample_xlsx):
     assert orgs[DEMO_ORGANISATION]["i_alt"] == sum(expected.values())
     assert orgs[DEMO_ORGANISATION]["tabel_3"] == expected[3]
     assert not set(NO_FINDINGS) & set(orgs)
+    # Each owner says how to select exactly it: the code, or owner type and name.
+    assert orgs[DEMO_ORGANISATION]["selector"] == "0751"
+    private = [o for o in orgs.values() if o["ejertype"] == "Privat"]
+    assert private and all(o["selector"] == f"Privat:{o['organisation']}" for o in private)
+    assert "identity" not in orgs[DEMO_ORGANISATION]
 
 
 def test_validate_json(run_cli, sample_xlsx):

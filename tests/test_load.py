@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from soredi_nb import cells, schema
 from soredi_nb.exceptions import ExtractError
 from soredi_nb.extract import ROW, Problem
-from soredi_nb.load import _table_number, load_extract, normalise_header, read_aliases
+from soredi_nb.load import load_extract, normalise_header, read_aliases, table_number
 from soredi_nb.texts import text
 from soredi_nb.validate import gln_check_digit
 
@@ -130,7 +130,7 @@ def test_reference_workbook_loads_every_table_with_exact_values(reference_workbo
     ],
 )
 def test_sheet_name_matching(sheet, number):
-    assert _table_number(sheet) == number
+    assert table_number(sheet) == number
 
 
 def test_non_table_sheets_are_ignored_and_sheet_names_recorded(tmp_path):

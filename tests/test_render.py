@@ -170,7 +170,7 @@ def test_one_failure_does_not_stop_the_others(rendered, tmp_path):
     assert (failure.label, failure.notebook) == ("Region Midtjylland", notebooks[1].stem)
     # The failing cell is the appended last cell, counted as in the template.
     assert failure.cell == len(nbformat.read(notebooks[1], 4).cells)
-    assert "ValueError: kunstig fejl" in failure.error
+    assert "Fejl i notesbogen (ValueError): kunstig fejl" in failure.error
     summary = "\n".join(r.summary_lines(result))
     assert "Region Midtjylland: 03_lukkede-med-udgaaende-trafik, celle" in summary
     # A failure page stands in its place: it says what failed and shows no numbers.

@@ -15,11 +15,12 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 import pytest
+from factories import CLINIC, make_extract, rows
 
 from soredi_nb import schema
 from soredi_nb.exceptions import ExtractError, OrganisationError
 from soredi_nb.load import load_extract
-from soredi_nb.organisations import filter_extract, resolve
+from soredi_nb.organisations import Organisation, filter_extract, organisations_in, owner, resolve
 from soredi_nb.sample import make_sample, write_extract
 from soredi_nb.targets import targets
 from soredi_nb.templates import NOTEBOOKS, notebook_name
@@ -45,6 +46,12 @@ def two_notebooks(folder: Path) -> Path:
     for n in (0, TASK):
         shutil.copy(NOTEBOOKS / f"{notebook_name(n)}.ipynb", folder)
     return folder
+
+
+def render_ok(run_cli, book: Path, notebooks: Path, out: Path, *argv) -> None:
+    """``soredi-nb render BOOK ARGV --notebooks NOTEBOOKS --out OUT --quiet``, which must pass."""
+    code, _, err = run_cli("render", book, *argv, "--notebooks", notebooks, "--out", out, "--quiet")
+    assert code == 0, err
 
 
 def summary_json(run_cli, *argv) -> dict:
@@ -88,20 +95,7 @@ def test_alias_workbook_renders_the_counts_of_summary_with_aliases(
     assert summary_json(run_cli, book, "--org", "aarhus")["no_cleanup_task"]
 
     out = tmp_path / "out"
-    code, _, err = run_cli(
-        "render",
-        book,
-        "--org",
-        "aarhus",
-        "--aliases",
-        aliases,
-        "--notebooks",
-        notebooks,
-        "--out",
-        out,
-        "--quiet",
-    )
-    assert code == 0, err
+    render_ok(run_cli, book, notebooks, out, "--org", "aarhus", "--aliases", aliases)
     folder = out / "aarhus-kommune"
     assert shown_counts(folder) == rows
     assert "Ingen oprydningsopgave" not in (folder / "index.html").read_text(encoding="utf-8")
@@ -118,20 +112,7 @@ def test_location_number_header_that_needs_an_alias(notebooks, tmp_path, run_cli
     with pytest.raises(ExtractError):
         load_extract(book, cache=False)
     wanted = summary_json(run_cli, book, "--aliases", aliases, "--org", "1082")
-    code, _, err = run_cli(
-        "render",
-        book,
-        "--org",
-        "1082",
-        "--aliases",
-        aliases,
-        "--notebooks",
-        notebooks,
-        "--out",
-        tmp_path / "out",
-        "--quiet",
-    )
-    assert code == 0, err
+    render_ok(run_cli, book, notebooks, tmp_path / "out", "--org", "1082", "--aliases", aliases)
     shown = shown_counts(tmp_path / "out" / "region-midtjylland")
     assert shown == {t["number"]: t["rows"] for t in wanted["tasks"]}
 
@@ -140,37 +121,12 @@ def test_no_cache_is_kept_by_the_kernels(alias_files, notebooks, tmp_path, run_c
     book, aliases = alias_files
     cache = tmp_path / "cache"
     monkeypatch.setenv("SOREDI_NB_CACHE", str(cache))
-    code, _, err = run_cli(
-        "render",
-        book,
-        "--org",
-        "aarhus",
-        "--aliases",
-        aliases,
-        "--no-cache",
-        "--notebooks",
-        notebooks,
-        "--out",
-        tmp_path / "out",
-        "--quiet",
-    )
-    assert code == 0, err
+    options = ("--org", "aarhus", "--aliases", aliases)
+    render_ok(run_cli, book, notebooks, tmp_path / "out", *options, "--no-cache")
     entries = list((cache / "extracts").glob("*")) if (cache / "extracts").exists() else []
     assert entries == []
     # The same render with the cache on leaves exactly one entry (the kernels share it).
-    run_cli(
-        "render",
-        book,
-        "--org",
-        "aarhus",
-        "--aliases",
-        aliases,
-        "--notebooks",
-        notebooks,
-        "--out",
-        tmp_path / "out2",
-        "--quiet",
-    )
+    render_ok(run_cli, book, notebooks, tmp_path / "out2", *options)
     assert len(list((cache / "extracts").glob("*"))) == 1
 
 
@@ -224,20 +180,7 @@ def test_private_aarhus_and_aarhus_kommune_render_disjoint_pages(
     private_book, notebooks, tmp_path, run_cli
 ):
     out = tmp_path / "out"
-    code, _, err = run_cli(
-        "render",
-        private_book,
-        "--org",
-        "0751",
-        "--org",
-        "Privat:Aarhus",
-        "--notebooks",
-        notebooks,
-        "--out",
-        out,
-        "--quiet",
-    )
-    assert code == 0, err
+    render_ok(run_cli, private_book, notebooks, out, "--org", "0751", "--org", "Privat:Aarhus")
     extract = load_extract(private_book)
     kommune_glns = set(filter_extract(extract, "0751").tables[TASK]["lokationsnummer"])
     page = f"{notebook_name(TASK)}.html"
@@ -251,7 +194,10 @@ def test_private_aarhus_and_aarhus_kommune_render_disjoint_pages(
     # The worklists too: the private owner's has its four findings and nothing else.
     book = openpyxl.load_workbook(out / "aarhus" / "arbejdsliste.xlsx")
     cells = {str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row}
-    assert set(PRIVATE_GLNS) <= cells and not (kommune_glns & cells)
+    every_kommune_gln = {
+        g for df in filter_extract(extract, "0751").tables.values() for g in df["lokationsnummer"]
+    }
+    assert set(PRIVATE_GLNS) <= cells and not (every_kommune_gln & cells)
 
 
 def test_identity_of_owner_cells():
@@ -260,6 +206,28 @@ def test_identity_of_owner_cells():
     assert aarhus.selector == "0751" and aarhus.identity == "Kommune:aarhus kommune"
     with pytest.raises(OrganisationError, match="Privat:Nogen"):
         resolve("Privat:Nogen")
+    # The type cell decides for short names; full names are the municipality whatever it says.
+    assert owner("Aarhus", "Kommunal") == aarhus == owner("Aarhus Kommune", "Privat")
+    assert owner("Aarhus", None) == Organisation("Aarhus", "Privat")
+    assert owner("  ", "Privat") is None
+
+
+def test_every_owner_in_orgs_can_be_selected_by_what_orgs_shows():
+    """Owner types outside the four (as written in some extracts) and names with a colon."""
+    extract = make_extract(
+        {
+            1: rows(dict(CLINIC, ejer="Lægehus Nord", ejertype="Praksis"), "5790000100118")
+            + rows(dict(CLINIC, ejer="Klinik: Syd", ejertype="Privat"), "5790000100125")
+            + rows(dict(CLINIC, ejer="Lægehus Nord", ejertype="Privat"), "5790000100132")
+        }
+    )
+    orgs = organisations_in(extract).values()
+    assert len(orgs) == 3
+    for org in orgs:
+        assert resolve(org.selector, extract) == org
+        assert len(filter_extract(extract, org).tables[1]) == 1
+    with pytest.raises(OrganisationError, match="passer på flere organisationer"):
+        resolve("Lægehus Nord", extract)
 
 
 def test_it_system_report_is_exactly_that_system(tmp_path):

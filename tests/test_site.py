@@ -9,13 +9,15 @@ import shutil
 from pathlib import Path
 
 import nbformat
+import pandas as pd
 import pytest
 
 from soredi_nb import render as r
+from soredi_nb.exceptions import SorediError
 from soredi_nb.load import load_extract
 from soredi_nb.manifest import NAME, Manifest
 from soredi_nb.sample import make_sample, write_extract, write_sample
-from soredi_nb.targets import Target, targets
+from soredi_nb.targets import targets
 from soredi_nb.templates import NOTEBOOKS, notebook_name
 
 TASK_PAGE = f"{notebook_name(2)}.html"
@@ -84,24 +86,75 @@ def test_a_run_with_fewer_notebooks_leaves_no_page_of_an_earlier_run(extract, tm
     assert f'content="{newer.info.sha256}"' in overview
 
 
-def test_slugs_are_kept_per_identity_so_folders_never_swap(extract, tmp_path):
-    out, nb = tmp_path / "out", copies(tmp_path / "nb", 0)
-    # Two private owners whose names make the same slug, rendered in different runs.
-    first = Target("Lægehuset Nord", "Privat", "Privat:laegehuset nord", {"organisation": "x"})
-    second = Target("Lægehuset-Nord", "Privat", "Privat:laegehuset-nord", {"organisation": "y"})
-    manifest = Manifest(out)
-    assert manifest.slug(first) == "laegehuset-nord"
-    assert manifest.slug(second) == "laegehuset-nord-2"
-    manifest.write()
-    again = Manifest.read(out)
-    assert again.slug(second) == "laegehuset-nord-2" and again.slug(first) == "laegehuset-nord"
-    # A real run: the folder name of a report set stays the same when others come and go.
-    a, b = targets(extract, ["Aarhus"]), targets(extract, ["Odense"])
-    r.render(extract, a, out, notebooks=nb, progress=False)
-    r.render(extract, b, out, notebooks=nb, progress=False)
+def twin_clinics(path: Path) -> Path:
+    """The sample plus two private owners whose names make the same folder name."""
+    sample = make_sample()
+    df = sample["tables"][1]
+    rows = df[df["ejertype"] == "Privat"].head(2).copy()
+    rows["ejer"] = ["Lægehuset Nord", "Lægehuset-Nord"]
+    rows["lokationsnummer"] = ["5790000100118", "5790000100125"]
+    sample["tables"][1] = pd.concat([df, rows], ignore_index=True)
+    return write_extract(sample, path)
+
+
+def test_slugs_are_kept_per_identity_so_folders_never_swap(tmp_path):
+    extract = load_extract(twin_clinics(tmp_path / "udtraek.xlsx"))
+    out, nb = tmp_path / "out", copies(tmp_path / "nb", 1)
+    page = f"{notebook_name(1)}.html"
+    # The second clinic first: it gets the plain folder name, and keeps it.
+    r.render(extract, targets(extract, ["Privat:Lægehuset-Nord"]), out, notebooks=nb)
+    first = (out / "laegehuset-nord" / page).read_text(encoding="utf-8")
+    assert "5790000100125" in first and "5790000100118" not in first
+    # Then the other one, alone: it cannot have that folder, so nothing of the first changes.
+    r.render(extract, targets(extract, ["Privat:Lægehuset Nord"]), out, notebooks=nb)
+    assert (out / "laegehuset-nord" / page).read_text(encoding="utf-8") == first
+    second = (out / "laegehuset-nord-2" / page).read_text(encoding="utf-8")
+    assert "5790000100118" in second and "5790000100125" not in second
+    # Both together, in the other order: each keeps its folder.
+    both = targets(extract, ["Privat:Lægehuset Nord", "Privat:Lægehuset-Nord"])
+    r.render(extract, both, out, notebooks=nb)
     slugs = json.loads((out / NAME).read_text("utf-8"))["slugs"]
-    assert slugs["Kommune:aarhus kommune"] == "aarhus-kommune"
-    assert slugs["Kommune:odense kommune"] == "odense-kommune"
+    assert slugs == {
+        "Privat:laegehuset-nord": "laegehuset-nord",
+        "Privat:laegehuset nord": "laegehuset-nord-2",
+    }
+    assert "5790000100118" in (out / "laegehuset-nord-2" / page).read_text(encoding="utf-8")
+
+
+def test_a_worklist_that_cannot_be_written_is_not_left_from_an_earlier_run(
+    extract, tmp_path, monkeypatch
+):
+    out, nb = tmp_path / "out", copies(tmp_path / "nb", 0)
+    chosen = targets(extract, ["Aarhus"])
+    r.render(extract, chosen, out, notebooks=nb, progress=False)
+    worklist = out / "aarhus-kommune" / "arbejdsliste.xlsx"
+    assert worklist.exists()
+
+    def refuse(*args, **kwargs):
+        raise SorediError("Kunne ikke skrive arbejdslisten: disken er fuld.")
+
+    monkeypatch.setattr("soredi_nb.worklist.write_worklist", refuse)
+    result = r.render(extract, chosen, out, notebooks=nb, progress=False, force=True)
+    [failure] = result.failures
+    assert failure.notebook == "arbejdsliste" and "disken er fuld" in failure.error
+    assert not worklist.exists()
+
+
+def test_kept_notebooks_are_only_those_of_pages_made_this_run(extract, tmp_path):
+    out, nb = tmp_path / "out", copies(tmp_path / "nb", 0, 2)
+    chosen = targets(extract, ["Aarhus"])
+    r.render(extract, chosen, out, notebooks=nb, keep_ipynb=True, progress=False)
+    folder = out / "aarhus-kommune"
+    kept = sorted(p.name for p in folder.glob("*.ipynb"))
+    assert kept == [f"{notebook_name(0)}.ipynb", f"{notebook_name(2)}.ipynb"]
+    break_notebook(nb / f"{notebook_name(2)}.ipynb")
+    again = r.render(extract, chosen, out, notebooks=nb, keep_ipynb=True, progress=False)
+    assert len(again.failures) == 1
+    assert sorted(p.name for p in folder.glob("*.ipynb")) == [f"{notebook_name(0)}.ipynb"]
+    # Asking for the notebooks of an unchanged site renders the pages that lack one.
+    (folder / f"{notebook_name(0)}.ipynb").unlink()
+    third = r.render(extract, chosen, out, notebooks=copies(tmp_path / "ok", 0), keep_ipynb=True)
+    assert third.count("rendered") == 1 and (folder / f"{notebook_name(0)}.ipynb").exists()
 
 
 def test_write_error_in_one_folder_leaves_the_others_and_the_index(extract, tmp_path, run_cli):

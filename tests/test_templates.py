@@ -84,7 +84,7 @@ def test_an_edited_copy_is_never_overwritten_without_force(tmp_path, run_cli):
 
 def test_render_uses_an_analysts_edited_copies(book, tmp_path, run_cli):
     work = tmp_path / "arbejde"
-    run_cli("notebooks", work, "--extract", book, "--org", "aarhus")
+    assert run_cli("notebooks", work, "--extract", book, "--org", "aarhus")[0] == 0
     for path in sorted(work.glob("*.ipynb"))[1:]:
         path.unlink()  # keep only the overview
     overview = work / f"{notebook_name(0)}.ipynb"

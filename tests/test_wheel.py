@@ -45,15 +45,31 @@ def installed(tmp_path_factory) -> Path:
 
 
 def test_wheel_contains_the_notebooks_and_renders_eight_pages(installed, tmp_path):
+    # The borrowed dependencies' data files (nbconvert's templates) are where they were
+    # installed; offer those alone, as a full install would have them in the fresh environment
+    # (the whole data folder would also offer this environment's kernel).
+    data = tmp_path / "jupyter"
+    (data / "nbconvert").mkdir(parents=True)
+    (data / "nbconvert" / "templates").symlink_to(
+        Path(sys.prefix) / "share" / "jupyter" / "nbconvert" / "templates"
+    )
     env = os.environ | {
         "SOREDI_NB_CACHE": str(tmp_path / "cache"),
         "JUPYTER_PREFER_ENV_PATH": "1",
-        # The borrowed dependencies' data files (nbconvert's templates) are where they were
-        # installed, as they would be in the fresh environment after a full install.
-        "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
+        "JUPYTER_PATH": str(data),
     }
     env.pop("PYTHONPATH", None)
-    where = run(installed, "-c", "import soredi_nb; print(soredi_nb.__file__)", cwd=tmp_path)
+    kernel = run(
+        installed,
+        "-c",
+        "from jupyter_client.kernelspec import KernelSpecManager as K;"
+        "print(K().get_kernel_spec('python3').argv[0])",
+        env=env,
+    )
+    assert Path(kernel.stdout.strip()).parent == installed.parent  # the pages' kernels, too
+    where = run(
+        installed, "-c", "import soredi_nb; print(soredi_nb.__file__)", cwd=tmp_path, env=env
+    )
     package = Path(where.stdout.strip())
     assert installed.parent.parent in package.parents, package  # not the checkout
     assert len(list((package.parent / "notebooks").glob("*.ipynb"))) == 8
