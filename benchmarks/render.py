@@ -19,9 +19,11 @@ same organisations (``--orgs``, default 3, i.e. 24 pages):
 (b) ``render(jobs=1)`` and (c) ``render()`` with the default jobs (the CPU count)
     Wall time of the call, kernel start-up included: what a user waits for.
 (d) floor
-    A trivial notebook (a title, the same ``parameters`` cell as the templates, ``1 + 1``) saved
-    under the eight template names and rendered through the same ``render()`` call as (c): what
-    a page costs with no content (papermill, the kernel round trips, the HTML export).
+    A trivial notebook (a title, the same ``parameters`` cell as the templates, and the one line
+    every page needs: ``Page(...).meta()``, which opens the extract and records what the page
+    was made from, without which ``render`` refuses a page) saved under the eight template names
+    and rendered through the same ``render()`` call as (c): what a page costs with no content
+    (papermill, the kernel round trips, the HTML export).
 threads / processes
     The same pages through ``render_page`` on a ``ThreadPoolExecutor`` (what ``render`` uses)
     and on a ``ProcessPoolExecutor`` (each worker process keeps its own warm kernel), both with
@@ -187,7 +189,13 @@ def write_floor(folder: Path, names: list[str]) -> list[Path]:
         cells=[
             new_markdown_cell("# Gulv\n\nEn side uden indhold."),
             new_code_cell(parameters, metadata={"tags": ["parameters"]}),
-            new_code_cell("1 + 1"),
+            # The least a page must do: open the extract and show what it was made from.
+            new_code_cell(
+                "from soredi_nb.notebook import Page\n\n"
+                "source = dict(extract_path=extract_path, aliases_path=aliases_path,"
+                " use_cache=use_cache)\n"
+                "Page(organisation, previous_extract_path, **source).meta()"
+            ),
         ]
     )
     nb.metadata["kernelspec"] = {
