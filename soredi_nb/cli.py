@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from soredi_nb import schema
+from soredi_nb import danish, schema
 from soredi_nb.exceptions import ExtractError, SorediError
 from soredi_nb.extract import Extract, Problem
 from soredi_nb.texts import text
@@ -285,7 +285,7 @@ def _summary_table(summary) -> pd.DataFrame:
     df = df.astype(object).where(df.notna(), "–")
     for col in df.columns[2:]:
         df.loc[missing, col] = text("cli.missing_cell")
-        df[col] = df[col].map(lambda v: f"{v:g}".replace(".", ",") if isinstance(v, float) else v)
+        df[col] = df[col].map(lambda v: danish.number(v) if isinstance(v, float) else v)
     return df
 
 

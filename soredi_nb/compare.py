@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from soredi_nb import messagetypes, schema
+from soredi_nb.danish import fold
 from soredi_nb.exceptions import OrganisationError
 from soredi_nb.extract import Extract, ExtractInfo
 from soredi_nb.findings import gln_text, sort_findings
-from soredi_nb.organisations import Organisation, filter_extract, fold, resolve
+from soredi_nb.organisations import Organisation, filter_extract, resolve
 from soredi_nb.texts import text
 
 KEY_COLUMNS = ("lokationsnummer", "meddelelsestype", "modpart_lokationsnummer")

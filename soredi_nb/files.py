@@ -11,8 +11,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from soredi_nb.danish import fold
 from soredi_nb.exceptions import SorediError
-from soredi_nb.organisations import fold
 from soredi_nb.texts import text
 
 _UMASK = os.umask(0o022)

@@ -28,6 +28,7 @@ import yaml
 
 from soredi_nb import __version__, cells, reference, schema
 from soredi_nb import cache as extract_cache
+from soredi_nb.danish import LETTERS
 from soredi_nb.exceptions import ExtractError
 from soredi_nb.extract import ROW, Extract, ExtractInfo, Problem, canonical_frame
 from soredi_nb.texts import text
@@ -44,7 +45,6 @@ Rows = list[tuple[int, Sequence[Any]]]
 """A sheet as ``(excel_row, cells)`` pairs; ``excel_row`` is the number the user sees."""
 
 _SEPARATORS = re.compile(r"[\s\-_./:]+")
-_DANISH_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 _TABLE_PREFIX = re.compile(r"(?:tabel|tbl)?\.?\s*(\d+)(?!\d)", re.IGNORECASE)
 # A sheet name shorter than this (normalised) says too little to be taken for a table's name.
 _MIN_NAME_MATCH = 15
@@ -140,7 +140,7 @@ def normalise_header(header: str) -> str:
         The normalised header.
     """
     folded = unicodedata.normalize("NFKC", header).lower()
-    return _SEPARATORS.sub("", folded).translate(_DANISH_LETTERS)
+    return _SEPARATORS.sub("", folded).translate(LETTERS)
 
 
 def read_aliases(path: str | os.PathLike | None = None) -> dict[str, str]:

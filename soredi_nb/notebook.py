@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from soredi_nb import findings, plots, roles, tasks
+from soredi_nb import danish, findings, plots, roles, tasks
 from soredi_nb.extract import Extract
 from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
 from soredi_nb.summary import Summary, summarise
@@ -255,7 +255,8 @@ class TaskPage(Page):
             _md("compare.national", rows=t.rows, location_numbers=t.location_numbers)
             return
         key = "compare.above" if t.rows > (t.median_rows or 0) else "compare.at_or_below"
-        _md(key, organisation=self.who, rows=t.rows, peers=self.peers, median=_num(t.median_rows))
+        shown = danish.number(t.median_rows)
+        _md(key, organisation=self.who, rows=t.rows, peers=self.peers, median=shown)
         labels = text("notebook.key_table")
         lines = [
             (labels["rows"], t.rows, t.median_rows),
@@ -264,7 +265,7 @@ class TaskPage(Page):
         if t.messages is not None:
             lines.append((labels["messages"], t.messages, t.median_messages))
         median = labels["median"].format(peers=self.peers)
-        rows = "\n".join(f"| {a} | {_num(b)} | {_num(c)} |" for a, b, c in lines)
+        rows = "\n".join(f"| {a} | {danish.number(b)} | {danish.number(c)} |" for a, b, c in lines)
         display(Markdown(f"| {labels['figure']} | {self.who} | {median} |\n|---|--:|--:|\n{rows}"))
 
     def guidance(self) -> None:
@@ -421,14 +422,5 @@ def show_plain(df: pd.DataFrame, colours: list[str] | None = None) -> None:
 def _cell(value: object) -> str:
     """A table cell as text: numbers in Danish notation."""
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return _num(value)
+        return danish.number(value)
     return str(value)
-
-
-def _num(value: float | int | None) -> str:
-    """A figure in Danish notation: 1.234 and 1,5; a dash for None."""
-    if value is None:
-        return "–"
-    if float(value).is_integer():
-        return f"{int(value):,}".replace(",", ".")
-    return f"{value:,.1f}".replace(",", "X").replace(".", ",").replace("X", ".")

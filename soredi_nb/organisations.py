@@ -9,19 +9,16 @@ from __future__ import annotations
 
 import difflib
 import re
-import unicodedata
 from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 
 import pandas as pd
 
 from soredi_nb import reference, roles
+from soredi_nb.danish import fold
 from soredi_nb.exceptions import OrganisationError
 from soredi_nb.extract import ROW, Extract
 from soredi_nb.texts import text
-
-_DANISH = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
-
 
 _TYPED = re.compile(r"(kommune|region)\s*:\s*(\S.*)", re.IGNORECASE)
 """A municipality or region named with its type in front, e.g. ``kommune:Aarhus``."""
@@ -58,12 +55,6 @@ class Organisation:
         The code for a municipality or region, else the owner type and name (``"Privat:Aarhus"``).
         """
         return self.code or f"{self.kind}:{self.name}"
-
-
-def fold(value: object) -> str:
-    """Comparison key for names: NFKC, case-folded, single spaces, æ/ø/å as ae/oe/aa."""
-    s = unicodedata.normalize("NFKC", str(value)).casefold()
-    return " ".join(s.translate(_DANISH).split())
 
 
 @cache

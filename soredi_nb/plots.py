@@ -41,7 +41,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from soredi_nb import messagetypes, schema
+from soredi_nb import danish, messagetypes, schema
 from soredi_nb.texts import text
 
 MAX_BARS = 15
@@ -94,18 +94,12 @@ def _register_display() -> None:
     png.for_type(Figure, partial(print_figure, fmt="png", bbox_inches="tight"))
 
 
-def _number(value: float) -> str:
-    """Danish number: ``1234`` -> ``"1.234"``, ``2.5`` -> ``"2,5"`` (one decimal at most)."""
-    decimals = 0 if float(value).is_integer() else 1
-    return f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
-
-
 def _percent(share: float) -> str:
     """Danish percentage of a share: ``0.123`` -> ``"12 %"``; ``"0,4 %"`` rather than ``"0 %"``."""
     pct = share * 100
     if 0 < pct < 1:
         return f"{pct:.1f} %".replace(".", ",")
-    return f"{_number(round(pct))} %"
+    return f"{danish.number(round(pct))} %"
 
 
 def _date(value: pd.Timestamp) -> str:
@@ -236,7 +230,7 @@ def _bar_layout(ax: Axes, labels: Sequence[str], xlabel: str | None, margin: flo
     ax.set_yticks(np.arange(len(labels)), labels)
     ax.set_ylim(len(labels) - 0.5, -0.5)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _number(x)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: danish.number(x)))
     # Bar labels are drawn outside the bars; the layout engine does not make room for them.
     ax.margins(x=margin)
     if xlabel:
@@ -256,7 +250,7 @@ def _stacked(ax: Axes, frame: pd.DataFrame, colours: Sequence[str], labels: Sequ
             for bar in bars:
                 bar.sticky_edges.x.clear()
         left += width
-    ax.bar_label(bars, labels=[_number(t) for t in left], padding=3)
+    ax.bar_label(bars, labels=[danish.number(t) for t in left], padding=3)
 
 
 def _row_notes(ax: Axes, positions: Sequence[float], note: str) -> None:
@@ -388,7 +382,7 @@ def closed_traffic_chart(
         height=0.7,
         color=[_RECENCY[k] for k in keys],
     )
-    ax.bar_label(bars, labels=[_number(v) for v in per["antal"]], padding=3)
+    ax.bar_label(bars, labels=[danish.number(v) for v in per["antal"]], padding=3)
     _bar_layout(ax, list(per.index), text("plots.closed.xlabel"))
     buckets = text("plots.closed.buckets")
     handles = [Patch(color=c, label=buckets[k]) for k, c in _RECENCY.items() if k in keys]
@@ -458,7 +452,7 @@ def type_matrix_chart(df: pd.DataFrame, number: int, ax: Ax = None) -> Figure:
         if np.isnan(value):
             continue
         counted = (folded[0] and i == last[0]) or (folded[1] and j == last[1])
-        label = presence if number == 4 and not counted else _number(value)
+        label = presence if number == 4 and not counted else danish.number(value)
         colour = "white" if norm(value) > 0.55 else "#1a1a1a"
         ax.text(j, i, label, ha="center", va="center", color=colour)
     ax.set_xticks(
@@ -503,8 +497,8 @@ def _receipts(df: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
 def _receipt_label(row: pd.Series) -> str:
     """Bar label "12 (8 %)": receipts and their share of the messages, when that is known."""
     if pd.isna(row["i_alt"]) or row["i_alt"] <= 0:
-        return _number(row["antal"])
-    return f"{_number(row['antal'])} ({_percent(row['known'] / row['i_alt'])})"
+        return danish.number(row["antal"])
+    return f"{danish.number(row['antal'])} ({_percent(row['known'] / row['i_alt'])})"
 
 
 def _two_panels(ax: Ax, sizes: list[int]) -> tuple[Figure, list[Axes]]:
@@ -660,13 +654,13 @@ def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peer_label: str | None
     shift = height / 2 if compare else 0.0
     own_label = text("plots.overview.own" if compare else "plots.overview.national")
     bars = ax.barh(y[present] - shift, rows[present], height=height, color="C0", label=own_label)
-    ax.bar_label(bars, labels=[_number(v) for v in rows[present]], padding=3)
+    ax.bar_label(bars, labels=[danish.number(v) for v in rows[present]], padding=3)
     if compare:
         label = text("plots.overview.median", peer=peer_label or "").strip()
         med = ax.barh(
             y[with_median] + shift, medians[with_median], height=height, color="C7", label=label
         )
-        ax.bar_label(med, labels=[_number(v) for v in medians[with_median]], padding=3)
+        ax.bar_label(med, labels=[danish.number(v) for v in medians[with_median]], padding=3)
     _row_notes(ax, y[~present], text("plots.overview.missing"))
     labels = [text("plots.overview.table", number=n) for n in t["number"]]
     _bar_layout(ax, labels, text("plots.overview.xlabel"))
@@ -702,7 +696,7 @@ def progress_chart(counts: pd.DataFrame, ax: Ax = None) -> Figure:
         values = pd.to_numeric(t[column]).to_numpy(dtype=float, na_value=0.0)
         label = text(f"plots.progress.{column}")
         bars = ax.barh(y[ok] + shift, values[ok], height=0.38, color=colour, label=label)
-        ax.bar_label(bars, labels=[_number(v) for v in values[ok]], padding=3)
+        ax.bar_label(bars, labels=[danish.number(v) for v in values[ok]], padding=3)
     _row_notes(ax, y[~ok], text("plots.progress.not_comparable"))
     labels = [text("plots.overview.table", number=n) for n in t["number"]]
     _bar_layout(ax, labels, text("plots.overview.xlabel"))

@@ -18,10 +18,10 @@ from importlib.resources import files
 import pandas as pd
 import yaml
 
+from soredi_nb.danish import LETTERS
 from soredi_nb.tasks import Link, links
 
 _GROUP_KEYS = ["ejertype", "it_system", "it_leverandoer"]
-_LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 
 
 @dataclass(frozen=True)
@@ -250,7 +250,7 @@ def _words(value: str | None) -> list[str]:
     """Lower-case ASCII words of ``value`` (æ/ø/å spelled ae/oe/aa; punctuation splits words)."""
     if not value:
         return []
-    folded = unicodedata.normalize("NFKC", value).casefold().translate(_LETTERS)
+    folded = unicodedata.normalize("NFKC", value).casefold().translate(LETTERS)
     return re.findall(r"[0-9a-z]+", folded)
 
 

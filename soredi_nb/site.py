@@ -15,11 +15,12 @@ import pandas as pd
 from markupsafe import Markup
 
 from soredi_nb import schema
+from soredi_nb.danish import fold
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
 from soredi_nb.files import atomic_write
 from soredi_nb.manifest import Manifest, key
-from soredi_nb.organisations import fold, list_organisations
+from soredi_nb.organisations import list_organisations
 from soredi_nb.targets import IT_SYSTEM, Target
 from soredi_nb.templates import OVERVIEW_PAGE, PAGE_TEMPLATES
 from soredi_nb.texts import text

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from soredi_nb.danish import fold
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
-from soredi_nb.organisations import fold, list_organisations, organisations_in, resolve
+from soredi_nb.organisations import list_organisations, organisations_in, resolve
 from soredi_nb.texts import text
 
 KINDS_ALL = ("Kommune", "Region")

@@ -16,10 +16,10 @@ import pandas as pd
 from IPython.display import HTML, Image
 from matplotlib.figure import Figure
 
-from soredi_nb import findings, messagetypes, schema, summary
+from soredi_nb import danish, findings, messagetypes, schema, summary
+from soredi_nb.danish import fold
 from soredi_nb.extract import canonical_frame
 from soredi_nb.notebook import datatables_options
-from soredi_nb.organisations import fold
 from soredi_nb.texts import text
 
 # Danish alphabetical order: æ, ø, å after z (code points would put å first).
@@ -196,15 +196,16 @@ class FilterPanel:
         n_rows, n_loc, n_msg = summary.task_figures(rows, self.number)
         out = text(
             "widgets.figures",
-            rows=_number(n_rows),
-            locations=_number(n_loc),
+            rows=danish.number(n_rows),
+            locations=danish.number(n_loc),
             location_noun=_noun(text("widgets.location_noun"), n_loc),
         )
         if n_msg is not None:
             noun = _noun(text("widgets.message_noun")[self.number], n_msg)
-            out += text("widgets.figures_messages", messages=_number(n_msg), message_noun=noun)
+            messages = danish.number(n_msg)
+            out += text("widgets.figures_messages", messages=messages, message_noun=noun)
         if len(rows) < len(self.df):
-            out += text("widgets.filtered", total=_number(len(self.df)))
+            out += text("widgets.filtered", total=danish.number(len(self.df)))
         return out
 
 
@@ -216,11 +217,6 @@ def _png(fig: Figure) -> bytes:
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
-
-
-def _number(n: int) -> str:
-    """An integer with Danish thousands separators (``12.345``)."""
-    return f"{n:,}".replace(",", ".")
 
 
 def _noun(forms: list[str], n: int) -> str:

@@ -70,14 +70,6 @@ def legend_colours(fig: Figure) -> dict[str, str]:
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
-    [(0, "0"), (12, "12"), (1234, "1.234"), (1234567, "1.234.567"), (2.5, "2,5"), (1.25, "1,2")],
-)
-def test_danish_numbers(value, expected):
-    assert plots._number(value) == expected
-
-
-@pytest.mark.parametrize(
     ("share", "expected"),
     [(0.123, "12 %"), (0.08, "8 %"), (1.0, "100 %"), (0.004, "0,4 %"), (0, "0 %")],
 )
