@@ -351,6 +351,9 @@ class OverviewPage(Page):
     def by_it_system(self) -> None:
         """Findings per IT system."""
         counts = list_organisations(self.selected, by="it_system")
+        counts["organisation"] = counts["organisation"].fillna(
+            text("organisations.no_value.it_system")
+        )
         if counts.empty:
             _md("no_cleanup_task", organisation=self.who)
             return

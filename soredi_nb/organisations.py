@@ -20,6 +20,8 @@ from soredi_nb.exceptions import OrganisationError
 from soredi_nb.extract import ROW, Extract
 from soredi_nb.texts import text
 
+_NONE = "\x00none"
+"""Group key of rows without a value while counting (a string no cell can hold)."""
 _TYPED = re.compile(r"(kommune|region)\s*:\s*(\S.*)", re.IGNORECASE)
 """A municipality or region named with its type in front, e.g. ``kommune:Aarhus``."""
 
@@ -323,17 +325,20 @@ def list_organisations(extract: Extract, by: str = "ejer") -> pd.DataFrame:
         column ``tabel_N`` of row counts per table present, ``i_alt`` (all rows) and
         ``lokationsnumre`` (distinct location numbers); with ``by="ejer"`` also ``identity``
         (``Organisation.identity``, what tells two owners of the same name apart). Sorted by
-        owner type, then name.
+        owner type, then name. Rows without an owner (or without a value in ``by``) are the
+        last row, whose ``organisation`` (and ``ejertype``, ``identity``) is ``None``: the
+        ``tabel_N`` columns add up to every row of the extract.
     """
+    group = "identity" if by == "ejer" else by
     frames = []
     for number, df in extract.tables.items():
-        part = df[[by, "lokationsnummer"]].copy()
-        if by == "ejer":
-            part["identity"] = identities(df)
+        part = df[["lokationsnummer"]].copy()
+        values = table_identities(extract, number) if by == "ejer" else df[by]
+        # Rows without a value form a group of their own: every row is counted somewhere.
+        part[group] = values.astype(object).where(values.notna(), _NONE)
         part["tabel"] = f"tabel_{number}"
         frames.append(part)
-    data = pd.concat(frames, ignore_index=True).dropna(subset=["identity" if by == "ejer" else by])
-    group = "identity" if by == "ejer" else by
+    data = pd.concat(frames, ignore_index=True)
     counts = pd.crosstab(data[group], data["tabel"])
     cols = [f"tabel_{n}" for n in sorted(extract.tables)]
     counts = counts.reindex(columns=cols, fill_value=0)
@@ -343,11 +348,16 @@ def list_organisations(extract: Extract, by: str = "ejer") -> pd.DataFrame:
     out.columns.name = None
     if by == "ejer":
         orgs = organisations_in(extract)
-        out.insert(0, "organisation", [orgs[i].name for i in out["identity"]])
-        out.insert(1, "ejertype", [orgs[i].kind for i in out["identity"]])
-        out = out[[c for c in out if c != "identity"] + ["identity"]]
+        out.insert(0, "organisation", [orgs[i].name if i in orgs else None for i in out[group]])
+        out.insert(1, "ejertype", [orgs[i].kind if i in orgs else None for i in out[group]])
+        out = out[[c for c in out if c != group] + [group]]
         sort = ["ejertype", "organisation"]
     else:
         out = out.rename(columns={by: "organisation"})
         sort = ["organisation"]
-    return out.sort_values(sort, key=lambda s: s.map(fold)).reset_index(drop=True)
+    for col in sort + ([group] if by == "ejer" else []):
+        values = out[col].astype(object)
+        out[col] = values.where(values.notna() & values.ne(_NONE), None)
+    # By name, and the group without a value last.
+    order = out[sort].map(lambda v: "\uffff" if v is None else fold(v))
+    return out.loc[order.sort_values(sort).index].reset_index(drop=True)

@@ -223,6 +223,7 @@ def write_index(
     counts = list_organisations(extract, by=IT_SYSTEM if by_system else "ejer")
     if by_system:
         # A report set shows every spelling of its system (as ``filter_extract`` selects it).
+        counts = counts.dropna(subset=["organisation"])
         counts = counts.groupby(counts["organisation"].map(fold)).sum(numeric_only=True)
     else:
         counts = counts.set_index("identity")

@@ -90,12 +90,12 @@ def targets(
         org = resolve(query, extract)
         found.append(Target(org.name, org.kind, org.identity, {"organisation": org.selector}))
     if all_ and by == IT_SYSTEM:
-        for name in list_organisations(extract, by=IT_SYSTEM)["organisation"]:
+        for name in list_organisations(extract, by=IT_SYSTEM)["organisation"].dropna():
             params = {"organisation": None, "it_system": name}
             found.append(Target(name, IT_SYSTEM, f"{IT_SYSTEM}:{fold(name)}", params))
     elif all_:
         orgs = organisations_in(extract)
-        for identity in list_organisations(extract)["identity"]:
+        for identity in list_organisations(extract)["identity"].dropna():
             org = orgs[identity]
             if org.kind in KINDS_ALL or include_private:
                 found.append(Target(org.name, org.kind, identity, {"organisation": org.selector}))
