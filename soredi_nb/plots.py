@@ -21,11 +21,18 @@ How callers show a figure:
 
 The style (``data/plotstyle.mplstyle``) is applied inside each function: importing this module
 changes no rcParams. Every text on a chart comes from ``data/texts/plots.yaml``.
+
+Every text a chart draws is drawn as written: names from the extract (units, IT systems,
+counterparts, message types) may hold ``$``, which matplotlib would otherwise read as mathtext
+(``$x^2$`` drawn as x², ``$\\frac{1}{$`` failing the figure). One place sees to it, the decorator
+every chart function has (:func:`_literal`), so no label, title, legend or annotation needs to
+remember it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -39,6 +46,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from soredi_nb import danish, messagetypes, schema
@@ -70,16 +78,38 @@ Ax = Axes | None
 
 
 def _styled(chart: Callable[..., Figure]) -> Callable[..., Figure]:
-    """Run a chart function inside the shared style and make its figure displayable."""
+    """Run a chart function inside the shared style, its texts literal, its figure displayable."""
+    signature = inspect.signature(chart)
 
     @wraps(chart)
     def wrapper(*args, **kwargs) -> Figure:
+        ax = signature.bind(*args, **kwargs).arguments.get("ax")
+        # A caller's figure may hold axes of its own, whose texts are not ours to change. The
+        # parent is kept now: tables 6-7 remove the caller's axes and split its place in two.
+        parent = ax.figure if ax is not None else None
+        before = set(parent.axes) if parent is not None else set()
         with style.context(_STYLE):
             fig = chart(*args, **kwargs)
+        for drawn in [fig] if parent is None else parent.axes:
+            if drawn is ax or drawn not in before:
+                _literal(drawn)
         _register_display()
         return fig
 
     return wrapper
+
+
+def _literal(artist: Figure | Axes) -> None:
+    """Make every text in ``artist`` draw as written: no mathtext, no LaTeX.
+
+    Done on the finished chart rather than through ``rcParams["text.parse_math"]``: a caller's
+    axes may already have its tick labels, made outside our style, and those are where names
+    from the extract go. Our own texts need no math either (``%`` is plain text in any case).
+    A caller's ``text.usetex`` would hand the names to LaTeX, where ``$`` is math again.
+    """
+    for t in artist.findobj(Text):
+        t.set_parse_math(False)
+        t.set_usetex(False)
 
 
 def _register_display() -> None:

@@ -8,15 +8,22 @@ the filled-in worklist is given back as ``previous`` and what the user wrote fol
 finding that is still there, matched as ``compare.match_findings`` matches findings.
 
 Everything from the extract is written as data: text never becomes a formula, whatever it
-starts with.
+starts with. Text longer than a cell holds is cut with a visible marker and a warning; a previous
+worklist of another organisation or layout is used with a warning. Warnings are returned in
+:class:`WorklistResult` for the caller to show.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
 import warnings
+from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import accumulate
 from pathlib import Path
 
 import numpy as np
@@ -27,8 +34,8 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from soredi_nb import cells, roles, schema, tasks
-from soredi_nb.compare import match_findings
+from soredi_nb import cells, danish, roles, schema, tasks
+from soredi_nb.compare import KEY_COLUMNS, match_findings
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract, ExtractInfo
 from soredi_nb.files import atomic_path
@@ -43,6 +50,9 @@ USER_COLUMNS = ("handling", "ansvarlig", "status", "bemaerkning")
 
 MAX_INLINE_CHOICES = 255
 """Excel's limit on the text of a dropdown list written into the validation itself."""
+
+MAX_CELL_TEXT = 32_767
+"""Excel's limit on the text of one cell, in UTF-16 code units (most characters are one)."""
 
 # Text starting with these is a formula (or, in other programs, read as one) when edited in Excel.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -70,6 +80,11 @@ class WorklistResult:
         Tables missing from the extract: they have no sheet.
     previous : pathlib.Path or None
         The previous worklist read, if any.
+    warnings : list of str
+        Danish sentences for the user, in this order: the previous worklist is another
+        organisation's (or does not say whose it is); a sheet of it does not have the layout
+        its notes are read by; a text was too long for its cell and was cut (naming sheet and
+        cell). Empty when all went as expected.
     """
 
     path: Path
@@ -78,6 +93,7 @@ class WorklistResult:
     carried: dict[int, int]
     missing: list[int] = field(default_factory=list)
     previous: Path | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def rows_total(self) -> int:
@@ -173,21 +189,31 @@ def write_worklist(
     sheets (``"1 Aktive uden meddelelsestyper"``), with a frozen header row and an autofilter.
     Location numbers and other text are text cells, dates are dates shown ``dd-mm-yyyy``.
     Handling and Status are dropdowns; a Handling list longer than Excel allows inline is kept
-    on the hidden sheet "Valg".
+    on the hidden sheet "Valg". A text longer than a cell holds (``MAX_CELL_TEXT``) is cut and
+    ends in "…[afkortet]". The command shown on "Oversigt" for the next extract selects the
+    organisation by its ``Organisation.selector``, quoted for the shell.
+
+    The organisation of ``previous`` is read from its "Oversigt" sheet. Another organisation's
+    worklist (or one that does not say whose it is) is still used, as notes follow findings
+    and a location number may have changed owner, but with a warning. A task sheet of it
+    without the columns findings are recognised by (say from an extract of another layout)
+    gives no notes and a warning; one without some of the columns to fill in gives a warning.
     """
     path = Path(path)
     _check_target(path, extract.path, previous)
-    before = read_worklist(previous) if previous is not None else None
-    org, frames, carried = _build(extract, organisation, before, filters)
+    before = _read_previous(previous) if previous is not None else None
+    frames_before = None if before is None else before.frames
+    org, frames, carried = _build(extract, organisation, frames_before, filters)
+    alerts = [] if before is None else [*_owner_alerts(before, org, previous), *before.alerts]
     wb = openpyxl.Workbook()
     overview = wb.active
     overview.title = text("worklist.overview_sheet")
     for number, df in frames.items():
-        _task_sheet(wb, number, df)
+        _task_sheet(wb, number, df, alerts)
     if text("worklist.choices_sheet") in wb.sheetnames:
         choices = wb[text("worklist.choices_sheet")]
         wb.move_sheet(choices, len(wb.sheetnames) - 1 - wb.index(choices))
-    _overview(overview, extract.info, org, filters, frames, carried, path, previous)
+    _overview(overview, extract.info, org, filters, frames, carried, path, previous, alerts)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return WorklistResult(
@@ -197,6 +223,7 @@ def write_worklist(
         carried,
         extract.missing,
         None if previous is None else Path(previous),
+        alerts,
     )
 
 
@@ -217,7 +244,9 @@ def read_worklist(path: str | os.PathLike) -> dict[int, pd.DataFrame]:
         is found (``lokationsnummer``, ``meddelelsestype``, ``modpart_lokationsnummer``,
         ``it_system``, ...) and ``handling``, ``ansvarlig``, ``status``, ``bemaerkning``, all
         as trimmed text (numbers and dates a user typed become text), blanks as NA. Fully blank
-        rows are skipped.
+        rows are skipped. A sheet without every column its findings are recognised by
+        (``compare.KEY_COLUMNS`` of its table) is left out: its notes could follow the wrong
+        findings. :func:`write_worklist` says which sheets were left out.
 
     Raises
     ------
@@ -225,10 +254,27 @@ def read_worklist(path: str | os.PathLike) -> dict[int, pd.DataFrame]:
         If the file is missing, cannot be read as a workbook, or no sheet has a location-number
         column and at least one of the columns to fill in.
     """
+    return _read_previous(path).frames
+
+
+@dataclass(frozen=True)
+class _Previous:
+    """A previous worklist as read: its task frames, whose it says it is, what did not fit."""
+
+    frames: dict[int, pd.DataFrame]
+    organisation: str | None
+    alerts: list[str]
+
+
+def _read_previous(path: str | os.PathLike) -> _Previous:
+    """Read a filled-in worklist: see :func:`read_worklist`, plus its owner and layout alerts."""
     path = Path(path)
     if not path.is_file():
         raise SorediError(text("worklist.errors.previous_missing", file=path))
     out: dict[int, pd.DataFrame] = {}
+    alerts: list[str] = []
+    owner: str | None = None
+    worklist_sheets = 0
     try:
         with warnings.catch_warnings():
             # openpyxl warns about workbook features it does not read (extensions): not ours.
@@ -236,24 +282,75 @@ def read_worklist(path: str | os.PathLike) -> dict[int, pd.DataFrame]:
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         try:
             for name in wb.sheetnames:
+                ws = wb[name]
+                if danish.fold(name) == danish.fold(text("worklist.overview_sheet")):
+                    owner = owner or _owner(ws)
+                    continue
                 number = table_number(name)
                 if number is None or number in out:
                     continue
-                ws = wb[name]
                 ws.reset_dimensions()  # some writers store a wrong used range
                 frame = _read_sheet(list(ws.iter_rows(values_only=True)), number)
-                if frame is not None:
-                    out[number] = frame
+                if frame is None:
+                    alerts.append(_layout_alert("sheet_unrecognised", name, path, number, []))
+                    continue
+                worklist_sheets += 1
+                keys = [c for c in KEY_COLUMNS if c in schema.table(number).columns]
+                if missing := [c for c in keys if c not in frame.columns]:
+                    alerts.append(_layout_alert("key_columns", name, path, number, missing))
+                    continue
+                if missing := [c for c in USER_COLUMNS if c not in frame.columns]:
+                    alerts.append(_layout_alert("user_columns", name, path, number, missing))
+                out[number] = frame
         finally:
             wb.close()
     except Exception as exc:
         # A corrupt or foreign file fails in many ways (zip, XML, ...); one message says what to do.
         raise SorediError(text("worklist.errors.previous_unreadable", file=path)) from exc
-    if not out:
+    if not worklist_sheets:
         labels = text("worklist.columns")
         columns = ", ".join(f"'{labels[c]}'" for c in USER_COLUMNS)
         raise SorediError(text("worklist.errors.not_a_worklist", file=path, columns=columns))
-    return out
+    return _Previous(out, owner, alerts)
+
+
+def _owner(ws) -> str | None:
+    """The organisation an "Oversigt" sheet names (the cell right of "Organisation"), if any."""
+    label = danish.fold(text("worklist.fields.organisation"))
+    ws.reset_dimensions()
+    # Row 3 as written; a user may have inserted rows above it.
+    for row in ws.iter_rows(max_row=HEADER_SEARCH_ROWS, max_col=2, values_only=True):
+        if row and danish.fold(cells.cell_text(row[0])) == label:
+            return cells.to_text(row[1]) if len(row) > 1 else None
+    return None
+
+
+def _layout_alert(key: str, sheet: str, path: Path, number: int, missing: Sequence[str]) -> str:
+    """A warning that sheet ``sheet`` (table ``number``) of the previous worklist lacks columns.
+
+    ``missing`` are canonical names; none for a sheet without the worklist's header at all,
+    whose warning names the columns a worklist sheet has.
+    """
+    labels = {**schema.table(number).headers, **text("worklist.columns")}
+    names = ", ".join(f"'{labels[c]}'" for c in missing or USER_COLUMNS)
+    return text(f"worklist.warnings.{key}", sheet=sheet, file=path, columns=names)
+
+
+def _owner_alerts(previous: _Previous, org: Organisation | None, path) -> list[str]:
+    """A warning when the previous worklist is not (or does not say it is) ``org``'s."""
+    expected = org.name if org is not None else text("summary.national")
+    if previous.organisation is None:
+        return [text("worklist.warnings.previous_owner_unknown", file=path, organisation=expected)]
+    if danish.fold(previous.organisation) != danish.fold(expected):
+        return [
+            text(
+                "worklist.warnings.previous_other_owner",
+                file=path,
+                previous=previous.organisation,
+                organisation=expected,
+            )
+        ]
+    return []
 
 
 # --- building the sheets (pure) ----------------------------------------------------------------
@@ -383,8 +480,12 @@ def _same_file(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
-def _put(cell, value: object, number_format: str | None = None) -> None:
-    """Write one value: text as text (never a formula), dates as dates, missing as empty."""
+def _put(cell, value: object, number_format: str | None = None, *, alerts: list[str]) -> None:
+    """Write one value: text as text (never a formula), dates as dates, missing as empty.
+
+    Text too long for a cell is cut with a marker, and a warning naming the cell goes to
+    ``alerts``: openpyxl would cut it without a word.
+    """
     if isinstance(value, np.generic):
         value = value.item()
     if value is None or (not isinstance(value, str) and pd.isna(value)):
@@ -394,7 +495,21 @@ def _put(cell, value: object, number_format: str | None = None) -> None:
     if isinstance(value, pd.Timestamp | dt.datetime):
         value = value.date()  # display_table dates have no time of day
     if isinstance(value, str):
-        cell.value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        value = ILLEGAL_CHARACTERS_RE.sub("", value)
+        # Up to half the limit in characters always fits: no character is over two units.
+        if len(value) > MAX_CELL_TEXT // 2 and (length := _excel_length(value)) > MAX_CELL_TEXT:
+            value = _cut(value)
+            alerts.append(
+                text(
+                    "worklist.warnings.text_cut",
+                    sheet=cell.parent.title,
+                    cell=cell.coordinate,
+                    length=danish.number(length),
+                    limit=danish.number(MAX_CELL_TEXT),
+                    marker=text("worklist.cut_marker"),
+                )
+            )
+        cell.value = value
         # openpyxl makes "=..." a formula and "#N/A" an error value: extract text is neither.
         cell.data_type = "s"
         cell.number_format = "@"
@@ -408,7 +523,21 @@ def _put(cell, value: object, number_format: str | None = None) -> None:
         cell.number_format = number_format
 
 
-def _task_sheet(wb: openpyxl.Workbook, number: int, df: pd.DataFrame) -> None:
+def _excel_length(value: str) -> int:
+    """The length of a text as Excel counts it: UTF-16 code units (an emoji is two)."""
+    return len(value) + sum(ord(c) > 0xFFFF for c in value)
+
+
+def _cut(value: str) -> str:
+    """``value`` cut to fit one cell with the marker "…[afkortet]" at its end."""
+    marker = text("worklist.cut_marker")
+    room = MAX_CELL_TEXT - _excel_length(marker)
+    # Cut between characters, never inside one that takes two units.
+    units = accumulate(2 if ord(c) > 0xFFFF else 1 for c in value)
+    return value[: bisect_right(list(units), room)] + marker
+
+
+def _task_sheet(wb: openpyxl.Workbook, number: int, df: pd.DataFrame, alerts: list[str]) -> None:
     """Add the sheet of task ``number``: header, rows, dropdowns, frozen header, filter, widths."""
     ws = wb.create_sheet(sheet_name(number))
     labels = text("worklist.columns")
@@ -416,30 +545,33 @@ def _task_sheet(wb: openpyxl.Workbook, number: int, df: pd.DataFrame) -> None:
     share = text("findings.labels.andel")
     for j, header in enumerate(df.columns, start=1):
         cell = ws.cell(1, j)
-        _put(cell, header)
+        _put(cell, header, alerts=alerts)
         cell.font, cell.fill = _BOLD, _USER_FILL if header in user else _HEADER_FILL
     formats = ["@" if h in user else "0.0" if h == share else None for h in df.columns]
     for i, row in enumerate(df.itertuples(index=False), start=2):
         for j, value in enumerate(row, start=1):
-            _put(ws.cell(i, j), value, formats[j - 1])
+            _put(ws.cell(i, j), value, formats[j - 1], alerts=alerts)
     last = len(df) + 1
     for key, choices in (("handling", tasks.task(number).action_choices()), ("status", statuses())):
         if len(df):
             letter = get_column_letter(list(df.columns).index(labels[key]) + 1)
-            _dropdown(wb, ws, number, key, choices).add(f"{letter}2:{letter}{last}")
+            dropdown = _dropdown(wb, ws, number, key, choices, alerts)
+            dropdown.add(f"{letter}2:{letter}{last}")
     for j, header in enumerate(df.columns, start=1):
         ws.column_dimensions[get_column_letter(j)].width = _width(header, df[header], labels)
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(df.columns))}{last}"
 
 
-def _dropdown(wb, ws, number: int, key: str, choices: list[str]) -> DataValidation:
+def _dropdown(
+    wb, ws, number: int, key: str, choices: list[str], alerts: list[str]
+) -> DataValidation:
     """A list validation of ``choices`` on ``ws``: inline when Excel allows, else on "Valg"."""
     joined = ",".join(choices)
     if len(joined) <= MAX_INLINE_CHOICES and not any("," in c or '"' in c for c in choices):
         formula = f'"{joined}"'
     else:
-        formula = _choices_range(wb, number, key, choices)
+        formula = _choices_range(wb, number, key, choices, alerts)
     dv = DataValidation(
         type="list",
         formula1=formula,
@@ -454,7 +586,9 @@ def _dropdown(wb, ws, number: int, key: str, choices: list[str]) -> DataValidati
     return dv
 
 
-def _choices_range(wb: openpyxl.Workbook, number: int, key: str, choices: list[str]) -> str:
+def _choices_range(
+    wb: openpyxl.Workbook, number: int, key: str, choices: list[str], alerts: list[str]
+) -> str:
     """Write ``choices`` to a column of the hidden "Valg" sheet; return its absolute range."""
     name = text("worklist.choices_sheet")
     if name in wb.sheetnames:
@@ -464,9 +598,9 @@ def _choices_range(wb: openpyxl.Workbook, number: int, key: str, choices: list[s
         ws.sheet_state = "hidden"
     column = 1 if ws.max_column == 1 and ws["A1"].value is None else ws.max_column + 1
     letter = get_column_letter(column)
-    _put(ws.cell(1, column), f"{number} {text(f'worklist.columns.{key}')}")
+    _put(ws.cell(1, column), f"{number} {text(f'worklist.columns.{key}')}", alerts=alerts)
     for i, choice in enumerate(choices, start=2):
-        _put(ws.cell(i, column), choice)
+        _put(ws.cell(i, column), choice, alerts=alerts)
     return f"{quote_sheetname(name)}!${letter}$2:${letter}${len(choices) + 1}"
 
 
@@ -492,11 +626,13 @@ def _overview(
     carried: dict[int, int],
     path: Path,
     previous: str | os.PathLike | None,
+    alerts: list[str],
 ) -> None:
     """Fill the "Oversigt" sheet: what this is, the figures per task and how to use it."""
+    put = partial(_put, alerts=alerts)
     f = text("worklist.fields")
     unknown = text("worklist.unknown")
-    _put(ws.cell(1, 1), text("worklist.title"))
+    put(ws.cell(1, 1), text("worklist.title"))
     ws.cell(1, 1).font = Font(bold=True, size=14)
     fields = [(f["organisation"], org.name if org else text("summary.national"))]
     if filters := _given_filters(filters):
@@ -512,9 +648,9 @@ def _overview(
         fields.append((f["previous"], Path(previous).name))
     r = 3
     for label, value in fields:
-        _put(ws.cell(r, 1), label)
+        put(ws.cell(r, 1), label)
         ws.cell(r, 1).font = _BOLD
-        _put(ws.cell(r, 2), value)
+        put(ws.cell(r, 2), value)
         r += 1
 
     r += 1
@@ -522,28 +658,31 @@ def _overview(
     headers = [columns["number"], columns["name"], columns["rows"]]
     headers += [text("worklist.carried")] if previous is not None else []
     for j, header in enumerate(headers, start=1):
-        _put(ws.cell(r, j), header)
+        put(ws.cell(r, j), header)
         ws.cell(r, j).font, ws.cell(r, j).fill = _BOLD, _HEADER_FILL
     for n in schema.TABLE_NUMBERS:
         r += 1
         values = [n, schema.table(n).name]
         values += [len(frames[n]), carried[n]] if n in frames else [text("worklist.missing"), None]
         for j, value in enumerate(values[: len(headers)], start=1):
-            _put(ws.cell(r, j), value)
+            put(ws.cell(r, j), value)
 
     r += 2
     if org is not None and frames and all(len(df) == 0 for df in frames.values()):
-        _put(ws.cell(r, 1), text("common.no_cleanup_task", organisation=org.name))
+        put(ws.cell(r, 1), text("common.no_cleanup_task", organisation=org.name))
         r += 2
     if previous is not None:
         count = sum(carried.values())
-        _put(ws.cell(r, 1), text("worklist.carried_line", file=Path(previous).name, count=count))
+        put(ws.cell(r, 1), text("worklist.carried_line", file=Path(previous).name, count=count))
         r += 2
-    _put(ws.cell(r, 1), text("worklist.instructions_heading"))
+    put(ws.cell(r, 1), text("worklist.instructions_heading"))
     ws.cell(r, 1).font = _BOLD
-    who = org.name if org else text("cli.metavar.org")
+    # The command is pasted into a shell: a name with `...` or $(...) must stay a name. The
+    # selector picks exactly this organisation, where a display name may match several.
+    who = shlex.quote(org.selector) if org else text("cli.metavar.org")
+    file = shlex.quote(path.name)
     for i, line in enumerate(text("worklist.instructions"), start=1):
-        _put(ws.cell(r + i, 1), f"{i}. {line.format(organisation=who, file=path.name)}")
+        put(ws.cell(r + i, 1), f"{i}. {line.format(organisation=who, file=file)}")
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 62
     ws.column_dimensions["C"].width = 20

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -12,6 +14,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.text import Text  # noqa: E402
 
 from soredi_nb import messagetypes, organisations, plots, reference, sample, summary  # noqa: E402
 from soredi_nb.extract import Extract, ExtractInfo, canonical_frame  # noqa: E402
@@ -446,3 +449,74 @@ def test_sample_overviews(sample_extract):
     counts = organisations.list_organisations(sample_extract, by="it_system")
     fig = plots.it_system_chart(counts)
     assert len(fig.axes[0].containers) == 7
+
+
+# -- names from the extract are drawn as written ------------------------------------------------
+
+# A name mathtext would draw as x², and one it cannot parse at all (the figure would fail).
+MATH_NAMES = ["$x^2$", r"$\frac{1}{$"]
+
+
+def drawn_dollar_texts(fig: Figure) -> list[Text]:
+    """Draw ``fig`` to PNG (it must not fail) and return its texts holding a ``$``."""
+    fig.savefig(io.BytesIO(), format="png")
+    return [t for t in fig.findobj(Text) if "$" in t.get_text()]
+
+
+def hostile_tables(name: str) -> dict[int, pd.DataFrame]:
+    """Tables 1-7 with ``name`` as unit, IT system, counterpart and message type."""
+    base = {"lokationsnummer": GLN_A, "enhedsnavn": name, "it_system": name, "antal": 3}
+    extra = {
+        2: {"seneste": "2024-06-01"},
+        3: {"seneste": "2024-06-01"},
+        4: {"meddelelsestype": name},
+        5: {"meddelelsestype": name},
+        6: {"meddelelsestype": name, "modpart": name, "modpart_lokationsnummer": GLN_B},
+        7: {"meddelelsestype": name, "modpart": name, "modpart_lokationsnummer": GLN_B},
+    }
+    return {n: table(n, [base | extra.get(n, {})]) for n in range(1, 8)}
+
+
+@pytest.mark.parametrize("name", MATH_NAMES)
+@pytest.mark.parametrize("number", range(1, 8))
+def test_extract_names_are_drawn_as_written(name, number):
+    fig = plots.task_chart(hostile_tables(name)[number], number, reference_date="2024-06-01")
+    drawn = drawn_dollar_texts(fig)
+    labels = [label for ax in fig.axes for label in yticks(ax) + xticks(ax)]
+    expected = {
+        1: [name],
+        2: [f"{name} ({GLN_A})"],
+        3: [f"{name} ({GLN_A})"],
+        4: [f"{name} ({GLN_A})", name],
+        5: [f"{name} ({GLN_A})", name],
+        6: [name, name],
+        7: [name, name],
+    }[number]
+    assert [label for label in labels if "$" in label] == expected
+    assert drawn and all(t.get_parse_math() is False for t in drawn)
+
+
+@pytest.mark.parametrize("name", MATH_NAMES)
+def test_overview_names_are_drawn_as_written(name):
+    counts = pd.DataFrame({"organisation": [name, "Cura"], "tabel_1": [2, 1]})
+    fig = plots.it_system_chart(counts)
+    assert yticks(fig.axes[0]) == [name, "Cura"]
+    drawn = drawn_dollar_texts(fig)
+    assert drawn and all(t.get_parse_math() is False for t in drawn)
+    tasks = pd.DataFrame({"number": [1], "rows": [3], "median_rows": [1.0], "missing": [False]})
+    fig = plots.overview_chart(tasks, peer_label=name)
+    assert f"Median {name}" in legend_colours(fig)
+    drawn = drawn_dollar_texts(fig)
+    assert drawn and all(t.get_parse_math() is False for t in drawn)
+
+
+def test_names_are_literal_in_a_callers_axes_and_the_callers_math_is_kept():
+    """Tick labels the caller's axes had before (made outside our style) are made literal too."""
+    fig = Figure()
+    theirs, ours = fig.subplots(1, 2)
+    theirs.set_title("$\\alpha$")
+    ours.tick_params(labelsize=8)  # creates the tick labels, with the caller's rcParams
+    plots.task_chart(hostile_tables(MATH_NAMES[1])[2], 2, ax=ours)
+    drawn = drawn_dollar_texts(fig)
+    assert [t.get_text() for t in drawn if t.get_parse_math()] == ["$\\alpha$"]
+    assert yticks(ours) == [f"{MATH_NAMES[1]} ({GLN_A})"]

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import shlex
+import shutil
+import subprocess
 
 import openpyxl
 import pandas as pd
@@ -11,9 +14,10 @@ import pytest
 from factories import CLINIC, OWNER, make_extract, rows, small_extract
 from python_calamine import CalamineWorkbook
 
-from soredi_nb import findings, roles, tasks, worklist
+from soredi_nb import findings, organisations, roles, tasks, worklist
 from soredi_nb.exceptions import SorediError
 from soredi_nb.sample import make_sample, sheet_name
+from soredi_nb.texts import text
 from soredi_nb.worklist import build_worklist, read_worklist, write_worklist
 
 USER = ["Handling", "Ansvarlig", "Status", "Bemærkning"]
@@ -106,7 +110,8 @@ def test_workbook_layout(extracts, tmp_path):
     assert overview["SHA-256 (start)"] == old.info.sha256[:12]
     assert overview[7] == "Afsendte negative kvitteringer, seneste måned"
     text = "\n".join(str(v) for r in wb["Oversigt"].iter_rows(values_only=True) for v in r if v)
-    assert '--previous "liste.xlsx"' in text and "Sådan bruger du arbejdslisten" in text
+    command = "--org 0751 --out NY-ARBEJDSLISTE.xlsx --previous liste.xlsx."
+    assert command in text and "Sådan bruger du arbejdslisten" in text
 
 
 def test_dropdowns_offer_the_guides_actions(extracts, tmp_path):
@@ -348,6 +353,7 @@ def test_notes_follow_the_findings_that_persist(extracts, filled, tmp_path):
     assert not {"skal væk", "løses af sig selv", "tabellen forsvinder"} & set(everything)
     overview = [v for r in wb["Oversigt"].values for v in r if v]
     assert "Noter fra oktober.xlsx er overført til 5 fund, der stadig er i udtrækket." in overview
+    assert result.warnings == []
 
 
 def test_carried_notes_are_written_as_text(extracts, filled, tmp_path):
@@ -413,3 +419,137 @@ def test_worklist_command_errors(run_cli, files, tmp_path):
     )
     assert code == 1 and "er ikke en arbejdsliste" in err
     assert not (tmp_path / "x.xlsx").exists()
+
+
+# --- the command shown for the next extract is safe to paste into a shell ----------------------
+
+
+def instruction_command(path) -> str:
+    """The command of the last instruction on "Oversigt", from the program to the full stop."""
+    lines = [v for r in openpyxl.load_workbook(path)["Oversigt"].values for v in r if v]
+    line = [v for v in lines if "soredi-nb worklist" in str(v)][-1]
+    return line[line.index("soredi-nb worklist") : line.index(". Handling")]
+
+
+def test_command_selects_the_organisation_quoted_for_the_shell(tmp_path):
+    name = "Klinik `rm -rf ~` $(id)"
+    extract = make_extract(
+        {4: rows(dict(CLINIC, ejer=name), "5790000126330", meddelelsestype="XDIS20")}
+    )
+    result = write_worklist(tmp_path / "min liste.xlsx", extract, name)
+    command = instruction_command(result.path)
+    assert command == (
+        "soredi-nb worklist NYT-UDTRÆK --org 'Privat:Klinik `rm -rf ~` $(id)' "
+        "--out NY-ARBEJDSLISTE.xlsx --previous 'min liste.xlsx'"
+    )
+    # A shell reads back the selector, and the selector names exactly this organisation.
+    args = shlex.split(command)
+    assert args[args.index("--org") + 1] == result.organisation.selector
+    assert organisations.resolve(result.organisation.selector, extract) == result.organisation
+    assert args[args.index("--previous") + 1] == "min liste.xlsx"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="needs a POSIX shell")
+def test_pasted_command_runs_nothing_from_the_name(tmp_path):
+    """Pasted into bash, the name is one argument: its `...` and $(...) run nothing."""
+    name = "Klinik `touch ticks` $(touch dollars) 'citat'"
+    extract = make_extract(
+        {4: rows(dict(CLINIC, ejer=name), "5790000126330", meddelelsestype="XDIS20")}
+    )
+    result = write_worklist(tmp_path / "liste.xlsx", extract, name)
+    command = instruction_command(result.path).replace("soredi-nb worklist", "printf '%s\\n'")
+    shell = subprocess.run(
+        ["bash", "-c", command], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert shell.stdout.splitlines()[1:3] == ["--org", f"Privat:{name}"]
+    assert not (tmp_path / "ticks").exists() and not (tmp_path / "dollars").exists()
+
+
+# --- a previous worklist of another organisation or layout -------------------------------------
+
+
+def test_previous_of_another_organisation_is_a_warning(extracts, filled, tmp_path):
+    _, new = extracts
+    result = write_worklist(tmp_path / "odense.xlsx", new, "odense", previous=filled)
+    assert result.carried_total == 0
+    assert result.warnings == [
+        f"Den tidligere arbejdsliste '{filled}' er lavet for Aarhus Kommune, ikke for Odense "
+        "Kommune. Noter følger kun med for fund, der står i begge. Angiv med --previous den "
+        "arbejdsliste, der blev lavet for Odense Kommune."
+    ]
+
+
+def test_previous_that_does_not_say_whose_it_is(extracts, filled, tmp_path):
+    _, new = extracts
+    wb = openpyxl.load_workbook(filled)
+    del wb["Oversigt"]
+    wb.save(filled)
+    result = write_worklist(tmp_path / "november.xlsx", new, "aarhus", previous=filled)
+    assert result.carried_total == 5  # the notes are still used
+    assert result.warnings == [
+        text("worklist.warnings.previous_owner_unknown", file=filled, organisation=OWNER)
+    ]
+    assert "'Oversigt'" in result.warnings[0] and OWNER in result.warnings[0]
+
+
+def test_previous_of_another_layout_names_sheets_and_columns(extracts, filled, tmp_path):
+    _, new = extracts
+    wb = openpyxl.load_workbook(filled)
+    for number, header in ((3, "Meddelelsestype"), (6, "Bemærkning")):
+        ws = wb[sheet_name(number)]
+        ws.delete_cols([c.value for c in ws[1]].index(header) + 1)
+    ws = wb[sheet_name(2)]
+    for cell in ws[1]:
+        cell.value = f"Kolonne {cell.column}"  # a header the worklist does not know
+    wb.save(filled)
+    result = write_worklist(tmp_path / "november.xlsx", new, "aarhus", previous=filled)
+    # Before: {1: 1, 2: 1, 3: 1, 4: 0, 5: 1, 6: 1}. Sheet 3 cannot recognise its findings, sheet
+    # 6 lost its only note, sheet 2 is not read.
+    assert result.carried == {1: 1, 2: 0, 3: 0, 4: 0, 5: 1, 6: 0}
+    assert result.warnings == [
+        f"Arket '{sheet_name(2)}' i den tidligere arbejdsliste '{filled}' har ikke "
+        "arbejdslistens kolonner ('Lokationsnummer' og mindst én af 'Handling', 'Ansvarlig', "
+        "'Status', 'Bemærkning'): dets noter er ikke overført.",
+        f"Arket '{sheet_name(3)}' i den tidligere arbejdsliste '{filled}' mangler kolonner, som "
+        "fundene genkendes på: 'Meddelelsestype'. Dets noter er ikke overført. Er arbejdslisten "
+        "lavet af et udtræk med et andet layout, eller er kolonnerne slettet?",
+        f"Arket '{sheet_name(6)}' i den tidligere arbejdsliste '{filled}' mangler kolonner at "
+        "udfylde: 'Bemærkning'. De er ikke overført.",
+    ]
+    assert sorted(read_worklist(filled)) == [1, 4, 5, 6, 7]  # 2 unread, 3 left out
+
+
+# --- text longer than a cell holds -------------------------------------------------------------
+
+
+def test_over_long_text_is_cut_with_a_marker_and_a_warning(tmp_path):
+    long_name = "Afdeling " + "A" * 40_000
+    emoji = "\N{GRINNING FACE}" * 20_000  # 20,000 characters, but 40,000 to Excel (UTF-16)
+    table = [
+        dict(CLINIC, lokationsnummer="5790000126330", enhedsnavn=long_name, modpart=emoji)
+        | dict(meddelelsestype="XDIS91", modpart_lokationsnummer="5790002407314", antal=1)
+    ]
+    result = write_worklist(tmp_path / "liste.xlsx", make_extract({2: table}), CLINIC["ejer"])
+    ws = openpyxl.load_workbook(result.path)[sheet_name(2)]
+    headers = [c.value for c in ws[1]]
+    name_cell = ws.cell(2, headers.index("Enhedsnavn") + 1)
+    emoji_cell = ws.cell(2, headers.index("Afsender") + 1)
+    marker = "…[afkortet]"
+    assert name_cell.value == long_name[: 32_767 - len(marker)] + marker
+    assert emoji_cell.value == "\N{GRINNING FACE}" * 16_378 + marker
+    assert len(emoji_cell.value.encode("utf-16-le")) // 2 == 32_767
+    assert result.warnings == [
+        f"Teksten i arket '{sheet_name(2)}', celle {cell.coordinate}, er på {length} tegn, mere "
+        "end de 32.767, en celle i Excel kan rumme. Den er afkortet og slutter med '…[afkortet]'."
+        for cell, length in ((name_cell, "40.009"), (emoji_cell, "40.000"))
+    ]
+
+
+def test_text_that_fits_exactly_is_not_cut(tmp_path):
+    name = "A" * 32_767
+    table = rows(CLINIC, "5790000126330", enhedsnavn=name, meddelelsestype="XDIS20")
+    result = write_worklist(tmp_path / "liste.xlsx", make_extract({4: table}), CLINIC["ejer"])
+    ws = openpyxl.load_workbook(result.path)[sheet_name(4)]
+    headers = [c.value for c in ws[1]]
+    assert ws.cell(2, headers.index("Enhedsnavn") + 1).value == name
+    assert result.warnings == []
