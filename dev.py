@@ -53,7 +53,7 @@ def ensure_venv() -> None:
 
 def demo() -> None:
     """Generate the sample extract, show summaries and render every report set to HTML."""
-    run(PYTHON, "-m", "soredi_nb", "sample", SAMPLE)
+    run(PYTHON, "-m", "soredi_nb", "sample", SAMPLE, "--force")
     run(PYTHON, "-m", "soredi_nb", "summary", SAMPLE)
     run(PYTHON, "-m", "soredi_nb", "summary", SAMPLE, "--org", DEMO_ORG)
     run(PYTHON, "-m", "soredi_nb", "render", SAMPLE, "--all", "--out", REPORTS)

@@ -20,6 +20,44 @@ from soredi_nb.texts import text
 
 MAX_WARNINGS_SHOWN = 100
 
+# Characters that make a terminal act instead of show: C0 and C1 controls and DEL (escape
+# sequences recolour, move the cursor, retitle the window or hide what follows; a carriage return
+# overwrites the line), and the BiDi controls that reorder the text after them.
+_BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_DEL, _C1 = 0x7F, range(0x80, 0xA0)
+_VISIBLE = (
+    {i: chr(0x2400 + i) for i in range(0x20)}
+    | {_DEL: "\u2421"}
+    | {i: "\ufffd" for i in [*_C1, *map(ord, _BIDI)]}
+)
+"""C0 controls as their Control Pictures (ESC shows as ␛), DEL as ␡, C1 and BiDi as �."""
+_JSON_ESCAPES = {i: f"\\u{i:04x}" for i in [_DEL, *_C1, *map(ord, _BIDI)]}
+"""What ``json.dumps(ensure_ascii=False)`` leaves raw, as JSON escapes (C0 it escapes itself)."""
+
+
+def visible(value: object) -> str:
+    """``value`` as text with every terminal control character replaced by a visible sign.
+
+    Parameters
+    ----------
+    value : object
+        Anything printed; text from the extract may hold escape sequences.
+
+    Returns
+    -------
+    str
+        ``str(value)`` with C0 controls (newline and tab included) as their Control Pictures
+        (``\\x1b`` becomes ``␛``), DEL as ``␡``, and C1 controls and BiDi controls as ``�``.
+    """
+    return str(value).translate(_VISIBLE)
+
+
+def _say(line: object = "", *, err: bool = False) -> None:
+    """Print a line of text output: the one way this module prints, so no text from the extract
+    reaches the terminal raw (our own line breaks are kept)."""
+    safe = "\n".join(visible(part) for part in str(line).split("\n"))
+    print(safe, file=sys.stderr if err else sys.stdout)
+
 
 def _danish_argparse() -> None:
     """Translate argparse's own messages; argparse looks up ``_`` at call time."""
@@ -45,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--scale", choices=["small", "national"], default="small", help=h["scale"])
     s.add_argument("--seed", type=int, default=0, metavar=mv["seed"], help=h["seed"])
     s.add_argument("--csv", action="store_true", help=h["csv"])
+    s.add_argument("--force", action="store_true", help=h["sample_force"])
 
     def with_extract(name: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=h[name], description=h[name])
@@ -122,16 +161,21 @@ def _load(args: argparse.Namespace) -> Extract:
 
 def _print_table(df: pd.DataFrame, left: tuple[str, ...]) -> None:
     """Print a DataFrame as a plain table: ``left`` columns left-aligned, the rest right."""
-    cells = [[str(c) for c in df.columns]] + [[str(v) for v in row] for row in df.values]
+    # Made visible per cell, so a line break in a name neither breaks the row nor the widths.
+    cells = [[visible(c) for c in df.columns]] + [[visible(v) for v in row] for row in df.values]
     widths = [max(len(r[i]) for r in cells) for i in range(len(df.columns))]
     for row in cells:
         padded = zip(row, widths, df.columns, strict=True)
-        print("  ".join(v.ljust(w) if c in left else v.rjust(w) for v, w, c in padded).rstrip())
+        _say("  ".join(v.ljust(w) if c in left else v.rjust(w) for v, w, c in padded).rstrip())
 
 
 def _print_json(data: object) -> None:
-    """Print JSON with Danish letters as they are."""
-    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    """Print JSON with Danish letters as they are, and control characters escaped.
+
+    ``json.dumps`` escapes C0 controls but leaves C1 and BiDi controls raw; escaping them too
+    keeps the output exact (it decodes to the same strings) and harmless in a terminal.
+    """
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str).translate(_JSON_ESCAPES))
 
 
 def _where(p: Problem) -> str:
@@ -144,34 +188,36 @@ def _where(p: Problem) -> str:
     if p.column is not None:
         parts.append(text("cli.where_column", column=p.column))
     if p.value is not None:
-        parts.append(text("cli.where_value", value=p.value))
+        parts.append(text("cli.where_value", value=visible(p.value)))
     return ", ".join(parts) or text("cli.where_workbook")
 
 
 def _print_warnings(warnings: list[Problem]) -> None:
     """Print warnings, at most MAX_WARNINGS_SHOWN of them."""
-    print(text("cli.warnings_heading", count=len(warnings)))
+    _say(text("cli.warnings_heading", count=len(warnings)))
     for p in warnings[:MAX_WARNINGS_SHOWN]:
-        print(text("cli.warning_line", where=_where(p), message=p.message))
+        _say(text("cli.warning_line", where=_where(p), message=p.message))
     if len(warnings) > MAX_WARNINGS_SHOWN:
-        print(text("cli.more_warnings", count=len(warnings) - MAX_WARNINGS_SHOWN))
+        _say(text("cli.more_warnings", count=len(warnings) - MAX_WARNINGS_SHOWN))
 
 
 def _header(extract: Extract) -> None:
     """Print which extract this is."""
     info = extract.info
     unknown = text("cli.unknown")
-    print(text("cli.extract_line", file=info.file))
-    print(text("cli.period_line", period=info.period or unknown, date=info.extract_date or unknown))
+    _say(text("cli.extract_line", file=info.file))
+    _say(text("cli.period_line", period=info.period or unknown, date=info.extract_date or unknown))
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """``soredi-nb sample``."""
     from soredi_nb.sample import make_sample, write_sample
 
-    path = write_sample(args.out, scale=args.scale, seed=args.seed, csv=args.csv)
+    path = write_sample(
+        args.out, scale=args.scale, seed=args.seed, csv=args.csv, overwrite=args.force
+    )
     rows = sum(len(df) for df in make_sample(args.scale, args.seed)["tables"].values())
-    print(text("cli.sample_written", path=path, rows=rows))
+    _say(text("cli.sample_written", path=path, rows=rows))
     return 0
 
 
@@ -184,14 +230,17 @@ def cmd_orgs(args: argparse.Namespace) -> int:
     if "identity" in df:
         # What names each owner exactly (for --org), instead of the internal identity.
         orgs = organisations_in(extract)
-        df["selector"] = [orgs[i].selector for i in df.pop("identity")]
+        df["selector"] = [orgs[i].selector if i in orgs else None for i in df.pop("identity")]
     if args.json:
         _print_json(df.to_dict(orient="records"))
         return 0
     _header(extract)
     if df.empty:
-        print(text("cli.no_orgs"))
+        _say(text("cli.no_orgs"))
         return 0
+    # The rows without an owner (or other value) are the last group; name it.
+    df["organisation"] = df["organisation"].fillna(text(f"organisations.no_value.{args.by}"))
+    df = df.astype(object).where(df.notna(), "–")
     labels = text("cli.orgs_columns")
     rename = {c: labels["table_prefix"] + c.removeprefix("tabel_") for c in df if "tabel_" in c}
     left = (labels["organisation"], labels["ejertype"], labels["selector"])
@@ -223,15 +272,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
         _print_json({"tables": tables, "errors": [], "warnings": warnings})
         return 0
     _header(extract)
-    print(text("cli.validate_ok"))
-    print(text("cli.tables_heading"))
+    _say(text("cli.validate_ok"))
+    _say(text("cli.tables_heading"))
     for t in tables:
         key = "cli.table_missing_line" if t["missing"] else "cli.table_line"
-        print(text(key, number=t["number"], sheet=t["sheet"], rows=t["rows"]))
+        _say(text(key, number=t["number"], sheet=t["sheet"], rows=t["rows"]))
     if extract.warnings:
         _print_warnings(extract.warnings)
     else:
-        print(text("cli.no_warnings"))
+        _say(text("cli.no_warnings"))
     return 0
 
 
@@ -252,25 +301,25 @@ def cmd_summary(args: argparse.Namespace) -> int:
     _header(extract)
     org = summary.organisation
     if org is None:
-        print(text("cli.national_line"))
+        _say(text("cli.national_line"))
     else:
         code = text("cli.code_suffix", code=org.code) if org.code else ""
-        print(text("cli.organisation_line", name=org.name, kind=org.kind, code=code))
-    print()
+        _say(text("cli.organisation_line", name=org.name, kind=org.kind, code=code))
+    _say()
     labels = text("summary.columns")
     _print_table(_summary_table(summary), (labels["number"], labels["name"]))
-    print()
+    _say()
     missing = [str(t.number) for t in summary.tasks if t.missing]
     if missing:
-        print(text("cli.missing_note", numbers=", ".join(missing)))
+        _say(text("cli.missing_note", numbers=", ".join(missing)))
     if org is not None:
-        print(text("cli.median_note", peers=text(f"summary.peer_group.{org.kind}")))
+        _say(text("cli.median_note", peers=text(f"summary.peer_group.{org.kind}")))
         if summary.no_cleanup_task:
-            print(text("common.no_cleanup_task", organisation=org.name))
+            _say(text("common.no_cleanup_task", organisation=org.name))
     if summary.warnings:
-        print(text("cli.warnings_line", count=len(summary.warnings), file=args.extract))
+        _say(text("cli.warnings_line", count=len(summary.warnings), file=args.extract))
     else:
-        print(text("cli.no_warnings"))
+        _say(text("cli.no_warnings"))
     return 0
 
 
@@ -300,10 +349,10 @@ def _filters(args: argparse.Namespace) -> dict[str, str]:
 def _print_organisation(org) -> None:
     """Print which organisation (or the whole extract) the output is for."""
     if org is None:
-        print(text("cli.national_line"))
+        _say(text("cli.national_line"))
     else:
         code = text("cli.code_suffix", code=org.code) if org.code else ""
-        print(text("cli.organisation_line", name=org.name, kind=org.kind, code=code))
+        _say(text("cli.organisation_line", name=org.name, kind=org.kind, code=code))
 
 
 def cmd_worklist(args: argparse.Namespace) -> int:
@@ -314,7 +363,7 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     result = write_worklist(args.out, extract, args.org, args.previous, **_filters(args))
     _header(extract)
     _print_organisation(result.organisation)
-    print()
+    _say()
     labels = text("summary.columns")
     carried = text("worklist.carried")
     missing = text("cli.missing_cell")
@@ -329,10 +378,12 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     if args.previous is None:
         table = table.drop(columns=carried)
     _print_table(table, (labels["number"], labels["name"]))
-    print()
+    _say()
     if result.organisation is not None and result.rows_total == 0:
-        print(text("common.no_cleanup_task", organisation=result.organisation.name))
-    print(
+        _say(text("common.no_cleanup_task", organisation=result.organisation.name))
+    for warning in result.warnings:
+        _say(text("worklist.warning_line", message=warning))
+    _say(
         text(
             "cli.worklist_written",
             path=result.path,
@@ -341,7 +392,7 @@ def cmd_worklist(args: argparse.Namespace) -> int:
         )
     )
     if args.previous is not None:
-        print(text("cli.worklist_carried", file=args.previous, count=result.carried_total))
+        _say(text("cli.worklist_carried", file=args.previous, count=result.carried_total))
     return 0
 
 
@@ -358,23 +409,23 @@ def cmd_compare(args: argparse.Namespace) -> int:
         _print_json(result.to_dict())
         return 0
     for label, extract in (("cli.compare_old", old), ("cli.compare_new", new)):
-        print(text(label))
+        _say(text(label))
         _header(extract)
     _print_organisation(result.organisation)
-    print()
+    _say()
     labels = text("summary.columns") | text("compare.columns")
     table = result.frame()
     if all(t.comparable for t in result.tasks):
         table = table.drop(columns=labels["note"])
     table = table.astype(object).where(table.notna(), "–")
     _print_table(table, (labels["number"], labels["name"], labels["note"]))
-    print()
+    _say()
     comparable = [t for t in result.tasks if t.comparable]
     totals = {k: sum(getattr(t, k) for t in comparable) for k in ("new", "resolved", "persisting")}
-    print(text("cli.compare_totals", **totals))
-    print(text("compare.explanation"))
+    _say(text("cli.compare_totals", **totals))
+    _say(text("compare.explanation"))
     if result.reversed_order:
-        print(text("compare.reversed"))
+        _say(text("compare.reversed"))
     return 0
 
 
@@ -396,7 +447,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     )
     if args.jobs and args.scheduler is None and workers(args.jobs, args.jobs, None) < args.jobs:
         jobs = workers(args.jobs, args.jobs, None)
-        print(text("render.jobs_capped", requested=args.jobs, jobs=jobs), file=sys.stderr)
+        _say(text("render.jobs_capped", requested=args.jobs, jobs=jobs), err=True)
     result = render(
         extract,
         chosen,
@@ -410,7 +461,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         previous=previous,
     )
     for line in summary_lines(result):
-        print(line, file=sys.stderr if result.failures and line.startswith("  ") else sys.stdout)
+        _say(line, err=bool(result.failures) and line.startswith("  "))
     return 1 if result.failures else 0
 
 
@@ -430,7 +481,7 @@ def cmd_notebooks(args: argparse.Namespace) -> int:
 
         values["organisation"] = resolve(args.org, extract).selector
     paths = write_working_copies(args.out, values, force=args.force)
-    print(text("templates.written", count=len(paths), folder=args.out))
+    _say(text("templates.written", count=len(paths), folder=args.out))
     return 0
 
 
@@ -457,14 +508,20 @@ def main(argv: list[str] | None = None) -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 0
     except SorediError as err:
-        print(text("cli.error", message=err), file=sys.stderr)
+        _say(text("cli.error", message=err), err=True)
         code = 1
     except OSError as err:
         from soredi_nb.files import reason
 
-        print(text("cli.os_error", file=err.filename or "", reason=reason(err)), file=sys.stderr)
+        # Never Python's English strerror: the reason in Danish, with the path when there is one
+        # (a full disk while writing, for one, names no file).
+        if err.filename is None:
+            message = text("cli.os_error_no_file", reason=reason(err))
+        else:
+            message = text("cli.os_error", file=err.filename, reason=reason(err))
+        _say(message, err=True)
         code = 1
     except KeyboardInterrupt:
-        print(text("cli.interrupted"), file=sys.stderr)
+        _say(text("cli.interrupted"), err=True)
         code = 130
     sys.exit(code)

@@ -78,6 +78,10 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = temporary_name(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:  # the folder is the problem (e.g. a file in its place), not the file
+        folder = path.parent
+        raise SorediError(text("files.folder_failed", path=folder, reason=reason(err))) from err
+    try:
         yield tmp
         # Temporary files may be private (mkstemp, some writers); reports are shared.
         os.chmod(tmp, 0o666 & ~_UMASK)

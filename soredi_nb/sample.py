@@ -14,6 +14,7 @@ choice, and nothing depends on the clock or on set ordering.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
@@ -36,7 +37,7 @@ from openpyxl.writer.excel import ExcelWriter
 
 from soredi_nb import reference, schema
 from soredi_nb.exceptions import SorediError
-from soredi_nb.files import atomic_path, temporary_name
+from soredi_nb.files import atomic_path, reason, temporary_name
 from soredi_nb.texts import text
 from soredi_nb.validate import gln_check_digit
 
@@ -710,13 +711,19 @@ def _write_csv(sample: dict, folder: Path) -> None:
 
 
 def write_sample(
-    path: str | os.PathLike, scale: str = "small", seed: int = 0, csv: bool = False
+    path: str | os.PathLike,
+    scale: str = "small",
+    seed: int = 0,
+    csv: bool = False,
+    overwrite: bool = True,
 ) -> Path:
     """Write the sample extract of ``scale`` and ``seed``; see :func:`write_extract`."""
-    return write_extract(make_sample(scale, seed), path, csv=csv)
+    return write_extract(make_sample(scale, seed), path, csv=csv, overwrite=overwrite)
 
 
-def write_extract(sample: dict, path: str | os.PathLike, csv: bool = False) -> Path:
+def write_extract(
+    sample: dict, path: str | os.PathLike, csv: bool = False, overwrite: bool = True
+) -> Path:
     """Write an extract in the reference layout, from frames (e.g. ``make_sample``'s, edited).
 
     The file (or folder) appears complete or not at all: it is written under a temporary name in
@@ -731,12 +738,15 @@ def write_extract(sample: dict, path: str | os.PathLike, csv: bool = False) -> P
         as :func:`make_sample` returns it; tables left out are missing from the written extract.
     path : str or os.PathLike
         The ``.xlsx`` file to write, or with ``csv=True`` the folder to write the CSV files to.
-        An existing file is replaced; an existing folder only if it holds nothing but the files
-        of a sample extract.
+        An existing folder is replaced only if it holds nothing but the files of a sample
+        extract.
     csv : bool
         Write a folder of CSV files (one per table, ``1_aktive-uden-meddelelsestyper.csv`` …,
         plus ``Info.csv``; ``;``-separated, UTF-8 with BOM, dates ``dd-mm-yyyy``) instead of a
         workbook with one sheet per table and an ``Info`` sheet.
+    overwrite : bool, default True
+        Replace an existing workbook at ``path``; ``False`` refuses it (``sample`` without
+        ``--force``). Not used with ``csv=True``, whose folder rule is above.
 
     Returns
     -------
@@ -746,10 +756,21 @@ def write_extract(sample: dict, path: str | os.PathLike, csv: bool = False) -> P
     Raises
     ------
     SorediError
-        If the CSV folder exists and holds other files.
+        In Danish, naming ``path``, before anything is written: a workbook name that does not
+        end in ``.xlsx`` (only that format is written), an existing workbook without
+        ``overwrite``, a folder where the workbook should be, a file or a folder with other
+        files where the CSV folder should be. After that, any operating-system error (no access,
+        disk full, ...), with nothing left behind.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not csv:
+        _check_workbook_target(path, overwrite)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SorediError(
+            text("files.folder_failed", path=path.parent, reason=reason(err))
+        ) from err
     if csv:
         _replace_folder(path, lambda tmp: _write_csv(sample, tmp))
     else:
@@ -758,18 +779,39 @@ def write_extract(sample: dict, path: str | os.PathLike, csv: bool = False) -> P
     return path
 
 
+def _check_workbook_target(path: Path, overwrite: bool) -> None:
+    """Refuse a workbook name that is not ``.xlsx``, a folder, or (unless told) an existing file."""
+    # The bytes are always a workbook: `x.ods` or `x.csv` would be a file no program reads as
+    # what its name says.
+    if path.suffix.lower() != ".xlsx":
+        raise SorediError(text("sample.out_suffix", path=path))
+    if path.is_dir():
+        raise SorediError(text("sample.out_is_folder", path=path))
+    # lexists: a dangling link is an existing name too, and replacing it would lose it.
+    if not overwrite and os.path.lexists(path):
+        raise SorediError(text("sample.out_exists", path=path))
+
+
 def _replace_folder(path: Path, write) -> None:
     """Fill a new temporary folder with ``write(folder)``, then swap it in for ``path``."""
     ours = {csv_name(n) for n in schema.TABLE_NUMBERS} | {f"{schema.info_sheet()[0]}.csv"}
-    if path.is_dir() and any(p.name not in ours for p in path.iterdir()):
-        raise SorediError(text("sample.folder_not_empty", path=path))
     tmp, old = temporary_name(path), temporary_name(path)
     try:
+        if os.path.lexists(path) and not path.is_dir():
+            raise SorediError(text("sample.folder_is_file", path=path))
+        if path.is_dir() and any(p.name not in ours for p in path.iterdir()):
+            raise SorediError(text("sample.folder_not_empty", path=path))
         tmp.mkdir()
         write(tmp)
         if path.is_dir():
             path.rename(old)
         tmp.rename(path)
+    except OSError as err:
+        if old.is_dir() and not os.path.lexists(path):
+            with contextlib.suppress(OSError):
+                old.rename(path)  # put the earlier folder back rather than lose it
+        # The error names a temporary folder or one CSV file in it; the user knows `path`.
+        raise SorediError(text("files.write_failed", path=path, reason=reason(err))) from err
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)

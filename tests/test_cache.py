@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import shutil
 
 import pandas as pd
@@ -128,7 +130,7 @@ def test_a_damaged_entry_is_ignored_and_rebuilt(reference_workbook, tmp_path, da
     elif damage == "delete_meta":
         meta.unlink()
     else:
-        meta.write_text(meta.read_text().replace('"format": 1', '"format": 0'))
+        meta.write_text(meta.read_text().replace(f'"format": {cache.FORMAT}', '"format": 0'))
 
     again = load_extract(reference_workbook, cache_dir=tmp_path / "c")
     for n, df in fresh.tables.items():
@@ -206,3 +208,147 @@ def test_old_entries_are_pruned_and_nothing_else_is_touched(tmp_path, monkeypatc
         load_extract(path, cache_dir=tmp_path / "c")
     assert len([p for p in entries(tmp_path / "c") if p.name != "brugerens-mappe"]) == 2
     assert (root / "brugerens-mappe").is_dir()
+
+
+# -- an entry of the right name but the wrong content ----------------------------------------
+
+
+def reseal(entry):
+    """Make ``meta.json`` agree with the entry's files again, as a writer of another version
+    (or a person who knows the layout) would: the table digests and the checksum."""
+    meta = json.loads((entry / "meta.json").read_text("utf-8"))
+    meta.pop("checksum", None)
+    if isinstance(meta["tables"], dict):
+        meta["tables"] = {
+            n: hashlib.sha256((entry / f"table_{n}.parquet").read_bytes()).hexdigest()
+            for n in meta["tables"]
+        }
+        text = json.dumps(meta, sort_keys=True, ensure_ascii=False)
+        meta["checksum"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    (entry / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+
+
+def edit_meta(entry, change):
+    """Apply ``change`` to the parsed ``meta.json`` and write it back as it is."""
+    meta = json.loads((entry / "meta.json").read_text("utf-8"))
+    change(meta)
+    (entry / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
+
+
+def first_tables(tables, k=3):
+    """The first ``k`` tables of meta's table list (or table -> digest mapping)."""
+    return tables[:k] if isinstance(tables, list) else dict(list(tables.items())[:k])
+
+
+def other_tables_columns(entry, resealed):
+    shutil.copy(entry / "table_1.parquet", entry / "table_3.parquet")
+    if resealed:
+        reseal(entry)
+
+
+def float_counts(entry):
+    df = pd.read_parquet(entry / "table_2.parquet")
+    df["antal"] = df["antal"].astype("float64")
+    df.to_parquet(entry / "table_2.parquet")
+    reseal(entry)
+
+
+def text_dates(entry):
+    df = pd.read_parquet(entry / "table_3.parquet")
+    df["lukket_dato"] = df["lukket_dato"].dt.strftime("%d-%m-%Y").astype("str")
+    df.to_parquet(entry / "table_3.parquet")
+    reseal(entry)
+
+
+def shortened_table_list(entry, resealed):
+    edit_meta(entry, lambda m: m.update(tables=first_tables(m["tables"])))
+    edit_meta(entry, lambda m: m.update(sheets=first_tables(list(m["sheets"].items()))))
+    edit_meta(entry, lambda m: m.update(sheets=dict(m["sheets"])))
+    if resealed:
+        reseal(entry)
+
+
+def one_warning_less(entry):
+    edit_meta(entry, lambda m: m["warnings"].pop(0))
+
+
+def sheet_unnamed(entry):
+    edit_meta(entry, lambda m: m["sheets"].pop("3"))
+    reseal(entry)
+
+
+CORRUPTIONS = {
+    "another table's parquet": lambda e: other_tables_columns(e, resealed=False),
+    "another table's columns, resealed": lambda e: other_tables_columns(e, resealed=True),
+    "counts as float": float_counts,
+    "dates as text": text_dates,
+    "shortened table list": lambda e: shortened_table_list(e, resealed=False),
+    "shortened table list, resealed": lambda e: shortened_table_list(e, resealed=True),
+    "a warning removed": one_warning_less,
+    "a sheet name removed, resealed": sheet_unnamed,
+}
+
+
+@pytest.mark.parametrize("corrupt", CORRUPTIONS.values(), ids=CORRUPTIONS.keys())
+def test_an_entry_with_the_wrong_content_is_parsed_again(
+    rich_workbook, tmp_path, monkeypatch, corrupt
+):
+    fresh = load_extract(rich_workbook, cache=False)
+    load_extract(rich_workbook, cache_dir=tmp_path / "c")
+    [entry] = entries(tmp_path / "c")
+    corrupt(entry)
+    parsed = []
+    real_parse = load._parse
+    monkeypatch.setattr(load, "_parse", lambda *a: parsed.append(a) or real_parse(*a))
+
+    again = load_extract(rich_workbook, cache_dir=tmp_path / "c")
+
+    assert len(parsed) == 1
+    assert again.tables.keys() == fresh.tables.keys() == {1, 2, 3, 4, 5, 6}
+    for n, df in fresh.tables.items():
+        pd.testing.assert_frame_equal(again.tables[n], df, check_exact=True)
+    assert again.sheets == fresh.sheets
+    assert again.warnings == fresh.warnings
+    assert again.missing == [7]
+    # The rebuilt entry is sound: the next load comes from it, unchanged.
+    forbid_parsing(monkeypatch)
+    cached = load_extract(rich_workbook, cache_dir=tmp_path / "c")
+    for n, df in fresh.tables.items():
+        pd.testing.assert_frame_equal(cached.tables[n], df, check_exact=True)
+
+
+def test_a_stray_file_in_an_entry_means_a_rebuild(rich_workbook, tmp_path, monkeypatch):
+    load_extract(rich_workbook, cache_dir=tmp_path / "c")
+    [entry] = entries(tmp_path / "c")
+    shutil.copy(entry / "table_1.parquet", entry / "table_7.parquet")
+    parsed = []
+    real_parse = load._parse
+    monkeypatch.setattr(load, "_parse", lambda *a: parsed.append(a) or real_parse(*a))
+    again = load_extract(rich_workbook, cache_dir=tmp_path / "c")
+    assert len(parsed) == 1
+    assert again.missing == [7]
+    assert sorted(p.name for p in entries(tmp_path / "c")[0].iterdir()) == [
+        "meta.json",
+        *(f"table_{n}.parquet" for n in range(1, 7)),
+    ]
+
+
+def test_fits_schema_wants_canonical_columns_dtypes_and_text_extras(rich_workbook):
+    fresh = load_extract(rich_workbook, cache=False)
+    t2 = fresh.tables[2]
+    assert cache.fits_schema(2, t2)
+    assert not cache.fits_schema(1, t2)
+    assert not cache.fits_schema(8, t2)
+    assert not cache.fits_schema(2, t2.drop(columns="excel_row"))
+    assert not cache.fits_schema(2, t2[[*t2.columns[1:2], t2.columns[0], *t2.columns[2:]]])
+    assert not cache.fits_schema(2, t2.assign(antal=t2["antal"].astype("float64")))
+    assert not cache.fits_schema(2, t2.assign(Bemærkning=1))
+    assert not cache.fits_schema(2, t2.iloc[::-1])
+    assert cache.fits_schema(2, t2.assign(Ekstra=pd.Series(["x", None], dtype="str")))
+
+
+def test_an_extract_that_does_not_fit_is_not_cached(rich_workbook, tmp_path):
+    fresh = load_extract(rich_workbook, cache=False)
+    fresh.tables[2] = fresh.tables[2].drop(columns="antal")
+    cache.write(cache.folder(tmp_path / "c"), "0" * 64, fresh)
+    assert entries(tmp_path / "c") == []

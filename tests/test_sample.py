@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import errno
 import hashlib
 import re
 import time
@@ -428,3 +429,56 @@ def test_document_time_without_an_extract_date():
     assert sample._document_time({"Udtræksdato": noon}) == dt.datetime(2026, 11, 5)
     for info in ({}, {"Udtræksdato": None}, {"Udtræksdato": pd.NaT}, {"Udtræksdato": "ukendt"}):
         assert sample._document_time(info) == sample._FALLBACK_TIME
+
+
+def test_write_extract_refuses_an_existing_workbook_unless_told(tmp_path, small):
+    path = tmp_path / "udtraek.xlsx"
+    path.write_bytes(b"old")
+    with pytest.raises(SorediError) as err:
+        sample.write_extract(small, path, overwrite=False)
+    assert str(err.value) == (
+        f"Filen '{path}' findes allerede og overskrives ikke. Brug --force for at erstatte den, "
+        "eller angiv et andet filnavn."
+    )
+    assert path.read_bytes() == b"old"
+    dangling = tmp_path / "link.xlsx"
+    dangling.symlink_to(tmp_path / "findes-ikke.xlsx")
+    with pytest.raises(SorediError, match="link.xlsx"):
+        sample.write_extract(small, dangling, overwrite=False)
+    assert dangling.is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.xlsx", "udtraek.xlsx"]
+
+
+@pytest.mark.parametrize("name", ["udtraek.ods", "udtraek.xls", "udtraek.xlsx.tmp", "udtraek"])
+def test_write_extract_writes_only_xlsx(tmp_path, small, name):
+    with pytest.raises(SorediError) as err:
+        sample.write_extract(small, tmp_path / "ny" / name)
+    assert str(err.value) == (
+        "Eksempeludtrækket skrives som Excel-projektmappe og skal have endelsen .xlsx, ikke "
+        f"'{tmp_path / 'ny' / name}'. Angiv et filnavn, der ender på .xlsx, eller brug --csv for "
+        "en mappe med CSV-filer."
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_csv_folder_is_kept_when_the_swap_fails(tmp_path, monkeypatch):
+    folder = sample.write_sample(tmp_path / "udtraek", csv=True)
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    real_rename, calls = Path.rename, []
+
+    def rename(self, target):
+        # Moving the old folder away works; moving the new one in fails (the first rename to
+        # `folder`); putting the old one back works.
+        if Path(target) == folder and not calls:
+            calls.append(self)
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_rename(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(SorediError) as err:
+        sample.write_sample(folder, seed=1, csv=True)
+    assert str(err.value) == (
+        f"Kunne ikke skrive '{folder}': ingen adgang (tjek rettighederne til filen eller mappen)."
+    )
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir()] == ["udtraek"]
