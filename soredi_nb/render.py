@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from soredi_nb import execute, site
@@ -80,6 +80,8 @@ class RenderResult:
     pages: list[PageResult]
     jobs: int = 1
     """Pages rendered at once."""
+    warnings: list[str] = field(default_factory=list)
+    """What the worklists said while being written, in Danish."""
 
     @property
     def failures(self) -> list[PageResult]:
@@ -368,9 +370,10 @@ def render(
     finally:
         bar.close()
         manifest.write()
-    results += site.write_worklists(
+    failures, warnings = site.write_worklists(
         extract, targets_, manifest, source_key(extract, previous), force
     )
+    results += failures
     # A folder holds this run's pages only (failure pages included), and the notebooks kept of
     # the pages that did not fail.
     failed = {(r.slug, r.notebook) for r in results if r.status == "failed"}
@@ -381,12 +384,12 @@ def render(
         keep |= {j.ipynb_name for j in own if keep_ipynb and (slug, j.name) not in failed}
         site.remove_stale(out / slug, keep)
     index = site.write_index(extract, targets_, manifest.slugs, out, results, previous)
-    return RenderResult(out, index, results, n_jobs)
+    return RenderResult(out, index, results, n_jobs, warnings)
 
 
 def summary_lines(result: RenderResult) -> list[str]:
     """The Danish terminal summary of a run: counts, the index path and every failure."""
-    lines = []
+    lines = [text("worklist.warning_line", message=w) for w in result.warnings]
     if result.failures:
         lines.append(text("render.failed_heading"))
         for r in result.failures:

@@ -129,7 +129,7 @@ def remove_stale(folder: Path, keep: set[str]) -> None:
 
 def write_worklists(
     extract: Extract, targets: list[Target], manifest: Manifest, source: dict, force: bool
-) -> list[PageResult]:
+) -> tuple[list[PageResult], list[str]]:
     """Write each organisation's worklist beside its pages when its inputs changed.
 
     Parameters
@@ -146,13 +146,16 @@ def write_worklists(
 
     Returns
     -------
-    list of PageResult
-        The failures. A worklist that could not be written is removed, so the site never links
-        to one of an earlier extract.
+    failures : list of PageResult
+        A worklist that could not be written is removed, so the site never links to one of an
+        earlier extract.
+    warnings : list of str
+        What the worklists said while being written (e.g. text cut at Excel's limit), each
+        with its organisation, in Danish.
     """
     from soredi_nb.worklist import write_worklist
 
-    failures = []
+    failures, warnings = [], []
     for t in targets:
         if t.organisation is None:
             continue
@@ -162,7 +165,8 @@ def write_worklists(
         if not force and manifest.is_current(slug, WORKLIST, k):
             continue
         try:
-            write_worklist(path, extract, t.organisation, **t.filters)
+            written = write_worklist(path, extract, t.organisation, **t.filters)
+            warnings += [f"{t.label}: {w}" for w in written.warnings]
         except SorediError as err:
             failures.append(PageResult(slug, t.label, WORKLIST_STEP, "failed", error=str(err)))
             with contextlib.suppress(OSError):
@@ -170,7 +174,7 @@ def write_worklists(
             k = None
         manifest.record(slug, WORKLIST, k)
     manifest.write()
-    return failures
+    return failures, warnings
 
 
 def is_current_page(path: Path, sha256: str) -> bool:

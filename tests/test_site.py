@@ -289,3 +289,17 @@ def test_peer_medians_are_computed_once_per_extract(extract, monkeypatch):
     for org in ("Aarhus", "Odense", "1082", "Aarhus"):
         summary.summarise(fresh, org)
     assert calls == ["Kommune", "Region"]
+
+
+def test_worklist_warnings_reach_the_terminal_summary(tmp_path):
+    sample = make_sample()
+    df = sample["tables"][1]
+    # Beyond what an Excel cell holds: possible in a CSV extract.
+    df.loc[df["ejer"] == "Aarhus Kommune", "enhedsnavn"] = "x" * 40_000
+    extract = load_extract(write_extract(sample, tmp_path / "udtraek", csv=True))
+    nb = copies(tmp_path / "nb", 0)
+    result = r.render(extract, targets(extract, ["Aarhus"]), tmp_path / "out", notebooks=nb)
+    assert result.failures == [] and result.warnings
+    assert all(w.startswith("Aarhus Kommune: ") for w in result.warnings)
+    lines = r.summary_lines(result)
+    assert any(line.startswith("Advarsel: Aarhus Kommune: ") for line in lines)
