@@ -314,8 +314,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         _say(text("cli.missing_note", numbers=", ".join(missing)))
     if org is not None:
         _say(text("cli.median_note", peers=text(f"summary.peer_group.{org.kind}")))
-        if summary.no_cleanup_task:
-            _say(text("common.no_cleanup_task", organisation=org.name))
+        if summary.empty:
+            _say(summary.empty_note())
     if summary.warnings:
         _say(text("cli.warnings_line", count=len(summary.warnings), file=args.extract))
     else:
@@ -357,6 +357,7 @@ def _print_organisation(org) -> None:
 
 def cmd_worklist(args: argparse.Namespace) -> int:
     """``soredi-nb worklist``: write an organisation's worklist, carrying notes over."""
+    from soredi_nb.summary import no_findings_text
     from soredi_nb.worklist import write_worklist
 
     extract = _load(args)
@@ -380,7 +381,7 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     _print_table(table, (labels["number"], labels["name"]))
     _say()
     if result.organisation is not None and result.rows_total == 0:
-        _say(text("common.no_cleanup_task", organisation=result.organisation.name))
+        _say(no_findings_text(result.organisation.name, _filters(args), result.missing))
     for warning in result.warnings:
         _say(text("worklist.warning_line", message=warning))
     _say(

@@ -187,6 +187,12 @@ class Page:
             "filters": self.filters,
         }
 
+    def empty_note(self) -> None:
+        """Say, in the guide's words, that the selection has no findings (if it has none)."""
+        note = self.summary.empty_note(who=self.who)
+        if note is not None:
+            display(Markdown(f"**{note}**"))
+
     def meta(self) -> None:
         """Organisation, period, extract date, file and narrowing filters."""
         display({RECORD_MIMETYPE: self.record()}, raw=True)
@@ -203,8 +209,8 @@ class Page:
             names = text("notebook.filter_names")
             parts = [f"{names[k]} = {escape(v)}" for k, v in self.filters.items()]
             _md("narrowed", filters=", ".join(parts))
-        if self.organisation is not None and self.summary.no_cleanup_task:
-            _md("no_cleanup_task", organisation=self.who)
+        if self.organisation is not None:
+            self.empty_note()
 
 
 class TaskPage(Page):
@@ -355,7 +361,7 @@ class OverviewPage(Page):
             text("organisations.no_value.it_system")
         )
         if counts.empty:
-            _md("no_cleanup_task", organisation=self.who)
+            self.empty_note()
             return
         display(plots.it_system_chart(counts))
 
@@ -371,7 +377,7 @@ class OverviewPage(Page):
         """Who to contact, over all tables."""
         frames = [df for df in self.selected.tables.values() if not df.empty]
         if not frames:
-            _md("no_cleanup_task", organisation=self.who)
+            self.empty_note()
             return
         kind = self.organisation.kind if self.organisation else None
         _md("sor_administrator", text=roles.contacts(kind, None).sor_administrator)

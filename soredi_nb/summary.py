@@ -45,11 +45,35 @@ class Summary:
     info: ExtractInfo
     tasks: list[TaskSummary]
     warnings: list[Problem] = field(default_factory=list)
+    filters: dict = field(default_factory=dict)
+    """The narrowing filters the summary was made with."""
+
+    @property
+    def missing(self) -> list[int]:
+        """Numbers of the tables missing from the extract."""
+        return [t.number for t in self.tasks if t.missing]
+
+    @property
+    def empty(self) -> bool:
+        """True when the selection has no finding in any table present."""
+        return all(t.rows == 0 for t in self.tasks)
 
     @property
     def no_cleanup_task(self) -> bool:
-        """True when the selection has no finding in any table present (the guide's rule)."""
-        return all(t.rows == 0 for t in self.tasks)
+        """The guide's rule: no finding in any of the seven tables, all seven in the extract, and
+        no narrowing filter (a filter or a missing table only says there is nothing *here*)."""
+        return self.empty and not self.filters and not self.missing
+
+    def empty_note(self, who: str | None = None) -> str | None:
+        """What to say when the selection has no findings, in Danish; ``None`` when it has some.
+
+        ``who`` is the organisation as the caller shows it (e.g. escaped for Markdown).
+        """
+        if not self.empty:
+            return None
+        if who is None:
+            who = self.organisation.name if self.organisation else text("summary.national")
+        return no_findings_text(who, self.filters, self.missing)
 
     def to_dict(self) -> dict:
         """The ``summary --json`` shape."""
@@ -67,6 +91,31 @@ class Summary:
         if self.organisation is None:
             df = df.drop(columns=[c for c in df.columns if c.startswith("median_")])
         return df.rename(columns=text("summary.columns"))
+
+
+def no_findings_text(who: str, filters: dict, missing: list[int]) -> str:
+    """The guide's words for a selection without findings, the same in every output.
+
+    Parameters
+    ----------
+    who : str
+        The organisation as shown.
+    filters : dict
+        The narrowing filters in force: then there is only nothing *with these filters*.
+    missing : list of int
+        Tables missing from the extract: then there is only nothing *in the tables present*.
+
+    Returns
+    -------
+    str
+        "Ingen oprydningsopgave …" only when neither applies.
+    """
+    if filters:
+        return text("common.no_findings_filtered", organisation=who)
+    if missing:
+        numbers = ", ".join(str(n) for n in missing)
+        return text("common.no_findings_missing", organisation=who, numbers=numbers)
+    return text("common.no_cleanup_task", organisation=who)
 
 
 def task_figures(df: pd.DataFrame | None, number: int) -> tuple[int, int, int | None]:
@@ -152,4 +201,4 @@ def summarise(
                 median_messages=med[2],
             )
         )
-    return Summary(org, extract.info, tasks, selected.warnings)
+    return Summary(org, extract.info, tasks, selected.warnings, filters)

@@ -43,6 +43,7 @@ from soredi_nb.findings import display_table, sort_findings
 from soredi_nb.load import HEADER_SEARCH_ROWS, normalise_header, table_number
 from soredi_nb.organisations import Organisation, filter_extract, resolve
 from soredi_nb.sample import EXCEL_DATE, sheet_name
+from soredi_nb.summary import no_findings_text
 from soredi_nb.texts import text
 
 USER_COLUMNS = ("handling", "ansvarlig", "status", "bemaerkning")
@@ -668,8 +669,9 @@ def _overview(
             put(ws.cell(r, j), value)
 
     r += 2
-    if org is not None and frames and all(len(df) == 0 for df in frames.values()):
-        put(ws.cell(r, 1), text("common.no_cleanup_task", organisation=org.name))
+    if org is not None and all(len(df) == 0 for df in frames.values()):
+        missing = [n for n in schema.TABLE_NUMBERS if n not in frames]
+        put(ws.cell(r, 1), no_findings_text(org.name, _given_filters(filters), missing))
         r += 2
     if previous is not None:
         count = sum(carried.values())

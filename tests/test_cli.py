@@ -54,7 +54,10 @@ def test_summary_no_cleanup_task(run_cli, sample_xlsx):
     name = NO_FINDINGS[0]
     code, out, _ = run_cli("summary", sample_xlsx, "--org", name)
     assert code == 0
-    assert f"Ingen oprydningsopgave: {name} har ingen fund i udtrækket." in out
+    assert f"Ingen oprydningsopgave: {name} har ingen fund i udtrækkets syv tabeller" in out
+    code, out, _ = run_cli("summary", sample_xlsx, "--org", "aarhus", "--it-system", "Nix")
+    assert "Ingen fund for Aarhus Kommune med de valgte filtre." in out
+    assert "Ingen oprydningsopgave" not in out
     code, out, _ = run_cli("summary", sample_xlsx, "--org", name, "--json")
     assert json.loads(out)["no_cleanup_task"] is True
 

@@ -1,4 +1,4 @@
-from factories import small_extract
+from factories import AARHUS, make_extract, rows, small_extract
 
 from soredi_nb.summary import summarise
 
@@ -37,9 +37,14 @@ def test_private_peer_group_is_owners_in_extract():
 
 
 def test_no_cleanup_task_for_municipality_without_rows():
-    s = summarise(small_extract(), "Ærø Kommune")
+    every_table = make_extract({n: rows(AARHUS, "5790000123117") for n in range(1, 8)})
+    s = summarise(every_table, "Ærø Kommune")
     assert s.no_cleanup_task
     assert s.to_dict()["no_cleanup_task"] is True
+    assert s.empty_note() == (
+        "Ingen oprydningsopgave: Ærø Kommune har ingen fund i udtrækkets syv tabeller, så der er"
+        " intet at rydde op (jf. vejledningen)."
+    )
 
 
 def test_national_summary_and_json_shape():
@@ -74,3 +79,18 @@ def test_frame_has_danish_labels():
     ]
     assert "Median fund" in df.columns
     assert "Median fund" not in summarise(small_extract()).frame().columns
+
+
+def test_no_findings_wording_follows_the_guide():
+    """ "Ingen oprydningsopgave" only with all seven tables and no filter."""
+    extract = small_extract()  # table 7 is missing
+    odense = summarise(extract, "Odense", it_system="XMO")
+    assert odense.empty and not odense.no_cleanup_task
+    assert odense.empty_note() == "Ingen fund for Odense Kommune med de valgte filtre."
+    nowhere = summarise(extract, "Ærø")
+    assert nowhere.empty and not nowhere.no_cleanup_task
+    assert nowhere.empty_note() == (
+        "Ingen fund for Ærø Kommune i de tabeller, der er med; tabel 7 mangler i udtrækket og"
+        " kan ikke vurderes."
+    )
+    assert summarise(extract, "Aarhus").empty_note() is None
