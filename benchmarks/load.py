@@ -7,15 +7,20 @@ Usage::
 Writes a national sample (``soredi_nb.sample.write_sample``, or a built-in generator of the same
 size when that is not available) to a temporary folder, then times side by side: a first load
 with python-calamine and with openpyxl (cache disabled), and a cached load after one warm-up
-write. The machine may be noisy, so each figure is the best of its repeats. Exits 1 if a cached
-load is not at least ``TARGET`` times faster than the first calamine load.
+write. The machine may be noisy, so each figure is the best of its repeats. Then it measures the
+peak memory of a first load per engine, each in a fresh Python: before the load (interpreter and
+imports) and after it. Exits 1 if a cached load is not at least ``TARGET`` times faster than the
+first calamine load, or if a load needs more than ``MEMORY_LIMIT`` times the memory it needed
+before bounded reading (``MEMORY_BEFORE_MB``).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import random
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +32,30 @@ from soredi_nb.load import load_extract
 TARGET = 20.0
 """Required speed-up of a cached load over a first load with calamine."""
 NATIONAL_ROWS = 52_000
+MEMORY_BEFORE_MB = {"calamine": 158, "openpyxl": 143}
+"""Memory a first load of the national sample took (peak minus the interpreter and imports)
+before bounded reading (issue 9), measured with ``peak_memory`` on a 2-CPU Linux machine."""
+MEMORY_LIMIT = 2.0
+"""A first load may need at most this many times ``MEMORY_BEFORE_MB``."""
+
+# Run in a fresh Python, so that the peak belongs to one load and nothing else. On Linux the
+# peak is VmHWM: ru_maxrss of a child starts at its parent's peak (the memory it forked from).
+_MEASURE = """
+import json, resource, sys
+from soredi_nb.load import load_extract
+
+def peak():
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(l.split()[1]) for l in status if l.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # bytes on macOS
+        return rss / 2**20
+
+before = peak()
+load_extract(sys.argv[1], engine=sys.argv[2], cache=False)
+print(json.dumps([before, peak()]))
+"""
 
 
 def make_workbook(path: Path) -> Path:
@@ -95,6 +124,32 @@ def _best(fn, repeats: int) -> float:
     return min(times)
 
 
+def peak_memory(workbook: Path, engine: str) -> tuple[float, float]:
+    """Peak resident memory in MB of a fresh Python before and after a first load.
+
+    Parameters
+    ----------
+    workbook : Path
+        The workbook to load.
+    engine : str
+        ``"calamine"`` or ``"openpyxl"``.
+
+    Returns
+    -------
+    tuple of float
+        The peak after importing the loader, and the peak after loading ``workbook`` once
+        without the cache.
+    """
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(workbook), engine],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    before, after = json.loads(done.stdout)
+    return before, after
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="repeats of the cached load")
@@ -118,14 +173,33 @@ def main() -> int:
         openpyxl = _best(lambda: load_extract(workbook, engine="openpyxl", cache=False), 1)
         load_extract(workbook, cache_dir=cache_dir)  # warm-up: parse and write the cache
         cached = _best(lambda: load_extract(workbook, cache_dir=cache_dir), args.repeats)
+        memory = {engine: peak_memory(workbook, engine) for engine in MEMORY_BEFORE_MB}
 
     ratio = calamine / cached
     print(f"first load, calamine : {calamine:8.3f} s")
     print(f"first load, openpyxl : {openpyxl:8.3f} s  ({openpyxl / calamine:.1f}x calamine)")
     print(f"cached load          : {cached:8.3f} s  ({ratio:.0f}x faster than calamine)")
-    verdict = "PASS" if ratio >= TARGET else "FAIL"
-    print(f"{verdict}: cached load must be >= {TARGET:.0f}x faster than a first calamine load")
-    return 0 if verdict == "PASS" else 1
+    fast = ratio >= TARGET
+    print(
+        f"{_verdict(fast)}: cached load must be >= {TARGET:.0f}x faster than a first calamine load"
+    )
+    for engine, (before, after) in memory.items():
+        load, then = after - before, MEMORY_BEFORE_MB[engine]
+        print(
+            f"peak memory, {engine:<8} : {before:4.0f} MB before the load, {after:4.0f} MB after"
+            f"  (the load {load:.0f} MB; {then} MB before bounded reading: {load / then:.2f}x)"
+        )
+    lean = all(
+        after - before <= MEMORY_LIMIT * MEMORY_BEFORE_MB[e]
+        for e, (before, after) in memory.items()
+    )
+    print(f"{_verdict(lean)}: a first load may need at most {MEMORY_LIMIT:.0f}x its memory before")
+    return 0 if fast and lean else 1
+
+
+def _verdict(passed: bool) -> str:
+    """PASS or FAIL."""
+    return "PASS" if passed else "FAIL"
 
 
 if __name__ == "__main__":

@@ -25,6 +25,20 @@ _INTEGRAL = re.compile(r"(\d+)[.,]0+")
 _SCIENTIFIC = re.compile(r"(\d)[.,](\d+)[eE]\+?(\d+)")
 _INT = re.compile(r"(-?)(\d{1,3}(?:\.\d{3})+|\d+)(?:[.,]0*)?")
 _PERIOD = re.compile(r"(\d{4})-(\d{1,2})")
+# The characters that bytes 0x80-0xBF (UTF-8 continuation bytes) show as in Windows-1252 or,
+# where that has none, Latin-1. After Â or Ã they stand for a two-byte letter (æ, ø, å, é ...),
+# after â€ for a three-byte dash or quote.
+_CONTINUATION = re.escape(
+    "".join(
+        sorted(
+            {
+                *bytes(range(0x80, 0xC0)).decode("cp1252", errors="ignore"),
+                *bytes(range(0x80, 0xC0)).decode("latin-1"),
+            }
+        )
+    )
+)
+_MOJIBAKE = re.compile(f"[ÂÃ][{_CONTINUATION}]|â€[{_CONTINUATION}]")
 _INT64_MAX = 2**63 - 1
 _FLOAT_EXACT = 2.0**53
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -67,6 +81,46 @@ def to_text(value: Any) -> str | None:
 def to_name(value: Any) -> str | None:
     """Text with whitespace trimmed and every inner run of whitespace collapsed to one space."""
     return " ".join(cell_text(value).split()) or None
+
+
+def mojibake_repaired(value: str) -> str | None:
+    """The text as it was meant, if it is UTF-8 that was read as Windows-1252; else ``None``.
+
+    UTF-8 writes ø as two bytes that Windows-1252 shows as ``Ã¸`` (æ ``Ã¦``, å ``Ã¥``, Ø ``Ã˜``)
+    and a dash as three (``â€“``). Only such sequences are repaired, so text that also holds
+    correct letters is recognised too.
+
+    Parameters
+    ----------
+    value : str
+        Text from a cell.
+
+    Returns
+    -------
+    str or None
+        ``"Furesø Kommune"`` for ``"FuresÃ¸ Kommune"``; ``None`` for text without mojibake.
+    """
+    if "Ã" not in value and "Â" not in value and "â€" not in value:
+        return None
+    repaired = _MOJIBAKE.sub(_redecoded, value)
+    return repaired if repaired != value else None
+
+
+def _redecoded(match: re.Match) -> str:
+    """A mojibake sequence decoded as the UTF-8 it was, or unchanged if it was not."""
+    raw = b"".join(_as_byte(char) for char in match[0])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return match[0]
+
+
+def _as_byte(char: str) -> bytes:
+    """The byte a character stands for in Windows-1252, or in Latin-1 where that has none."""
+    try:
+        return char.encode("cp1252")
+    except UnicodeEncodeError:
+        return char.encode("latin-1")
 
 
 def to_digits(value: Any) -> str | None:

@@ -452,11 +452,6 @@ def test_an_extract_folder_without_csv_files(run_cli, tmp_path):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="load.py passes exc.strerror (English) to load.file_unreadable; it should pass "
-    "files.reason(exc). Owned outside this change: remove this mark when fixed.",
-)
 def test_an_unreadable_extract_in_danish(run_cli, sample_xlsx, monkeypatch):
     real_open = Path.open
 
