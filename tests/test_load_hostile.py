@@ -25,7 +25,7 @@ from conftest import (
     reference_row,
 )
 
-from soredi_nb import load as loader
+from soredi_nb import readers
 from soredi_nb.extract import ROW, Problem
 from soredi_nb.load import load_extract
 from soredi_nb.texts import text
@@ -489,7 +489,7 @@ def test_calamine_reads_a_normal_sheet_itself(reference_workbook, monkeypatch):
     def no_openpyxl(path):
         raise AssertionError("openpyxl was used")
 
-    monkeypatch.setattr(loader, "_open_openpyxl", no_openpyxl)
+    monkeypatch.setattr(readers, "_open_openpyxl", no_openpyxl)
     ex = load(reference_workbook, engine="calamine")
     assert sorted(ex.tables) == list(range(1, 8))
     assert re.fullmatch(r"\d{13}", ex.tables[1]["lokationsnummer"].iloc[0])
