@@ -331,8 +331,8 @@ def table_number(sheet: str) -> int | None:
     """The table a sheet (or CSV file) name belongs to, or ``None``.
 
     A leading number 1-7, optionally after "Tabel"/"Tbl" and not followed by another digit;
-    otherwise the table whose Danish name starts with the sheet name (Excel cuts sheet names to
-    31 characters) or that the sheet name starts with.
+    otherwise the table whose Danish name or title in the guide starts with the sheet name
+    (Excel cuts sheet names to 31 characters) or that the sheet name starts with.
     """
     name = sheet.strip()
     name = name[:-4].strip() if name.lower().endswith(".csv") else name
@@ -345,7 +345,10 @@ def table_number(sheet: str) -> int | None:
     hits = [
         n
         for n, t in schema.tables().items()
-        if normalise_header(t.name).startswith(key) or key.startswith(normalise_header(t.name))
+        if any(
+            title and (title.startswith(key) or key.startswith(title))
+            for title in (normalise_header(t.name), normalise_header(t.guide_title))
+        )
     ]
     return hits[0] if len(hits) == 1 else None
 

@@ -33,6 +33,8 @@ class Table:
     counts: bool
     headers: dict[str, str]
     """Canonical column -> reference header, identity columns first, then the table's own."""
+    guide_title: str = ""
+    """The table's title in MedCom's cleanup guide; sheets are often named by it."""
 
     @property
     def columns(self) -> list[str]:
@@ -74,7 +76,9 @@ def tables() -> dict[int, Table]:
     out = {}
     for number, t in _raw()["tables"].items():
         headers = {name: cols[name].label for name in identity_columns()} | dict(t["columns"])
-        out[int(number)] = Table(int(number), t["slug"], t["name"], bool(t["counts"]), headers)
+        out[int(number)] = Table(
+            int(number), t["slug"], t["name"], bool(t["counts"]), headers, t.get("guide_title", "")
+        )
     return out
 
 

@@ -127,10 +127,27 @@ def test_reference_workbook_loads_every_table_with_exact_values(reference_workbo
         ("2024 oversigt", None),
         ("Tabeller", None),
         ("Lukkede lokationsnumre", None),  # tables 2 and 3 both start so
+        # The guide's own titles, as Excel cuts sheet names to 31 characters.
+        ("Aktive lokationsnumre uden indg", 1),
+        ("Lokationsnumre med indgående me", 4),
+        ("Lokationsnumre, som får tilsend", 5),
+        ("Lokationsnumre, som har modtage", 6),
+        ("Lokationsnumre, som har afsendt", 7),
+        ("Lokationsnumre, som har", None),  # tables 6 and 7 both start so
     ],
 )
 def test_sheet_name_matching(sheet, number):
     assert table_number(sheet) == number
+
+
+def test_sheets_named_by_the_guides_titles_are_all_found(tmp_path):
+    sheets = {}
+    for n, t in schema.tables().items():
+        sheets[t.guide_title[:31]] = [reference_header(n), reference_row(n)]
+    extract = load_extract(make_workbook(tmp_path / "guide.xlsx", sheets), cache=False)
+    assert sorted(extract.tables) == list(range(1, 8))
+    assert all(len(df) == 1 for df in extract.tables.values())
+    assert extract.sheets[4] == "Lokationsnumre med indgående me"
 
 
 def test_non_table_sheets_are_ignored_and_sheet_names_recorded(tmp_path):
