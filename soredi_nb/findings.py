@@ -104,7 +104,8 @@ def display_table(df: pd.DataFrame, number: int) -> pd.DataFrame:
         dates are ``datetime64`` without a time of day (so interactive tables sort them), counts
         are ``Int64``. Tables 6-7 get "Andel negative": ``antal`` as a percentage of
         ``antal_i_alt``, one decimal, NA where the total is unknown, zero or smaller than
-        ``antal``. Columns empty in every row are left out, except the location number; an empty
+        ``antal``. Columns empty in every row are left out, except the identity columns (location
+        number, unit name, SOR code, IT system: a finding is recognised by them); an empty
         selection keeps every column, so the header still says what would be there.
     """
     rows = sort_findings(df, number)
@@ -116,7 +117,9 @@ def display_table(df: pd.DataFrame, number: int) -> pd.DataFrame:
         elif col in rows:
             out[col] = _display_column(rows[col], col)
     if len(out):
-        empty = [c for c in out.columns if c != "lokationsnummer" and out[c].isna().all()]
+        # The identity columns stay even when empty: a finding must be recognisable by them.
+        identity = text("findings.identity")
+        empty = [c for c in out.columns if c not in identity and out[c].isna().all()]
         out = out.drop(columns=empty)
     return out.rename(columns=_labels(number))
 

@@ -73,17 +73,19 @@ def test_display_columns_and_labels_per_table(number):
     assert list(out.columns) == IDENTITY + LABELS[number]
 
 
-def test_all_empty_columns_are_dropped_but_location_number_kept():
+def test_all_empty_columns_are_dropped_but_the_identity_columns_kept():
     out = findings.display_table(
         frame(6, [dict(AARHUS, lokationsnummer=None, meddelelsestype="XDIS91", antal=2)]), 6
     )
     assert list(out.columns) == [
         "Lokationsnummer",
+        "Enhedsnavn",
+        "SOR-kode",
         "It-system",
         "Meddelelsestype",
         "Antal negative kvitteringer",
     ]
-    assert out["Lokationsnummer"].isna().all()
+    assert out["Lokationsnummer"].isna().all() and out["Enhedsnavn"].isna().all()
 
 
 def test_empty_selection_keeps_every_column():
