@@ -57,6 +57,19 @@ class ExtractInfo:
     use_cache: bool = field(default=True, compare=False)
     """Whether it was read with the parse cache (``--no-cache`` is ``False``)."""
 
+    @property
+    def reference_date(self) -> dt.date | None:
+        """The day ages are counted from: the extract date, else the period's last day.
+
+        Never the day a report is made: a report must say the same whenever it is read.
+        """
+        if self.extract_date is not None:
+            return self.extract_date
+        if self.period:
+            year, month = (int(p) for p in self.period.split("-"))
+            return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+        return None
+
     def to_dict(self) -> dict:
         """The JSON shape: ``{"file", "sha256", "period", "extract_date"}``."""
         date = self.extract_date.isoformat() if self.extract_date else None

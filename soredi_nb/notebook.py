@@ -299,7 +299,8 @@ class TaskPage(Page):
         """The chart(s) answering this table's question."""
         if self._empty_note():
             return
-        display(plots.task_chart(self.df, self.number))
+        when = self.extract.info.reference_date
+        display(plots.task_chart(self.df, self.number, reference_date=when))
 
     def panel(self):
         """Live filters (JupyterLab only): the panel widget, or a note when there is nothing."""
@@ -307,7 +308,7 @@ class TaskPage(Page):
 
         if self._empty_note():
             return None
-        return FilterPanel(self.df, self.number).widget
+        return FilterPanel(self.df, self.number, self.extract.info.reference_date).widget
 
 
 class OverviewPage(Page):

@@ -8,6 +8,7 @@ cell the HTML export drops.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import ipywidgets as widgets
@@ -36,6 +37,8 @@ class FilterPanel:
         missing from the extract (the panel then says so and shows nothing else).
     number : int
         Table number (1-7).
+    reference_date : date, optional
+        The day the chart counts ages from (``ExtractInfo.reference_date``).
 
     Attributes
     ----------
@@ -61,8 +64,11 @@ class FilterPanel:
     >>> panel.widget  # doctest: +SKIP
     """
 
-    def __init__(self, df: pd.DataFrame | None, number: int) -> None:
+    def __init__(
+        self, df: pd.DataFrame | None, number: int, reference_date: dt.date | None = None
+    ) -> None:
         self.number = number
+        self.reference_date = reference_date
         self.missing = df is None
         self.df = canonical_frame(number, pd.DataFrame()) if df is None else df
         has_types = "meddelelsestype" in schema.table(number).columns
@@ -138,7 +144,7 @@ class FilterPanel:
         """
         from soredi_nb.plots import task_chart  # on use: this module imports without plots
 
-        return task_chart(self.filtered(), self.number)
+        return task_chart(self.filtered(), self.number, reference_date=self.reference_date)
 
     def refresh(self) -> None:
         """Re-render key figures, table and chart for the current widget values."""

@@ -1,3 +1,4 @@
+import datetime as dt
 import sys
 import types
 
@@ -10,7 +11,7 @@ import pytest  # noqa: E402
 from factories import AARHUS  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from soredi_nb.extract import canonical_frame  # noqa: E402
+from soredi_nb.extract import ExtractInfo, canonical_frame  # noqa: E402
 from soredi_nb.widgets import FilterPanel  # noqa: E402
 
 ALL, NOT_GIVEN = "Alle", "(ikke angivet)"
@@ -70,7 +71,7 @@ def charts(monkeypatch):
     """Stand-in for ``plots.task_chart``: one bar per location number; records what it got."""
     calls = []
 
-    def task_chart(df, number, ax=None):
+    def task_chart(df, number, ax=None, reference_date=None):
         calls.append((df.copy(), number))
         fig = Figure()
         ax = fig.subplots()
@@ -263,3 +264,27 @@ def test_table_is_danish_and_escapes_text_from_the_extract(charts):
     assert ">Læger &amp; Co &lt;i&gt;<" in table  # the static fallback, escaped exactly once
     assert "&lt;i&gt;" in table and "Co <i>" not in table
     assert '"search": "S\\u00f8g:"' in table  # DataTables' own labels in Danish
+
+
+def test_chart_counts_ages_from_the_extract_date_not_today():
+    row = dict(lokationsnummer="5790000123117", it_system="Cura", oprettet=dt.datetime(2020, 1, 1))
+    fig = FilterPanel(canonical_frame(1, pd.DataFrame([row])), 1, dt.date(2024, 7, 2)).chart()
+    [legend] = fig.legends
+    assert legend.get_title().get_text() == "Oprettet for, set fra 02-07-2024"
+
+
+@pytest.mark.parametrize(
+    ("extract_date", "period", "expected"),
+    [
+        (dt.date(2026, 11, 8), "2026-10", dt.date(2026, 11, 8)),
+        (None, "2026-10", dt.date(2026, 10, 31)),
+        (None, "2026-12", dt.date(2026, 12, 31)),
+        (None, "2024-02", dt.date(2024, 2, 29)),
+        (None, None, None),
+    ],
+)
+def test_reference_date_is_the_extract_date_else_the_periods_last_day(
+    extract_date, period, expected
+):
+    info = ExtractInfo("x.xlsx", "0" * 64, period, extract_date)
+    assert info.reference_date == expected
