@@ -329,7 +329,12 @@ def _summary_table(summary) -> pd.DataFrame:
     labels = text("summary.columns")
     missing = df.pop(labels["missing"])
     df = df.drop(
-        columns=[labels["median_location_numbers"], labels["median_messages"]], errors="ignore"
+        columns=[
+            labels["median_location_numbers"],
+            labels["median_messages"],
+            labels["median_negative_receipts"],
+        ],
+        errors="ignore",
     )
     df = df.astype(object).where(df.notna(), "–")
     for col in df.columns[2:]:

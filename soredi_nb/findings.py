@@ -13,7 +13,7 @@ import pandas as pd
 
 from soredi_nb import cells, messagetypes, roles, schema
 from soredi_nb.extract import ROW, Extract
-from soredi_nb.summary import Summary, TaskSummary
+from soredi_nb.summary import Summary, TaskSummary, split_counts
 from soredi_nb.texts import text
 
 STATUSES = ("mangler", "ingen", "under", "over", "fund")
@@ -296,10 +296,11 @@ def task_overview(summary: Summary) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns Tabel, Opgave, Fund, Lokationsnumre, Meddelelser, Median, Status. Figures are
-        ``Int64``, NA for a table missing from the extract (and Meddelelser for tables that do not
-        count messages); Median (of findings) is ``float64``, NaN without a comparison; Status is
-        the Danish label of :func:`task_status`.
+        Columns Tabel, Opgave, Fund, Lokationsnumre, Meddelelser, Negative kvitteringer, Median,
+        Status. Figures are ``Int64``, NA for a table missing from the extract (and in the count
+        column that is not the table's: tables 2, 3 and 5 count messages, 6 and 7 negative
+        receipts); Median (of findings) is ``float64``, NaN without a comparison; Status is the
+        Danish label of :func:`task_status`.
     """
     records = [
         {
@@ -325,6 +326,7 @@ def task_overview(summary: Summary) -> pd.DataFrame:
             "status": "str",
         }
     )
+    out = split_counts(out)
     return out.rename(columns=text("summary.columns") | _extra_labels("median", "status"))
 
 

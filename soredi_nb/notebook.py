@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from soredi_nb import danish, findings, plots, roles, tasks
+from soredi_nb import danish, findings, plots, roles, schema, tasks
 from soredi_nb.extract import Extract
 from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
 from soredi_nb.summary import Summary, summarise
@@ -269,7 +269,9 @@ class TaskPage(Page):
             (labels["location_numbers"], t.location_numbers, t.median_location_numbers),
         ]
         if t.messages is not None:
-            lines.append((labels["messages"], t.messages, t.median_messages))
+            # Named for what it counts: tables 6-7 count negative receipts, not messages.
+            noun = labels[schema.table(self.number).counts]
+            lines.append((noun, t.messages, t.median_messages))
         median = labels["median"].format(peers=self.peers)
         rows = "\n".join(f"| {a} | {danish.number(b)} | {danish.number(c)} |" for a, b, c in lines)
         display(Markdown(f"| {labels['figure']} | {self.who} | {median} |\n|---|--:|--:|\n{rows}"))

@@ -30,7 +30,8 @@ class Table:
     number: int
     slug: str
     name: str
-    counts: bool
+    counts: str | None
+    """What ``antal`` counts: ``"messages"``, ``"negative_receipts"``, or ``None`` (no count)."""
     headers: dict[str, str]
     """Canonical column -> reference header, identity columns first, then the table's own."""
     guide_title: str = ""
@@ -76,9 +77,9 @@ def tables() -> dict[int, Table]:
     out = {}
     for number, t in _raw()["tables"].items():
         headers = {name: cols[name].label for name in identity_columns()} | dict(t["columns"])
-        out[int(number)] = Table(
-            int(number), t["slug"], t["name"], bool(t["counts"]), headers, t.get("guide_title", "")
-        )
+        counts = t["counts"] or None
+        title = t.get("guide_title", "")
+        out[int(number)] = Table(int(number), t["slug"], t["name"], counts, headers, title)
     return out
 
 

@@ -86,11 +86,41 @@ class Summary:
         }
 
     def frame(self) -> pd.DataFrame:
-        """The task figures as a DataFrame with Danish column labels, for display."""
-        df = pd.DataFrame([t.__dict__ for t in self.tasks])
+        """The task figures as a DataFrame with Danish column labels, for display.
+
+        Counts are in two columns named for what they count: messages (tables 2, 3 and 5) and
+        negative receipts (tables 6 and 7).
+        """
+        df = split_counts(pd.DataFrame([t.__dict__ for t in self.tasks]))
         if self.organisation is None:
             df = df.drop(columns=[c for c in df.columns if c.startswith("median_")])
         return df.rename(columns=text("summary.columns"))
+
+
+def split_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """Split ``messages`` (and ``median_messages``) by what each table counts.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        One row per task, with ``number`` and ``messages`` (``median_messages`` optional).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``messages`` only for tables counting messages, and beside it ``negative_receipts`` for
+        tables counting negative receipts (likewise ``median_negative_receipts``); NA elsewhere.
+    """
+    receipts = df["number"].map(lambda n: schema.table(n).counts == "negative_receipts")
+    out = df.copy()
+    for col, new in (
+        ("messages", "negative_receipts"),
+        ("median_messages", "median_negative_receipts"),
+    ):
+        if col in out:
+            out.insert(out.columns.get_loc(col) + 1, new, out[col].where(receipts))
+            out[col] = out[col].where(~receipts)
+    return out
 
 
 def no_findings_text(who: str, filters: dict, missing: list[int]) -> str:

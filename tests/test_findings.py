@@ -341,6 +341,7 @@ def test_task_overview_for_a_municipality():
         "Fund",
         "Lokationsnumre",
         "Meddelelser",
+        "Negative kvitteringer",
         "Median",
         "Status",
     ]
@@ -348,7 +349,8 @@ def test_task_overview_for_a_municipality():
     assert out["Opgave"][1] == "Lukkede lokationsnumre med indgående trafik"
     assert out["Fund"].tolist() == [2, 2, 0, 0, 0, 1, pd.NA]
     assert out["Lokationsnumre"].tolist() == [2, 1, 0, 0, 0, 1, pd.NA]
-    assert out["Meddelelser"].tolist() == [pd.NA, 10, 0, pd.NA, 0, 7, pd.NA]
+    assert out["Meddelelser"].tolist() == [pd.NA, 10, 0, pd.NA, 0, pd.NA, pd.NA]
+    assert out["Negative kvitteringer"].tolist() == [pd.NA] * 5 + [7, pd.NA]
     assert out["Median"].tolist()[:6] == [0.0] * 6 and math.isnan(out["Median"][6])
     over, none = "Flere fund end medianen", "Ingen fund"
     assert out["Status"].tolist() == [

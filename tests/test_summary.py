@@ -69,15 +69,19 @@ def test_national_summary_and_json_shape():
 
 def test_frame_has_danish_labels():
     df = summarise(small_extract(), "Aarhus").frame()
-    assert list(df.columns[:6]) == [
+    assert list(df.columns[:7]) == [
         "Tabel",
         "Opgave",
         "Fund",
         "Lokationsnumre",
         "Meddelelser",
+        "Negative kvitteringer",
         "Mangler",
     ]
-    assert "Median fund" in df.columns
+    assert "Median fund" in df.columns and "Median negative kvitteringer" in df.columns
+    # Tables 6 and 7 count negative receipts, never messages.
+    assert df["Meddelelser"].isna().tolist() == [True, False, False, True, False, True, True]
+    assert df["Negative kvitteringer"].tolist()[5] == 7
     assert "Median fund" not in summarise(small_extract()).frame().columns
 
 
