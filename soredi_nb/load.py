@@ -33,6 +33,7 @@ from soredi_nb import cache as extract_cache
 from soredi_nb.danish import LETTERS
 from soredi_nb.exceptions import ExtractError
 from soredi_nb.extract import ROW, Extract, ExtractInfo, Problem, canonical_frame
+from soredi_nb.files import reason
 from soredi_nb.readers import ENGINES, Rows
 from soredi_nb.texts import text
 from soredi_nb.validate import is_valid_gln
@@ -212,8 +213,8 @@ def _read_alias_file(path: Path) -> dict[str, list[str]]:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         mark = getattr(exc, "problem_mark", None)
         detail = f"linje {mark.line + 1}" if mark else type(exc).__name__
-        reason = text("load.alias_reason.yaml", detail=detail)
-        raise ExtractError(text("load.alias_file_invalid", file=path, reason=reason)) from exc
+        why = text("load.alias_reason.yaml", detail=detail)
+        raise ExtractError(text("load.alias_file_invalid", file=path, reason=why)) from exc
     except OSError as exc:
         raise ExtractError(text("load.file_unreadable", file=path, reason=reason(exc))) from exc
     return _alias_entries(raw, path)
@@ -223,8 +224,8 @@ def _alias_entries(raw: Any, path: Path) -> dict[str, list[str]]:
     """Check the parsed YAML of an alias file: known columns, each with text spellings."""
 
     def invalid(key: str, **fields: Any) -> ExtractError:
-        reason = text(f"load.alias_reason.{key}", **fields)
-        return ExtractError(text("load.alias_file_invalid", file=path, reason=reason))
+        why = text(f"load.alias_reason.{key}", **fields)
+        return ExtractError(text("load.alias_file_invalid", file=path, reason=why))
 
     if raw is None:  # an empty file extends nothing, and that is fine
         return {}
@@ -272,6 +273,10 @@ def _code_digest() -> str:
         "load.py",
         "readers.py",
         "cells.py",
+        "schema.py",
+        "validate.py",
+        "danish.py",
+        "reference.py",
         "cache.py",
         "extract.py",
         "roles.py",

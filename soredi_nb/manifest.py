@@ -17,7 +17,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from soredi_nb import __version__
+from soredi_nb import __version__, readers
 from soredi_nb.extract import Extract
 from soredi_nb.files import atomic_write, slugify
 from soredi_nb.targets import Target
@@ -38,11 +38,6 @@ def package_digest() -> str:
     return digest.hexdigest()
 
 
-def file_sha256(path: str | Path | None) -> str | None:
-    """SHA-256 of a file's content (``None`` for no file)."""
-    return None if path is None else hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def source_key(extract: Extract, previous: Extract | None = None) -> dict:
     """What every output of a run depends on, by content.
 
@@ -52,9 +47,10 @@ def source_key(extract: Extract, previous: Extract | None = None) -> dict:
         SHA-256 of the extract, of the alias file (``None`` without one), of the previous
         extract, and ``package_digest``. Paths as typed play no part.
     """
+    aliases = extract.info.aliases
     return {
         "extract": extract.info.sha256,
-        "aliases": file_sha256(extract.info.aliases),
+        "aliases": readers.file_sha256(Path(aliases)) if aliases else None,
         "previous": previous.info.sha256 if previous is not None else None,
         "package": package_digest(),
     }

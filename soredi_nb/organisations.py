@@ -277,32 +277,37 @@ def filter_extract(
     """
     if organisation is not None and not isinstance(organisation, Organisation):
         organisation = resolve(organisation, extract)
+    # What the filters mean is decided once, not per table.
+    regions = kommuner = None
+    if region is not None:
+        org = _place(region, "Region")
+        regions = {fold(org.name), fold(org.name.removeprefix("Region "))}
+    if kommune is not None:
+        org = _place(kommune, "Kommune")
+        short = reference.municipalities().set_index("navn").loc[org.name, "kommune"]
+        kommuner = {fold(org.name), fold(short)}
+    systems = {}
+    if it_system is not None:
+        systems = {n: _folded(df, "it_system") for n, df in extract.tables.items()}
+    exact_system = any(s.eq(fold(it_system)).any() for s in systems.values())
     tables: dict[int, pd.DataFrame] = {}
-    exact_system = it_system is not None and any(
-        _folded(df, "it_system").eq(fold(it_system)).any() for df in extract.tables.values()
-    )
     for number, df in extract.tables.items():
         keep = pd.Series(True, index=df.index)
         if organisation is not None:
             keep &= table_identities(extract, number).eq(organisation.identity)
-        if region is not None:
-            org = _place(region, "Region")
-            short = org.name.removeprefix("Region ")
-            keep &= _folded(df, "region").isin({fold(org.name), fold(short)})
-        if kommune is not None:
-            org = _place(kommune, "Kommune")
-            short = reference.municipalities().set_index("navn").loc[org.name, "kommune"]
-            keep &= _folded(df, "kommune").isin({fold(org.name), fold(short)})
+        if regions is not None:
+            keep &= _folded(df, "region").isin(regions)
+        if kommuner is not None:
+            keep &= _folded(df, "kommune").isin(kommuner)
         if sor_kode is not None:
             keep &= df["sor_kode"] == str(sor_kode).strip()
         if enhedsnavn is not None:
             keep &= _folded(df, "enhedsnavn").str.contains(fold(enhedsnavn), regex=False, na=False)
         if it_system is not None:
-            systems = _folded(df, "it_system")
             if exact_system:
-                keep &= systems.eq(fold(it_system)).fillna(False)
+                keep &= systems[number].eq(fold(it_system)).fillna(False)
             else:
-                keep &= systems.str.contains(fold(it_system), regex=False, na=False)
+                keep &= systems[number].str.contains(fold(it_system), regex=False, na=False)
         tables[number] = df[keep.fillna(False)]
     kept = {(extract.sheets.get(n), r) for n, df in tables.items() for r in df[ROW]}
     warnings = [w for w in extract.warnings if w.row is None or (w.sheet, w.row) in kept]

@@ -340,10 +340,12 @@ def render(
         keep_ipynb=keep_ipynb,
         previous=previous,
     )
-    todo = [j for j in all_jobs if force or not j.is_current(manifest)]
-    results = [
-        PageResult(j.slug, j.target.label, j.name, "skipped") for j in all_jobs if j not in todo
-    ]
+    todo, results = [], []
+    for j in all_jobs:
+        if force or not j.is_current(manifest):
+            todo.append(j)
+        else:
+            results.append(PageResult(j.slug, j.target.label, j.name, "skipped"))
     n_jobs = workers(jobs, len(todo), scheduler)
     bar = tqdm(
         total=len(all_jobs),
@@ -377,12 +379,13 @@ def render(
     # A folder holds this run's pages only (failure pages included), and the notebooks kept of
     # the pages that did not fail.
     failed = {(r.slug, r.notebook) for r in results if r.status == "failed"}
-    for t in targets_:
-        slug = manifest.slug(t)
-        own = [j for j in all_jobs if j.slug == slug]
-        keep = {j.html_name for j in own}
-        keep |= {j.ipynb_name for j in own if keep_ipynb and (slug, j.name) not in failed}
-        site.remove_stale(out / slug, keep)
+    keep: dict[str, set[str]] = {manifest.slug(t): set() for t in targets_}
+    for j in all_jobs:
+        keep[j.slug].add(j.html_name)
+        if keep_ipynb and (j.slug, j.name) not in failed:
+            keep[j.slug].add(j.ipynb_name)
+    for slug, names in keep.items():
+        site.remove_stale(out / slug, names)
     index = site.write_index(extract, targets_, manifest.slugs, out, results, previous)
     return RenderResult(out, index, results, n_jobs, warnings)
 

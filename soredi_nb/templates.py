@@ -81,7 +81,8 @@ def notebook_paths(source: str | Path | Iterable[str | Path] | None = None) -> l
         if page_name(path.stem) == OVERVIEW_PAGE and path.stem != notebook_name(0):
             # Its page would overwrite the overview's.
             raise SorediError(text("render.reserved_name", notebook=path))
-        missing = [name for name in PARAMETERS if name not in declared_parameters(path)]
+        declared = set(declared_parameters(path))
+        missing = [name for name in PARAMETERS if name not in declared]
         if missing:
             raise SorediError(
                 text("render.bad_parameters", notebook=path, names=", ".join(missing))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import zipfile
 from importlib.resources import files
+from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -967,3 +969,19 @@ def test_cell_text_renders_numbers_and_dates_alike_for_every_reader():
     assert cells.cell_text(dt.datetime(2024, 5, 6)) == cells.cell_text(dt.date(2024, 5, 6))
     assert cells.cell_text(dt.datetime(2024, 5, 6, 7, 8)) == "2024-05-06 07:08:00"
     assert cells.to_name(" a \xa0\t b\n") == "a b"
+
+
+def test_an_unreadable_alias_file_is_a_danish_error(tmp_path, monkeypatch):
+    aliases = tmp_path / "kolonner.yaml"
+    aliases.write_text("ejer: [Ansvarlig]\n", encoding="utf-8")
+    real = Path.read_text
+
+    def denied(self, *args, **kwargs):
+        if self == aliases:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    with pytest.raises(ExtractError, match="ingen adgang") as err:
+        read_aliases(aliases)
+    assert str(aliases) in str(err.value) and "Permission" not in str(err.value)
