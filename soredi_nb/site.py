@@ -102,14 +102,10 @@ def failure_page(path: Path, target: Target, result: PageResult, extract: str, s
         "organisation": target.identity,
         "nav": nav(target, path.name),
     }
-    html = (
-        _environment()
-        .get_template("failure.html.j2")
-        .render(page=page, texts=text("render.failure"))
-    )
+    template = _environment().get_template("failure.html.j2")
     try:
-        atomic_write(path, html)
-    except SorediError:
+        atomic_write(path, template.render(page=page, texts=text("render.failure")))
+    except Exception:  # noqa: BLE001 - whatever stops the failure page, the old page must go
         with contextlib.suppress(OSError):
             path.unlink(missing_ok=True)
 
