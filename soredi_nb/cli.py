@@ -300,11 +300,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         return 0
     _header(extract)
     org = summary.organisation
-    if org is None:
-        _say(text("cli.national_line"))
-    else:
-        code = text("cli.code_suffix", code=org.code) if org.code else ""
-        _say(text("cli.organisation_line", name=org.name, kind=org.kind, code=code))
+    _print_organisation(org)
     _say()
     labels = text("summary.columns")
     _print_table(_summary_table(summary), (labels["number"], labels["name"]))

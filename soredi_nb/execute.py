@@ -20,7 +20,7 @@ from nbconvert.preprocessors import Preprocessor
 from papermill.exceptions import PapermillExecutionError
 
 from soredi_nb.notebook import RECORD_MIMETYPE
-from soredi_nb.templates import INTERACTIVE_TAG, PAGE_TEMPLATES, page_name
+from soredi_nb.templates import INTERACTIVE_TAG, PAGE_TEMPLATES, page_name, parameters_cell
 from soredi_nb.texts import text
 
 RESET_TAG = "soredi-reset"
@@ -105,9 +105,8 @@ def template_cell(
     The executed notebook is the prepared one (reset cell first, live-only cells dropped) with
     papermill's injected-parameters cell after the parameters cell; cell ids tie them together.
     """
-    params = next(
-        i for i, c in enumerate(prepared.cells) if "parameters" in c.metadata.get("tags", [])
-    )
+    tagged = parameters_cell(prepared)
+    params = next(i for i, c in enumerate(prepared.cells) if c is tagged)
     cell = prepared.cells[executed_index - (executed_index > params)]
     ids = [c.get("id") for c in nbformat.read(template, as_version=4).cells]
     return ids.index(cell.get("id")) + 1 if cell.get("id") in ids else None

@@ -312,7 +312,7 @@ def _parse(
 
     period, extract_date, info_problems = _parse_info(info_sheet, sheets.get(info_sheet))
     problems += info_problems
-    dates = _plausible_dates(extract_date or dt.date.today())
+    dates = _plausible_dates(extract_date)
     frames = {}
     for number, sheet in sorted(tables.items()):
         problems += sheets[sheet].problems
@@ -339,8 +339,7 @@ def table_number(sheet: str) -> int | None:
     otherwise the table whose Danish name or title in the guide starts with the sheet name
     (Excel cuts sheet names to 31 characters) or that the sheet name starts with.
     """
-    name = sheet.strip()
-    name = name[:-4].strip() if name.lower().endswith(".csv") else name
+    name = _sheet_stem(sheet)
     if m := _TABLE_PREFIX.match(name):
         number = int(m[1])
         return number if number in schema.TABLE_NUMBERS else None
@@ -360,9 +359,13 @@ def table_number(sheet: str) -> int | None:
 
 def _is_info(sheet: str) -> bool:
     """True for the metadata sheet (or ``Info.csv``)."""
+    return _sheet_stem(sheet).casefold() == schema.info_sheet()[0].casefold()
+
+
+def _sheet_stem(sheet: str) -> str:
+    """A sheet name, or a CSV file name without ``.csv``, without surrounding spaces."""
     name = sheet.strip()
-    name = name[:-4] if name.lower().endswith(".csv") else name
-    return name.strip().casefold() == schema.info_sheet()[0].casefold()
+    return name[:-4].strip() if name.lower().endswith(".csv") else name
 
 
 def _plan(names: list[str]) -> tuple[dict[int, str], str | None, list[Problem]]:

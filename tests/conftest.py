@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import os
 from pathlib import Path
 
@@ -139,6 +140,24 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 def reference_workbook(tmp_path) -> Path:
     """A workbook with all seven tables in the reference layout, one row each."""
     return make_workbook(tmp_path / "udtraek.xlsx", reference_sheets())
+
+
+@pytest.fixture
+def deny(monkeypatch):
+    """``deny("open", path)``: ``Path.open`` (or another method) on ``path`` fails as it would
+    without access. Root ignores permission bits, so the tests simulate them."""
+
+    def deny_(method: str, path: Path) -> None:
+        real = getattr(Path, method)
+
+        def denied(self, *args, **kwargs):
+            if self == path:
+                raise PermissionError(errno.EACCES, "Permission denied", str(self))
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(Path, method, denied)
+
+    return deny_
 
 
 @pytest.fixture

@@ -452,15 +452,8 @@ def test_an_extract_folder_without_csv_files(run_cli, tmp_path):
     )
 
 
-def test_an_unreadable_extract_in_danish(run_cli, sample_xlsx, monkeypatch):
-    real_open = Path.open
-
-    def denied(self, *args, **kwargs):
-        if self == sample_xlsx:
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real_open(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "open", denied)
+def test_an_unreadable_extract_in_danish(run_cli, sample_xlsx, deny):
+    deny("open", sample_xlsx)
     code, _, err = run_cli("orgs", sample_xlsx, "--no-cache")
     assert code == 1
     assert_danish(err)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import zipfile
 from importlib.resources import files
-from pathlib import Path
 
 import openpyxl
 import pandas as pd
@@ -971,17 +969,10 @@ def test_cell_text_renders_numbers_and_dates_alike_for_every_reader():
     assert cells.to_name(" a \xa0\t b\n") == "a b"
 
 
-def test_an_unreadable_alias_file_is_a_danish_error(tmp_path, monkeypatch):
+def test_an_unreadable_alias_file_is_a_danish_error(tmp_path, deny):
     aliases = tmp_path / "kolonner.yaml"
     aliases.write_text("ejer: [Ansvarlig]\n", encoding="utf-8")
-    real = Path.read_text
-
-    def denied(self, *args, **kwargs):
-        if self == aliases:
-            raise PermissionError(errno.EACCES, "Permission denied", str(self))
-        return real(self, *args, **kwargs)
-
-    monkeypatch.setattr(Path, "read_text", denied)
+    deny("read_text", aliases)
     with pytest.raises(ExtractError, match="ingen adgang") as err:
         read_aliases(aliases)
     assert str(aliases) in str(err.value) and "Permission" not in str(err.value)
