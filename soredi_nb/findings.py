@@ -1,4 +1,4 @@
-"""The report's tables: findings per task, repeat locations, the task overview and contacts.
+"""The report's tables: findings per task, repeat locations, the task overview and who does what.
 
 Pure functions over DataFrames. The columns each task shows and every Danish label live in
 ``data/texts/findings.yaml`` and ``data/tables.yaml``; this module only shapes the data.
@@ -11,7 +11,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from soredi_nb import cells, messagetypes, roles, schema
+from soredi_nb import cells, messagetypes, roles, schema, tasks
 from soredi_nb.extract import ROW, Extract
 from soredi_nb.summary import Summary, TaskSummary, split_counts
 from soredi_nb.texts import text
@@ -345,37 +345,83 @@ def task_overview_colours(summary: Summary) -> list[str]:
     return [status_colour(task_status(t)) for t in summary.tasks]
 
 
-def contacts_display(df: pd.DataFrame) -> pd.DataFrame:
-    """Who to contact about the findings, by IT system, with Danish labels.
+def task_responsibilities(df: pd.DataFrame, number: int) -> pd.DataFrame:
+    """Who does each of the guide's actions for a task's findings, with Danish labels.
 
     Parameters
     ----------
     df : pandas.DataFrame
-        Canonical findings (one table, or several concatenated).
+        Canonical findings of table ``number``.
+    number : int
+        The table.
 
     Returns
     -------
     pandas.DataFrame
-        :func:`soredi_nb.roles.contacts_table` as It-system, It-leverandør, Lokationsnumre,
-        SOR-EDI-administrator (the short contact), E-mail (MedCom's mailbox where MedCom
-        administers the message types, else NA) and the full description. An Ejertype column
-        comes first only when the rows have more than one owner type, since the contact then
-        differs for the same IT system.
+        Handling (the action's title), Rolle (``Role.heading``: the role and its register),
+        Ansvarlig (:func:`soredi_nb.roles.responsible` from each finding's own owner type, IT
+        system and vendor) and Lokationsnumre (distinct location numbers): one row per action
+        and person responsible, in the guide's order, then most location numbers first.
     """
-    table = roles.contacts_table(df)
-    keep = [
-        "it_system",
-        "it_leverandoer",
-        "locations",
-        "sor_edi_contact",
-        "email",
-        "sor_edi_administrator",
-    ]
-    if table["ejertype"].nunique(dropna=False) > 1:
-        keep.insert(0, "ejertype")
-    labels = {c: schema.columns()[c].label for c in ("ejertype", "it_system", "it_leverandoer")}
-    extra = _extra_labels("locations", "sor_edi_contact", "email", "sor_edi_administrator")
-    return table[keep].rename(columns=labels | extra)
+    actions = [(a.title, a.role) for a in tasks.task(number).leaf_actions()]
+    long = roles.responsibilities(df, actions)
+    out = _per_person(long, long["action"].map({t: i for i, (t, _) in enumerate(actions)}))
+    out = out[["action", "role", "who", "locations"]]
+    return out.rename(columns=_extra_labels("action", "role", "who", "locations"))
+
+
+def overview_responsibilities(tables: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """Who must do something about an organisation's findings, over all tables.
+
+    Parameters
+    ----------
+    tables : dict[int, pandas.DataFrame]
+        Canonical findings per table number.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rolle, Ansvarlig, Tabeller (the tables in which this person has an action, e.g.
+        ``"1, 4"``) and Lokationsnumre (distinct location numbers over those tables): one row
+        per role and person, roles in the order of ``data/roles.yaml``, then most location
+        numbers first.
+    """
+    long = pd.concat(
+        [
+            roles.responsibilities(df, [(n, a.role) for a in tasks.task(n).leaf_actions()])
+            for n, df in sorted(tables.items())
+        ]
+        or [roles.responsibilities(pd.DataFrame({"lokationsnummer": []}), [])],
+        ignore_index=True,
+    )
+    order = long["role"].map({k: i for i, k in enumerate(roles.all_roles())})
+    out = _per_person(long.assign(action=0), order)
+    tables_of = long.groupby(["role", "who"])["action"].agg(
+        lambda s: ", ".join(str(n) for n in sorted(set(s)))
+    )
+    out["tabeller"] = [tables_of[key] for key in zip(out["role_key"], out["who"], strict=True)]
+    out = out[["role", "who", "tabeller", "locations"]]
+    return out.rename(columns=_extra_labels("role", "who", "tabeller", "locations"))
+
+
+def _per_person(long: pd.DataFrame, order: pd.Series) -> pd.DataFrame:
+    """Distinct location numbers per action, role and person of a ``roles.responsibilities``
+    frame, sorted by ``order`` (one number per row), then most location numbers first.
+
+    Columns ``action``, ``role`` (the heading), ``role_key``, ``who``, ``locations``.
+    """
+    out = (
+        long.assign(order=order)
+        .groupby(["order", "action", "role", "who"], sort=False)["lokationsnummer"]
+        .nunique()
+        .rename("locations")
+        .reset_index()
+        .sort_values(["order", "locations", "who"], ascending=[True, False, True], kind="stable")
+        .reset_index(drop=True)
+    )
+    out["role_key"] = out["role"]
+    out["role"] = [roles.role(k).heading for k in out["role_key"]]
+    return out.astype({"locations": "int64"})
 
 
 def _display_column(s: pd.Series, col: str) -> pd.Series:

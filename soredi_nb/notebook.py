@@ -281,14 +281,12 @@ class TaskPage(Page):
         display(Markdown(self.task.to_markdown(level=None)))
 
     def contacts(self) -> None:
-        """Who can fix these findings, by IT system where it differs."""
-        if self.missing or self.df.empty:
-            self._empty_note()
+        """Who does each of this table's actions for these findings, and what the roles are."""
+        if self._empty_note():
             return
-        kind = self.organisation.kind if self.organisation else None
-        _md("sor_administrator", text=roles.contacts(kind, None).sor_administrator)
         _md("contacts_intro")
-        show_plain(findings.contacts_display(self.df))
+        show_plain(findings.task_responsibilities(self.df, self.number))
+        _roles_legend(a.role for a in self.task.leaf_actions())
 
     def findings(self) -> None:
         """The findings table: Danish labels, biggest problems first, interactive offline."""
@@ -377,15 +375,15 @@ class OverviewPage(Page):
         show_table(df, self)
 
     def contacts(self) -> None:
-        """Who to contact, over all tables."""
-        frames = [df for df in self.selected.tables.values() if not df.empty]
+        """Who must do something about the findings, over all tables, and what the roles are."""
+        frames = {n: df for n, df in self.selected.tables.items() if not df.empty}
         if not frames:
             self.empty_note()
             return
-        kind = self.organisation.kind if self.organisation else None
-        _md("sor_administrator", text=roles.contacts(kind, None).sor_administrator)
-        _md("contacts_intro")
-        show_plain(findings.contacts_display(pd.concat(frames, ignore_index=True)))
+        _md("contacts_intro_overview")
+        table = findings.overview_responsibilities(frames)
+        show_plain(table)
+        _roles_legend(k for n in frames for k in (a.role for a in tasks.task(n).leaf_actions()))
 
     def warnings(self) -> None:
         """Data-quality warnings from loading (e.g. invalid check digits)."""
@@ -413,6 +411,15 @@ class OverviewPage(Page):
                     )
                 )
         display(Markdown("\n".join(lines)))
+
+
+def _roles_legend(keys) -> None:
+    """What each of these roles does, once each, in the order of ``data/roles.yaml``."""
+    wanted = set(keys)
+    lines = [
+        f"- **{r.heading}** {r.description}" for k, r in roles.all_roles().items() if k in wanted
+    ]
+    display(Markdown(text("notebook.roles_intro") + "\n\n" + "\n".join(lines)))
 
 
 def show_plain(df: pd.DataFrame, colours: list[str] | None = None) -> None:

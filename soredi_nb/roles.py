@@ -1,16 +1,20 @@
-"""Who to contact about a finding: SOR-administrator and SOR-EDI-administrator.
+"""Who does each of the guide's actions, for a finding's owner type, IT system and counterpart.
 
 The guide's appendix makes this a function of the unit's owner type and IT system: regions do
-everything themselves; for municipalities MedCom administers message types of a list of IT
-systems and the IT vendor those of the others; private (and state) units go to
-Sundhedsdatastyrelsen and their IT vendor. The Danish texts and the system list with its
-spellings live in ``data/roles.yaml``; the matching is here.
+everything themselves; in municipalities the SOR-administrators are the municipality's own, new
+location numbers come from Sundhedsdatastyrelsen after clarification with MedCom, and MedCom
+administers the message types of a list of IT systems (the IT vendor those of the others);
+private units go to Sundhedsdatastyrelsen and their IT vendor. The guide has no rule for state
+units, and a finding says so rather than guessing. Which role each action needs is data
+(``data/tasks.yaml``); the roles, their Danish texts and the system list with its spellings
+live in ``data/roles.yaml``; the matching is here.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -19,99 +23,129 @@ import pandas as pd
 import yaml
 
 from soredi_nb.danish import LETTERS
-from soredi_nb.tasks import Link, links
 
 _GROUP_KEYS = ["ejertype", "it_system", "it_leverandoer"]
 
 
 @dataclass(frozen=True)
-class Contacts:
-    """Who can fix a finding, for one owner type and IT system.
+class Role:
+    """A role of the guide's appendix: who does an action, and in which register.
 
     Attributes
     ----------
-    ejertype : str or None
-        Canonical owner type: ``"Kommune"``, ``"Region"``, ``"Privat"`` or ``"Stat"``; ``None``
-        when missing or unknown (then the private rules apply).
-    sor_administrator : str
-        Danish: who creates and closes SOR units, marks them active/inactive, and who creates
-        location numbers.
-    sor_edi_administrator : str
-        Danish: who adds and removes message types in SOR-EDI.
-    sor_edi_contact : str
-        Danish, short, for a table column: ``"MedCom (sor@medcom.dk)"``,
-        ``"It-leverandøren (EG A/S)"``, ``"Regionens SOR-EDI-administratorer"``.
-    email : str or None
-        ``"sor@medcom.dk"`` when MedCom administers the message types, else ``None``.
-    medcom_administered : bool
-        True when MedCom administers the message types (a municipal unit on a listed system).
-    medcom_system : str or None
-        The listed system the IT system was recognised as, spelled as in the guide
-        (``"KMD Nexus"``), whatever the owner type; ``None`` when not one of them.
-    links : tuple of Link
-        The SOR-ansvarlige list (and, for municipalities, MedCom's overview of their location
-        numbers, IT systems and message types).
+    key : str
+        Identifier, as actions in ``data/tasks.yaml`` name it (``"sor_edi_administrator"``).
+    label : str
+        Danish name (``"SOR-EDI-administrator"``).
+    where : str or None
+        The register the work is done in, ``"SOR"`` or ``"SOR-EDI"``; ``None`` for work outside
+        the registers (contacting a sender, the IT vendor).
+    description : str
+        What the role does and who has it, per owner type, in Danish (Markdown).
     """
 
-    ejertype: str | None
-    sor_administrator: str
-    sor_edi_administrator: str
-    sor_edi_contact: str
-    email: str | None
-    medcom_administered: bool
-    medcom_system: str | None
-    links: tuple[Link, ...]
+    key: str
+    label: str
+    where: str | None
+    description: str
+
+    @property
+    def heading(self) -> str:
+        """The label with the register: ``"SOR-administrator (i SOR)"``."""
+        return f"{self.label} (i {self.where})" if self.where else self.label
 
 
-def contacts(
-    ejertype: str | None, it_system: str | None, it_leverandoer: str | None = None
-) -> Contacts:
-    """Who to contact about a finding on a unit with this owner type and IT system.
+def role(key: str) -> Role:
+    """The role ``key`` (``KeyError`` if there is none)."""
+    return _roles()[key]
+
+
+def all_roles() -> dict[str, Role]:
+    """Every role by key, in the order of ``data/roles.yaml``."""
+    return dict(_roles())
+
+
+def responsible(
+    role_key: str,
+    ejertype: str | None = None,
+    it_system: str | None = None,
+    it_leverandoer: str | None = None,
+    modpart: str | None = None,
+) -> str:
+    """Who has role ``role_key`` for a finding, in Danish.
 
     Parameters
     ----------
+    role_key : str
+        A key of :func:`all_roles`.
     ejertype : str or None
         Owner type as written in the extract: ``"Kommune"``, ``"Region"``, ``"Privat"`` or
         ``"Stat"`` in any case (also ``"kommunal"``, ``"Privat praksis"``, ...). ``None``, NA or
-        an unknown value is treated like ``"Privat"``, the loader's default for owners that are
-        neither a municipality nor a region. ``"Stat"`` is treated like ``"Privat"`` too.
+        an unknown value follows the private rules, as the loader derives a missing owner type
+        as ``"Privat"``.
     it_system : str or None
-        The IT system registered in SOR-EDI, in any spelling (``"KMD Nexus"``, ``"nexus (KMD)"``,
-        ``"TM-Sund"``). Only a municipal unit on one of the systems listed in the guide is
-        administered by MedCom; anything else, including a missing system, is not.
+        The unit's IT system in SOR-EDI, in any spelling (``"KMD Nexus"``, ``"nexus (KMD)"``).
+        Only a municipal unit on one of the systems the guide lists has MedCom as
+        SOR-EDI-administrator.
     it_leverandoer : str or None, optional
-        The IT vendor, if known; only used to name the vendor in ``sor_edi_contact``.
+        The IT vendor, if known, to name it.
+    modpart : str or None, optional
+        The counterpart of the finding (name, location number), to name the sender or receiver;
+        ``None`` gives a pointer to the finding's counterpart instead.
 
     Returns
     -------
-    Contacts
+    str
+        E.g. ``"MedCom (sor@medcom.dk)"``, ``"Kommunens egne SOR-administratorer"``,
+        ``"Leverandøren af XMO"``; for a state unit and a role that depends on the owner type,
+        the guide's lack of a rule (``"Vejledningen har ingen regel for statslige enheder – …"``).
     """
-    cfg = _config()
-    owner = owner_type(ejertype)
-    rule = cfg["rules"][owner] if owner else cfg["unknown"]
-    system, vendor = _clean(it_system), _clean(it_leverandoer)
-    listed = medcom_system(system)
-    medcom = rule == "Kommune" and listed is not None
-    email = cfg["email"]
-    if rule == "Region":
-        edi, who = "Region", "Region"
-    elif medcom:
-        edi, who = "medcom", "medcom"
-    else:
-        edi = who = "Kommune_no_system" if rule == "Kommune" and system is None else rule
-        if edi != "Kommune_no_system":
-            who = "vendor_named" if vendor else "vendor_of_system" if system else "vendor"
-    fields = {"email": email, "system": listed, "leverandoer": vendor, "it_system": system}
-    return Contacts(
-        ejertype=owner,
-        sor_administrator=cfg["sor_administrator"][rule].strip(),
-        sor_edi_administrator=cfg["sor_edi_administrator"][edi].format(**fields).strip(),
-        sor_edi_contact=cfg["contact"][who].format(**fields),
-        email=email if medcom else None,
-        medcom_administered=medcom,
-        medcom_system=listed,
-        links=tuple(links()[k] for k in cfg["links"][rule]),
+    return _responsible(
+        role_key,
+        owner_type(ejertype),
+        _clean(it_system),
+        _clean(it_leverandoer),
+        _clean(modpart),
     )
+
+
+@cache
+def _responsible(
+    role_key: str,
+    owner: str | None,
+    system: str | None,
+    vendor: str | None,
+    modpart: str | None,
+) -> str:
+    """:func:`responsible` on cleaned values (memoised: a worklist asks per finding)."""
+    cfg = _config()
+    who = cfg["roles"][role_key]["who"]
+    rule = cfg["rules"][owner] if owner else cfg["unknown"]
+    fields = {
+        "email": cfg["email"],
+        "system": medcom_system(system),
+        "it_system": system,
+        "leverandoer": vendor,
+        "modpart": modpart,
+    }
+    if "any" in who:
+        key = "named" if modpart and "named" in who else "any"
+    elif rule is None and _by_owner(who):
+        return cfg["no_rule"].format(**fields)
+    elif rule in who:
+        key = rule
+    elif rule == "Kommune" and "medcom" in who and fields["system"]:
+        key = "medcom"
+    elif rule == "Kommune" and "no_system" in who and system is None:
+        key = "no_system"
+    else:
+        key = "vendor_named" if vendor else "vendor_of_system" if system else "vendor"
+    return who[key].format(**fields)
+
+
+def _by_owner(who: dict) -> bool:
+    """True when who has a role depends on the owner type (not only on the IT system)."""
+    return bool(who.keys() & {"Kommune", "Region", "Privat", "medcom"})
 
 
 def owner_type(ejertype: str | None) -> str | None:
@@ -159,67 +193,41 @@ def medcom_systems() -> list[str]:
     return list(_config()["medcom_systems"])
 
 
-def contacts_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Who to contact, per distinct owner type, IT system and IT vendor of a set of findings.
+def responsibilities(df: pd.DataFrame, actions: Sequence[tuple[str, str]]) -> pd.DataFrame:
+    """Who does each action, for every finding of a set.
 
     Parameters
     ----------
     df : pandas.DataFrame
         Findings with the canonical columns ``lokationsnummer`` (required), ``ejertype``,
         ``it_system`` and ``it_leverandoer`` (each optional: a missing column counts as empty).
+        Each finding's own owner type counts, so findings of several owners (an IT system's
+        report, the whole extract) each get their own rule.
+    actions : sequence of (str, str)
+        ``(action, role key)`` pairs; ``action`` is any label.
 
     Returns
     -------
     pandas.DataFrame
-        One row per distinct (``ejertype``, ``it_system``, ``it_leverandoer``), most location
-        numbers first. ``ejertype`` is canonical (see :func:`owner_type`, NA when unknown); the IT
-        system and vendor are as written, trimmed (NA when empty). Then the :class:`Contacts`
-        fields ``medcom_system``, ``medcom_administered``, ``sor_edi_contact``, ``email``,
-        ``sor_edi_administrator``, ``sor_administrator``, and ``locations``: the number of
-        distinct location numbers. The column names are canonical; the caller adds Danish labels.
+        One row per finding and action, actions in the given order: ``action``, ``role`` (the
+        role's key), ``who`` (:func:`responsible`, pointing to the finding's counterpart rather
+        than naming it) and ``lokationsnummer``.
     """
-    keys = pd.DataFrame(
-        {
-            c: pd.Series(
-                [_clean(v) for v in df[c]] if c in df else [None] * len(df),
-                index=df.index,
-                dtype="str",
-            )
-            for c in _GROUP_KEYS
-        }
-    )
-    keys["ejertype"] = keys["ejertype"].map(owner_type).astype("str")
-    counts = (
-        keys.assign(lokationsnummer=df["lokationsnummer"])
-        .groupby(_GROUP_KEYS, dropna=False, sort=False)["lokationsnummer"]
-        .nunique()
-        .rename("locations")
-        .reset_index()
-    )
-    found = [
-        contacts(*(None if pd.isna(v) else v for v in row))
-        for row in counts[_GROUP_KEYS].itertuples(index=False)
+    owners = list(zip(*(df[c] if c in df else [None] * len(df) for c in _GROUP_KEYS), strict=True))
+    parts = [
+        pd.DataFrame(
+            {
+                "action": action,
+                "role": key,
+                "who": [responsible(key, *owner) for owner in owners],
+                "lokationsnummer": df["lokationsnummer"].to_numpy(),
+            },
+            index=range(len(df)),
+        )
+        for action, key in actions
     ]
-    fields = [
-        "medcom_system",
-        "medcom_administered",
-        "sor_edi_contact",
-        "email",
-        "sor_edi_administrator",
-        "sor_administrator",
-    ]
-    out = counts[_GROUP_KEYS].copy()
-    for f in fields:
-        values = [getattr(c, f) for c in found]
-        out[f] = pd.Series(values, dtype=bool if f == "medcom_administered" else "str")
-    out["locations"] = counts["locations"].astype("int64")
-    out = out.sort_values(
-        ["locations", *_GROUP_KEYS],
-        ascending=[False, True, True, True],
-        na_position="last",
-        kind="stable",
-    )
-    return out.reset_index(drop=True)
+    columns = ["action", "role", "who", "lokationsnummer"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
 
 @cache
@@ -232,6 +240,18 @@ def _config() -> dict:
         for spelling in [name, *spellings]
     }
     return cfg
+
+
+@cache
+def _roles() -> dict[str, Role]:
+    """The roles of ``data/roles.yaml``, their descriptions filled in."""
+    cfg = _config()
+    *first, last = cfg["medcom_systems"]
+    fields = {"systems": f"{', '.join(first)} og {last}", "email": cfg["email"]}
+    return {
+        key: Role(key, node["label"], node.get("where"), node["description"].format(**fields))
+        for key, node in cfg["roles"].items()
+    }
 
 
 @cache

@@ -14,7 +14,7 @@ from importlib.resources import files
 
 import yaml
 
-from soredi_nb import schema
+from soredi_nb import roles, schema
 from soredi_nb.texts import text
 
 # Option keys the guide numbers itself ("a", "a.1") are shown in the checklist; other keys
@@ -53,6 +53,9 @@ class Action:
         The condition under which the action applies: a branch (``"Hvis ja"``) or a question.
     children : tuple of Action
         Alternatives to choose between (table 1, option a).
+    role : str or None
+        Who does it: a key of :func:`soredi_nb.roles.all_roles`. Every action without children
+        has one; a choice between alternatives (table 1, option a) has none.
     """
 
     key: str
@@ -60,6 +63,12 @@ class Action:
     text: str
     when: str | None = None
     children: tuple[Action, ...] = ()
+    role: str | None = None
+
+    @property
+    def who(self) -> roles.Role | None:
+        """The role that does this action (``None`` for a choice between alternatives)."""
+        return roles.role(self.role) if self.role else None
 
     def walk(self) -> Iterator[Action]:
         """This action, then its descendants, depth first."""
@@ -67,14 +76,19 @@ class Action:
         for child in self.children:
             yield from child.walk()
 
+    @property
+    def title(self) -> str:
+        """The label, after the guide's own number when it has one (``"a.1 Fjern …"``)."""
+        if not _NUMBERED_KEY.fullmatch(self.key):
+            return self.label
+        return f"{self.key} {self.label}" if "." in self.key else f"{self.key}. {self.label}"
+
     def to_markdown(self, indent: int = 0) -> str:
         """A ``- [ ]`` checklist item, children indented below it."""
-        number = ""
-        if _NUMBERED_KEY.fullmatch(self.key):
-            number = f"{self.key} " if "." in self.key else f"{self.key}. "
-        head = f"**{number}{self.label}**"
+        head = f"**{self.title}**"
         when = f" *{_with_stop(self.when)}*" if self.when else ""
-        lines = [f"{'  ' * indent}- [ ] {head} –{when} {self.text}"]
+        who = f" *{text('tasks.done_by', role=self.who.heading)}*" if self.who else ""
+        lines = [f"{'  ' * indent}- [ ] {head} –{when} {self.text}{who}"]
         lines += [child.to_markdown(indent + 1) for child in self.children]
         return "\n".join(lines)
 
@@ -138,18 +152,23 @@ class Task:
                 return a
         raise KeyError(f"task {self.number} has no action {key!r}")
 
+    def leaf_actions(self) -> list[Action]:
+        """The actions a user can do, in the guide's order: those without children.
+
+        Table 1 gives a.1, a.2, b and c: option a is a choice between a.1 and a.2, not an action.
+        """
+        return [a for a in self.all_actions() if not a.children]
+
     def action_choices(self) -> list[str]:
-        """Labels of the actions a user can pick, for a dropdown in a worklist.
+        """The actions a user can pick, with who does them, for a dropdown in a worklist.
 
         Returns
         -------
         list of str
-            The labels of the actions without children, in the guide's order; distinct within
-            the task. Table 1 gives ``["Fjern it-systemoplysninger på enheden", "Luk
-            lokationsnummeret (luk SOR-enheden)", "Markér til intern brug", "Tilføj
-            meddelelsestyper"]``: option a is a choice between a.1 and a.2, not an action itself.
+            Per action of :meth:`leaf_actions`, its label and role, e.g. ``"Luk
+            lokationsnummeret (luk SOR-enheden) – SOR-administrator"``; distinct within the task.
         """
-        return [a.label for a in self.all_actions() if not a.children]
+        return [text("tasks.choice", action=a.label, role=a.who.label) for a in self.leaf_actions()]
 
     def to_markdown(self, level: int | None = 3) -> str:
         """The Danish guidance for this task as plain markdown, for a notebook.
@@ -254,7 +273,7 @@ _TASK_FIELDS = (
     {"goal", "question", "actions"},
     {"clarify", "causes", "best_practice", "remarks", "links"},
 )
-_ACTION_FIELDS = {"key", "label", "text"}, {"when", "children"}
+_ACTION_FIELDS = {"key", "label", "text"}, {"when", "children", "role"}
 
 
 @cache
@@ -309,6 +328,12 @@ def _build(raw: object) -> tuple[dict[int, Task], Intro, dict[str, Link]]:
             raise ValueError(f"tasks.yaml: {where} has no actions")
         if len(set(keys)) < len(keys) or len(set(labels)) < len(labels):
             raise ValueError(f"tasks.yaml: {where} repeats an action key or label")
+        for a in t.all_actions():
+            if bool(a.role) == bool(a.children) or (a.role and a.role not in roles.all_roles()):
+                raise ValueError(
+                    f"tasks.yaml: {where} action {a.key}: an action without children needs a "
+                    f"role of roles.yaml (and one with children none), got {a.role!r}"
+                )
         out[number] = t
     return out, the_intro, link_map
 
@@ -323,6 +348,7 @@ def _action(node: dict, where: str) -> Action:
         text=_str(node["text"], where),
         when=_opt(node.get("when"), where),
         children=tuple(_action(c, where) for c in node.get("children") or []),
+        role=_opt(node.get("role"), where),
     )
 
 

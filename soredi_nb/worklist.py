@@ -2,7 +2,8 @@
 
 One sheet per task holds the organisation's findings as the reports show them
 (``findings.display_table``), plus four columns to fill in: Handling (a dropdown of the guide's
-actions for the task), Ansvarlig (pre-filled with who can fix it, ``roles.contacts``), Status
+actions for the task and who does each), Ansvarlig (pre-filled with who does the task's first
+action for that finding, :func:`first_responsible`), Status
 (a dropdown) and Bemærkning. A sheet "Oversigt" comes first. When MedCom sends the next extract,
 the filled-in worklist is given back as ``previous`` and what the user wrote follows every
 finding that is still there, matched as ``compare.match_findings`` matches findings.
@@ -137,8 +138,8 @@ def build_worklist(
     -------
     dict[int, pandas.DataFrame]
         Per table present in the extract: ``findings.display_table`` of the selection (Danish
-        headers, biggest problems first), then Handling (empty), Ansvarlig (the
-        ``sor_edi_contact`` of ``roles.contacts`` for the row's owner type and IT system),
+        headers, biggest problems first), then Handling (empty), Ansvarlig
+        (:func:`first_responsible` of the finding),
         Status (``"Ikke startet"``) and Bemærkning (empty), all ``str``. With ``previous``,
         a finding that is still there gets its Handling, Status and Bemærkning back, and its
         Ansvarlig when the user had changed it; blank cells never replace a value.
@@ -380,24 +381,20 @@ def _task_frame(
     """One task sheet as a frame (display columns, then the user columns) and its carried count."""
     rows = sort_findings(df, number)
     shown = display_table(rows, number)  # same order: the sort ends on the unique Excel row
-    memo: dict[tuple, str] = {}
-    owners = zip(rows["ejertype"], rows["it_system"], rows["it_leverandoer"], strict=True)
     user = {
         "handling": [None] * len(rows),
-        "ansvarlig": [_contact(memo, *owner) for owner in owners],
+        "ansvarlig": [first_responsible(number, row) for _, row in rows.iterrows()],
         "status": [statuses()[0]] * len(rows),
         "bemaerkning": [None] * len(rows),
     }
-    carried = 0 if previous is None else _carry(previous, rows, number, user, memo)
+    carried = 0 if previous is None else _carry(previous, rows, number, user)
     labels = text("worklist.columns")
     for col in USER_COLUMNS:
         shown[labels[col]] = pd.Series(user[col], index=shown.index, dtype="str")
     return shown, carried
 
 
-def _carry(
-    previous: pd.DataFrame, rows: pd.DataFrame, number: int, user: dict[str, list], memo: dict
-) -> int:
+def _carry(previous: pd.DataFrame, rows: pd.DataFrame, number: int, user: dict[str, list]) -> int:
     """Fill ``user`` (the columns to fill in) from a previous sheet; count the rows given any."""
     default_status = statuses()[0]
     carried = 0
@@ -412,10 +409,14 @@ def _carry(
                 user[col][new] = before[col]
                 took |= col != "status" or before[col] != default_status
         # Ansvarlig is pre-filled: only a value the user wrote is theirs to keep. The default of
-        # the previous worklist differs from today's when the IT system changed: compare with both.
+        # the previous worklist differs from today's when the IT system changed: compare with
+        # both, and with the SOR-EDI contact that worklists before roles per action put there.
         row = rows.iloc[new]
-        was = _contact(memo, row["ejertype"], before["it_system"], row["it_leverandoer"])
-        if before["ansvarlig"] not in (None, user["ansvarlig"][new], was):
+        was = row.copy()
+        was["it_system"] = before["it_system"]
+        defaults = {user["ansvarlig"][new], first_responsible(number, was)}
+        defaults.add(roles.responsible("sor_edi_administrator", *was[list(_OWNER)]))
+        if before["ansvarlig"] is not None and before["ansvarlig"] not in defaults:
             user["ansvarlig"][new] = before["ansvarlig"]
             took = True
         carried += took
@@ -427,12 +428,37 @@ def _given_filters(filters: dict) -> dict:
     return {k: v for k, v in filters.items() if v is not None}
 
 
-def _contact(memo: dict, ejertype: object, it_system: object, it_leverandoer: object) -> str:
-    """The short SOR-EDI contact for an owner type, IT system and vendor (memoised per call)."""
-    key = tuple(_given(v) for v in (ejertype, it_system, it_leverandoer))
-    if key not in memo:
-        memo[key] = roles.contacts(*key).sor_edi_contact
-    return memo[key]
+def first_responsible(number: int, finding: pd.Series) -> str:
+    """Who does the first of the guide's actions for table ``number`` on this finding.
+
+    Parameters
+    ----------
+    number : int
+        The table.
+    finding : pandas.Series
+        One canonical finding; ``ejertype``, ``it_system``, ``it_leverandoer``, ``modpart``
+        and ``modpart_lokationsnummer`` are used where present.
+
+    Returns
+    -------
+    str
+        ``"Role: who"``, e.g. ``"SOR-administrator: Kommunens egne SOR-administratorer"`` for
+        table 1, ``"Afsender: Aarhus Universitetshospital (5790001234567)"`` for table 2: the
+        counterpart is named, since that is who to contact.
+    """
+    action = tasks.task(number).leaf_actions()[0]
+    who = roles.responsible(action.role, *(finding.get(c) for c in _OWNER), _counterpart(finding))
+    return text("worklist.ansvarlig", role=action.who.label, who=who)
+
+
+_OWNER = ("ejertype", "it_system", "it_leverandoer")
+
+
+def _counterpart(finding: pd.Series) -> str | None:
+    """The finding's counterpart as "name (location number)", either alone, or ``None``."""
+    name = _given(finding.get("modpart"))
+    gln = _given(finding.get("modpart_lokationsnummer"))
+    return f"{name} ({gln})" if name and gln else name or gln
 
 
 def _given(value: object) -> str | None:

@@ -381,34 +381,58 @@ def test_task_overview_under_median_and_national():
     assert findings.task_overview_colours(aarhus) == [red, red, green, green, green, red, grey]
 
 
-def test_contacts_display_labels_and_values():
+def test_task_responsibilities_per_action_and_owner():
+    # Table 4 for an IT system's report: each finding's own owner type decides.
     df = frame(
-        1,
-        rows(AARHUS, "5790000123117", 2, it_leverandoer="KMD")
-        + rows(dict(AARHUS, it_system="Acure"), "5790000160921", it_leverandoer="Acure A/S"),
+        4,
+        rows(AARHUS, "5790000123117", 2)
+        + rows(dict(AARHUS, it_system="Acure"), "5790000160921", it_leverandoer="Acure A/S")
+        + rows(CLINIC, "5790000126330", 2)
+        + rows(dict(CLINIC, ejertype="Stat"), "5790000135837"),
     )
-    out = findings.contacts_display(df)
-    assert list(out.columns) == [
-        "It-system",
-        "It-leverandør",
-        "Lokationsnumre",
-        "SOR-EDI-administrator",
-        "E-mail",
-        "Hvem administrerer meddelelsestyperne",
+    out = findings.task_responsibilities(df, 4)
+    assert list(out.columns) == ["Handling", "Rolle", "Ansvarlig", "Lokationsnumre"]
+    role = "SOR-EDI-administrator (i SOR-EDI)"
+    assert out.values.tolist() == [
+        ["Fjern forkerte meddelelsestyper", role, "It-leverandøren (Acure A/S)", 1],
+        ["Fjern forkerte meddelelsestyper", role, "Leverandøren af XMO", 1],
+        ["Fjern forkerte meddelelsestyper", role, "MedCom (sor@medcom.dk)", 1],
+        [
+            "Fjern forkerte meddelelsestyper",
+            role,
+            "Vejledningen har ingen regel for statslige enheder – kontakt MedCom (sor@medcom.dk)",
+            1,
+        ],
     ]
-    assert out.iloc[:, :4].values.tolist() == [
-        ["Acure", "Acure A/S", 1, "It-leverandøren (Acure A/S)"],
-        ["KMD Nexus", "KMD", 1, "MedCom (sor@medcom.dk)"],
-    ]
-    assert pd.isna(out["E-mail"][0]) and out["E-mail"][1] == "sor@medcom.dk"
-    assert out["Hvem administrerer meddelelsestyperne"][1].startswith("MedCom administrerer")
 
 
-def test_contacts_display_shows_owner_type_when_mixed():
-    df = frame(4, rows(AARHUS, "5790000123117") + rows(CLINIC, "5790000126330", 2))
-    out = findings.contacts_display(df)
-    assert list(out.columns[:3]) == ["Ejertype", "It-system", "It-leverandør"]
-    assert out[["Ejertype", "It-system", "SOR-EDI-administrator"]].values.tolist() == [
-        ["Kommune", "KMD Nexus", "MedCom (sor@medcom.dk)"],
-        ["Privat", "XMO", "Leverandøren af XMO"],
+def test_task_responsibilities_follow_the_guides_order():
+    df = frame(1, rows(AARHUS, "5790000123117", 2) + rows(REGION, "5790000135837"))
+    out = findings.task_responsibilities(df, 1)
+    assert out[["Handling", "Ansvarlig", "Lokationsnumre"]].values.tolist() == [
+        ["a.1 Fjern it-systemoplysninger på enheden", "Kommunens egne SOR-administratorer", 1],
+        ["a.1 Fjern it-systemoplysninger på enheden", "Regionens egne SOR-administratorer", 1],
+        ["a.2 Luk lokationsnummeret (luk SOR-enheden)", "Kommunens egne SOR-administratorer", 1],
+        ["a.2 Luk lokationsnummeret (luk SOR-enheden)", "Regionens egne SOR-administratorer", 1],
+        ["b. Markér til intern brug", "Kommunens egne SOR-administratorer", 1],
+        ["b. Markér til intern brug", "Regionens egne SOR-administratorer", 1],
+        ["c. Tilføj meddelelsestyper", "MedCom (sor@medcom.dk)", 1],
+        ["c. Tilføj meddelelsestyper", "Regionens egne SOR-EDI-administratorer", 1],
     ]
+
+
+def test_overview_responsibilities_count_location_numbers_once():
+    tables = {
+        1: frame(1, rows(AARHUS, "5790000123117")),
+        4: frame(4, rows(AARHUS, "5790000123117") + rows(AARHUS, "5790000160921")),
+        2: frame(2, rows(AARHUS, "5790000160921", antal=3)),
+    }
+    out = findings.overview_responsibilities(tables)
+    assert list(out.columns) == ["Rolle", "Ansvarlig", "Tabeller", "Lokationsnumre"]
+    assert out.values.tolist() == [
+        ["SOR-administrator (i SOR)", "Kommunens egne SOR-administratorer", "1", 1],
+        ["SOR-EDI-administrator (i SOR-EDI)", "MedCom (sor@medcom.dk)", "1, 4", 2],
+        ["It-leverandør", "Leverandøren af KMD Nexus", "2", 1],
+        ["Afsender", "Afsenderen (se fundets modpart)", "2", 1],
+    ]
+    assert findings.overview_responsibilities({}).empty

@@ -13,7 +13,7 @@ import nbformat
 import papermill
 import pytest
 
-from soredi_nb import schema, templates
+from soredi_nb import roles, schema, templates
 from soredi_nb.sample import NO_FINDINGS, make_sample, write_sample
 
 NOTEBOOKS = sorted(templates.NOTEBOOKS.glob("*.ipynb"))
@@ -121,3 +121,21 @@ def test_organisation_without_findings(path, tmp_path, extract_path):
     shown = run_notebook(path, tmp_path, extract_path=extract_path, organisation=NO_FINDINGS[0])
     assert "Ingen oprydningsopgave" in shown
     assert "Traceback" not in shown
+
+
+def test_it_system_report_uses_each_findings_own_owner(tmp_path, extract_path):
+    """An IT system's table 5 page: who adds message types follows each unit's owner type."""
+    t5 = make_sample(seed=1)["tables"][5]
+    owners = zip(t5["ejertype"], t5["it_system"], t5["it_leverandoer"], strict=True)
+    who = t5.assign(who=[roles.responsible("sor_edi_administrator", *o) for o in owners])
+    system = who.groupby("it_system")["who"].nunique().idxmax()
+    expected = set(who.loc[who["it_system"] == system, "who"])
+    assert len(expected) > 1  # e.g. a municipality (MedCom) and a private unit (its vendor)
+    shown = run_notebook(
+        NOTEBOOKS[5], tmp_path, extract_path=extract_path, organisation=None, it_system=system
+    )
+    assert all(w in shown for w in expected)
+    kinds = ("Kommune", "Region", "Privat", "Stat")
+    others = {roles.responsible("sor_edi_administrator", k, system) for k in kinds} - expected
+    assert not [who for who in others if who in shown]
+    assert "Udføres af: SOR-EDI-administrator (i SOR-EDI)." in shown

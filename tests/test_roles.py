@@ -1,59 +1,109 @@
-"""Who to contact: SOR-/SOR-EDI-administrator by owner type and IT system."""
+"""Who does each action: the appendix's roles by owner type, IT system and counterpart."""
 
 import pandas as pd
 import pytest
 
-from soredi_nb import roles
+from soredi_nb import roles, tasks
 
 MEDCOM = "sor@medcom.dk"
 
 
-def test_municipality_on_medcom_system():
-    c = roles.contacts("Kommune", "KMD Nexus")
-    assert c.medcom_administered
-    assert c.email == MEDCOM
-    assert c.medcom_system == "KMD Nexus"
-    assert c.sor_edi_contact == f"MedCom ({MEDCOM})"
-    assert "MedCom" in c.sor_edi_administrator and MEDCOM in c.sor_edi_administrator
-    assert "Sundhedsdatastyrelsen" in c.sor_administrator
-    assert [lk.key for lk in c.links] == ["sor_ansvarlige_kommuner", "county_organisations"]
+NO_RULE = f"Vejledningen har ingen regel for statslige enheder – kontakt MedCom ({MEDCOM})"
+MUNICIPAL_SOR = "Kommunens egne SOR-administratorer"
+REGIONAL_SOR = "Regionens egne SOR-administratorer"
+SDS = "Sundhedsdatastyrelsen (på enhedens henvendelse)"
+
+# The appendix, role by role: (role, owner type, IT system, vendor) -> who. Read against the
+# guide's "Adgange og roller": regions do everything themselves; municipalities have their own
+# SOR-administrators, location numbers from Sundhedsdatastyrelsen after MedCom, message types by
+# MedCom for the listed systems and else by the vendor; private units go to
+# Sundhedsdatastyrelsen and their vendor; state units have no rule.
+APPENDIX = [
+    ("sor_administrator", "Kommune", "Cura", None, MUNICIPAL_SOR),
+    ("sor_administrator", "Kommune", "XMO", None, MUNICIPAL_SOR),
+    ("sor_administrator", "Region", "Cosmic", None, REGIONAL_SOR),
+    ("sor_administrator", "Privat", "XMO", None, SDS),
+    ("sor_administrator", "Stat", "XMO", None, NO_RULE),
+    ("sor_administrator", None, None, None, SDS),
+    (
+        "lokationsnummer",
+        "Kommune",
+        "Cura",
+        None,
+        f"Sundhedsdatastyrelsen efter afklaring med MedCom ({MEDCOM})",
+    ),
+    ("lokationsnummer", "Region", "Cosmic", None, REGIONAL_SOR),
+    ("lokationsnummer", "Privat", "XMO", None, SDS),
+    ("lokationsnummer", "Stat", None, None, NO_RULE),
+    ("sor_edi_administrator", "Kommune", "Cura", "Systematic", f"MedCom ({MEDCOM})"),
+    ("sor_edi_administrator", "kommunal", "nexus (KMD)", None, f"MedCom ({MEDCOM})"),
+    ("sor_edi_administrator", "Kommune", "XMO", None, "Leverandøren af XMO"),
+    ("sor_edi_administrator", "Kommune", "XMO", "Netcompany", "It-leverandøren (Netcompany)"),
+    ("sor_edi_administrator", "Region", "Cura", None, "Regionens egne SOR-EDI-administratorer"),
+    ("sor_edi_administrator", "Region", None, None, "Regionens egne SOR-EDI-administratorer"),
+    # A private unit on a system MedCom administers for municipalities: still its vendor.
+    ("sor_edi_administrator", "Privat", "Cura", None, "Leverandøren af Cura"),
+    ("sor_edi_administrator", "Privat", "EG Clinea", "EG A/S", "It-leverandøren (EG A/S)"),
+    ("sor_edi_administrator", "Privat", None, None, "It-leverandøren"),
+    ("sor_edi_administrator", "Stat", "Cura", None, NO_RULE),
+    ("sor_edi_administrator", pd.NA, "XMO", None, "Leverandøren af XMO"),
+    # The IT vendor and the counterparts do not depend on the owner type, not even for the state.
+    ("it_leverandoer", "Kommune", "Cura", "Systematic", "It-leverandøren (Systematic)"),
+    ("it_leverandoer", "Stat", "XMO", None, "Leverandøren af XMO"),
+    ("it_leverandoer", "Region", None, None, "It-leverandøren"),
+    ("afsender", "Stat", "XMO", None, "Afsenderen (se fundets modpart)"),
+    ("modtager", "Region", "Cosmic", None, "Modtageren (se fundets modpart)"),
+    ("gennemgang", "Privat", None, None, "Den, der gennemgår udtrækket"),
+]
 
 
-def test_municipality_on_other_system_goes_to_vendor():
-    c = roles.contacts("Kommune", "XMO")
-    assert not c.medcom_administered and c.email is None
-    assert "It-leverandøren" in c.sor_edi_administrator
-    assert c.sor_edi_contact == "Leverandøren af XMO"
-    assert roles.contacts("Kommune", "XMO", "Netcompany").sor_edi_contact == (
-        "It-leverandøren (Netcompany)"
-    )
+@pytest.mark.parametrize(("key", "ejertype", "system", "vendor", "expected"), APPENDIX)
+def test_responsible_follows_the_appendix(key, ejertype, system, vendor, expected):
+    assert roles.responsible(key, ejertype, system, vendor) == expected
 
 
-@pytest.mark.parametrize("system", ["KMD Nexus", "XMO", "Cura", None, "Sundhedsplatformen"])
-def test_region_has_own_sor_edi_administrators(system):
-    c = roles.contacts("Region", system)
-    assert c.ejertype == "Region"
-    assert not c.medcom_administered and c.email is None
-    assert c.sor_edi_contact == "Regionens SOR-EDI-administratorer"
-    assert c.sor_edi_administrator.startswith("Regionens egne SOR-EDI-administratorer")
-    assert "selv" in c.sor_administrator
-    assert [lk.key for lk in c.links] == ["sor_ansvarlige_regioner"]
+def test_municipality_without_it_system_mentions_both():
+    who = roles.responsible("sor_edi_administrator", "Kommune", None)
+    assert MEDCOM in who and "It-leverandøren" in who and "ikke angivet" in who
 
 
-def test_private_unit_goes_to_vendor_and_sundhedsdatastyrelsen():
-    c = roles.contacts("Privat", "EG Clinea")
-    assert not c.medcom_administered and c.email is None
-    assert "It-leverandøren" in c.sor_edi_administrator and "kunder" in c.sor_edi_administrator
-    assert "Sundhedsdatastyrelsen" in c.sor_administrator
-    assert c.links == ()
+def test_counterparts_are_named_when_known():
+    who = roles.responsible("afsender", "Kommune", "Cura", modpart="AUH (5790000000005)")
+    assert who == "AUH (5790000000005)"
+    assert roles.responsible("modtager", modpart="  ") == "Modtageren (se fundets modpart)"
 
 
-@pytest.mark.parametrize("ejertype", ["Stat", "STAT", None, "", float("nan"), pd.NA, "Ukendt"])
-def test_state_and_unknown_follow_private_rules(ejertype):
-    c, private = roles.contacts(ejertype, "KMD Nexus"), roles.contacts("Privat", "KMD Nexus")
-    assert not c.medcom_administered
-    assert c.sor_edi_administrator == private.sor_edi_administrator
-    assert c.sor_administrator == private.sor_administrator
+def test_every_action_has_a_role_with_its_register():
+    where = {
+        (n, a.key): (a.role, a.who.where) for n in range(1, 8) for a in tasks.task(n).leaf_actions()
+    }
+    assert where == {
+        (1, "a.1"): ("sor_administrator", "SOR"),
+        (1, "a.2"): ("sor_administrator", "SOR"),
+        (1, "b"): ("sor_administrator", "SOR"),
+        (1, "c"): ("sor_edi_administrator", "SOR-EDI"),
+        (2, "kontakt-afsender"): ("afsender", None),
+        (2, "negativ-kvittering"): ("it_leverandoer", None),
+        (3, "hvis-ja"): ("lokationsnummer", "SOR"),
+        (3, "hvis-nej"): ("it_leverandoer", None),
+        (4, "fjern-meddelelsestyper"): ("sor_edi_administrator", "SOR-EDI"),
+        (5, "hvis-ja"): ("sor_edi_administrator", "SOR-EDI"),
+        (5, "hvis-nej"): ("afsender", None),
+        (6, "aarsag"): ("gennemgang", None),
+        (6, "kan-ikke-modtage"): ("modtager", None),
+        (7, "aarsag"): ("gennemgang", None),
+        (7, "kan-ikke-modtage"): ("sor_edi_administrator", "SOR-EDI"),
+    }
+
+
+def test_role_texts():
+    r = roles.role("sor_edi_administrator")
+    assert r.heading == "SOR-EDI-administrator (i SOR-EDI)"
+    assert "KMD Nexus, Cura" in r.description and "og TM-Care" in r.description
+    assert MEDCOM in r.description
+    assert roles.role("afsender").heading == "Afsender"
+    with pytest.raises(KeyError):
+        roles.role("ukendt")
 
 
 @pytest.mark.parametrize(
@@ -114,7 +164,7 @@ def test_owner_type(written, expected):
 )
 def test_medcom_system_spellings(written, expected):
     assert roles.medcom_system(written) == expected
-    assert roles.contacts("Kommune", written).medcom_administered
+    assert roles.responsible("sor_edi_administrator", "Kommune", written) == f"MedCom ({MEDCOM})"
 
 
 @pytest.mark.parametrize(
@@ -140,13 +190,8 @@ def test_medcom_system_spellings(written, expected):
 )
 def test_no_over_matching(written):
     assert roles.medcom_system(written) is None
-    assert not roles.contacts("Kommune", written).medcom_administered
-
-
-def test_municipality_without_it_system_mentions_both():
-    c = roles.contacts("Kommune", None)
-    assert not c.medcom_administered and c.email is None
-    assert MEDCOM in c.sor_edi_administrator and "it-leverandøren" in c.sor_edi_administrator
+    who = roles.responsible("sor_edi_administrator", "Kommune", written)
+    assert who != f"MedCom ({MEDCOM})" and who.startswith(("Leverandøren af", "It-leverandøren"))
 
 
 def test_medcom_systems_lists_the_guide():
@@ -155,55 +200,25 @@ def test_medcom_systems_lists_the_guide():
     assert systems[0] == "KMD Nexus" and "TM-Care" in systems
 
 
-def test_contacts_table_counts_distinct_location_numbers():
+def test_responsibilities_use_each_findings_own_owner():
     df = pd.DataFrame(
         {
-            "lokationsnummer": [
-                "5790000123117",
-                "5790000123117",
-                "5790000160921",
-                "5790002407314",
-                "5790000126330",
-                "5790000135837",
-            ],
-            "ejertype": ["Kommune", "kommune", "Kommune", "Kommune", "Region", None],
-            "it_system": ["KMD Nexus", "KMD Nexus", " KMD Nexus ", "XMO", "Cura", None],
-            "it_leverandoer": ["KMD", "KMD", "KMD", "Netcompany", "Systematic", None],
+            "lokationsnummer": ["5790000123117", "5790000123117", "5790000126330", "579000013583"],
+            "ejertype": ["Kommune", "kommune", "Region", "Stat"],
+            "it_system": ["Cura", "Cura", "Cura", "Cura"],
         }
     )
-    t = roles.contacts_table(df)
-    assert list(t.columns) == [
-        "ejertype",
-        "it_system",
-        "it_leverandoer",
-        "medcom_system",
-        "medcom_administered",
-        "sor_edi_contact",
-        "email",
-        "sor_edi_administrator",
-        "sor_administrator",
-        "locations",
+    long = roles.responsibilities(df, [("c", "sor_edi_administrator"), ("b", "sor_administrator")])
+    assert list(long.columns) == ["action", "role", "who", "lokationsnummer"]
+    assert long["who"].tolist() == [
+        f"MedCom ({MEDCOM})",
+        f"MedCom ({MEDCOM})",
+        "Regionens egne SOR-EDI-administratorer",
+        NO_RULE,
+        MUNICIPAL_SOR,
+        MUNICIPAL_SOR,
+        REGIONAL_SOR,
+        NO_RULE,
     ]
-    assert t["locations"].tolist() == [2, 1, 1, 1]
-    first = t.iloc[0]
-    assert (first["ejertype"], first["it_system"], first["it_leverandoer"]) == (
-        "Kommune",
-        "KMD Nexus",
-        "KMD",
-    )
-    assert bool(first["medcom_administered"]) and first["email"] == MEDCOM
-    rest = t.iloc[1:].set_index("it_system", drop=False)
-    assert rest.loc["XMO", "sor_edi_contact"] == "It-leverandøren (Netcompany)"
-    assert rest.loc["Cura", "sor_edi_contact"] == "Regionens SOR-EDI-administratorer"
-    unknown = t[t["it_system"].isna()].iloc[0]
-    assert pd.isna(unknown["ejertype"]) and pd.isna(unknown["email"])
-    assert t["medcom_administered"].dtype == bool
-    assert t["locations"].dtype == "int64"
-
-
-def test_contacts_table_without_optional_columns_and_empty():
-    df = pd.DataFrame({"lokationsnummer": ["5790000123117", "5790000160921"]})
-    t = roles.contacts_table(df)
-    assert len(t) == 1 and t.loc[0, "locations"] == 2
-    assert t.loc[0, "sor_edi_contact"] == "It-leverandøren"
-    assert roles.contacts_table(df.iloc[:0]).empty
+    assert long["action"].tolist() == ["c"] * 4 + ["b"] * 4
+    assert roles.responsibilities(df.iloc[:0], [("c", "sor_edi_administrator")]).empty

@@ -44,11 +44,16 @@ def test_table_1_options_and_best_practice():
     assert [a.key for a in t.all_actions()] == ["a", "a.1", "a.2", "b", "c"]
     assert [a.key for a in t.action("a").children] == ["a.1", "a.2"]
     assert t.best_practice and "ikke-aktivt" in t.best_practice
+    assert [a.key for a in t.leaf_actions()] == ["a.1", "a.2", "b", "c"]
     assert t.action_choices() == [
-        "Fjern it-systemoplysninger på enheden",
-        "Luk lokationsnummeret (luk SOR-enheden)",
-        "Markér til intern brug",
-        "Tilføj meddelelsestyper",
+        "Fjern it-systemoplysninger på enheden – SOR-administrator",
+        "Luk lokationsnummeret (luk SOR-enheden) – SOR-administrator",
+        "Markér til intern brug – SOR-administrator",
+        "Tilføj meddelelsestyper – SOR-EDI-administrator",
+    ]
+    assert tasks.task(2).action_choices() == [
+        "Kontakt afsender – Afsender",
+        "Undersøg negativ kvittering – It-leverandør",
     ]
 
 
@@ -93,10 +98,16 @@ def test_to_markdown():
     assert tasks.task(1).goal in md
     assert "- [ ] **a. Lokationsnummeret skal lukkes** – *Skal" in md
     assert "\n  - [ ] **a.1 Fjern it-systemoplysninger på enheden** – " in md
+    # Who does each action, and where; a choice between alternatives (a) has no role itself.
+    assert "knyttet til enheden. *Udføres af: SOR-administrator (i SOR).*\n" in md
+    assert "ejertype og it-system. *Udføres af: SOR-EDI-administrator (i SOR-EDI).*" in md
+    assert md.count("Udføres af") == 4
     assert "**Best practice:**" in md
     md3 = tasks.task(3).to_markdown(level=2)
     assert md3.startswith("## Tabel 3")
     assert "- [ ] **Opret aktiv SOR-enhed med lokationsnummer** – *Hvis ja:* Opret" in md3
+    assert "*Udføres af: Oprettelse af lokationsnummer (i SOR).*" in md3
+    assert "lukket i SOR. *Udføres af: It-leverandør.*" in md3
     md4 = tasks.task(4).to_markdown()
     assert "**Bemærkninger**" in md4
     assert "(https://medcom.dk/standarder/godkendte-systemer/)" in md4
@@ -131,6 +142,9 @@ def test_yaml_as_shipped_builds(raw):
         lambda r: r["tasks"][4].update(links=["no_such_link"]),
         lambda r: r["tasks"][6].update(question="  "),
         lambda r: r["intro"].pop("no_task"),
+        lambda r: r["tasks"][2]["actions"][0].pop("role"),
+        lambda r: r["tasks"][2]["actions"][0].update(role="sor_admin"),
+        lambda r: r["tasks"][1]["actions"][0].update(role="sor_administrator"),
     ],
 )
 def test_yaml_mistakes_fail_loudly(raw, breakage):

@@ -59,21 +59,73 @@ def test_build_worklist_frames(extracts):
         assert len(df) == len(own)
         assert df["Status"].tolist() == ["Ikke startet"] * len(df)
         assert df["Handling"].isna().all() and df["Bemærkning"].isna().all()
+    # Table 4's only action is the SOR-EDI-administrator's; Aarhus's systems are MedCom's.
     t4 = sample[4][sample[4]["ejer"] == OWNER]
     expected = {
-        roles.contacts("Kommune", s, v).sor_edi_contact
+        "SOR-EDI-administrator: " + roles.responsible("sor_edi_administrator", "Kommune", s, v)
         for s, v in zip(t4["it_system"], t4["it_leverandoer"], strict=True)
     }
-    assert set(frames[4]["Ansvarlig"]) == expected == {"MedCom (sor@medcom.dk)"}
+    assert (
+        set(frames[4]["Ansvarlig"]) == expected == {"SOR-EDI-administrator: MedCom (sor@medcom.dk)"}
+    )
+    assert set(frames[1]["Ansvarlig"]) == {"SOR-administrator: Kommunens egne SOR-administratorer"}
     # Same order as the report's findings table: biggest problems first.
     assert frames[6]["Antal negative kvitteringer"].tolist() == [11, 6, 6, 1]
 
 
-def test_private_owner_gets_vendor_as_ansvarlig():
-    extract = make_extract({4: rows(CLINIC, "5790000126330", 2, meddelelsestype="XDIS20")})
-    frames = build_worklist(extract, "Lægerne Søndergade")
-    assert list(frames) == [4]
-    assert frames[4]["Ansvarlig"].tolist() == ["Leverandøren af XMO"] * 2
+CURA_MUNICIPALITY = dict(ejer="Odense Kommune", ejertype="Kommune", it_system="Cura")
+COSMIC_REGION = dict(ejer="Region Syddanmark", ejertype="Region", it_system="Cosmic")
+GP_CLINIC = dict(ejer="Lægerne Søndergade", ejertype="Privat", it_system="XMO")
+SENDER = dict(modpart="Akutafdelingen, OUH", modpart_lokationsnummer="5790000000005")
+
+
+@pytest.mark.parametrize(
+    ("owner", "expected"),
+    [
+        (
+            CURA_MUNICIPALITY,
+            {
+                1: "SOR-administrator: Kommunens egne SOR-administratorer",
+                2: "Afsender: Akutafdelingen, OUH (5790000000005)",
+                3: "Oprettelse af lokationsnummer: Sundhedsdatastyrelsen efter afklaring med "
+                "MedCom (sor@medcom.dk)",
+                4: "SOR-EDI-administrator: MedCom (sor@medcom.dk)",
+            },
+        ),
+        (
+            COSMIC_REGION,
+            {
+                1: "SOR-administrator: Regionens egne SOR-administratorer",
+                2: "Afsender: Akutafdelingen, OUH (5790000000005)",
+                3: "Oprettelse af lokationsnummer: Regionens egne SOR-administratorer",
+                4: "SOR-EDI-administrator: Regionens egne SOR-EDI-administratorer",
+            },
+        ),
+        (
+            GP_CLINIC,
+            {
+                1: "SOR-administrator: Sundhedsdatastyrelsen (på enhedens henvendelse)",
+                2: "Afsender: Akutafdelingen, OUH (5790000000005)",
+                3: "Oprettelse af lokationsnummer: Sundhedsdatastyrelsen (på enhedens henvendelse)",
+                4: "SOR-EDI-administrator: Leverandøren af XMO",
+            },
+        ),
+    ],
+)
+def test_ansvarlig_is_who_does_the_first_action(owner, expected):
+    gln = "5790000126330"
+    extract = make_extract(
+        {
+            1: rows(owner, gln),
+            2: rows(owner, gln, **SENDER, antal=3),
+            3: rows(owner, gln, **SENDER, antal=2),
+            4: rows(owner, gln, meddelelsestype="XDIS20"),
+        }
+    )
+    frames = build_worklist(extract, owner["ejer"])
+    assert {n: df["Ansvarlig"].tolist() for n, df in frames.items()} == {
+        n: [who] for n, who in expected.items()
+    }
 
 
 # --- the written workbook ----------------------------------------------------------------------
@@ -129,7 +181,7 @@ def test_dropdowns_offer_the_guides_actions(extracts, tmp_path):
         assert lists[f"{status}2:{status}{last}"].formula1 == f'"{",".join(STATUSES)}"'
         assert lists[f"{status}2:{status}{last}"].errorStyle == "stop"
         assert lists[f"{handling}2:{handling}{last}"].showErrorMessage is True
-    assert tasks.task(1).action_choices()[2] == "Markér til intern brug"
+    assert tasks.task(1).action_choices()[2] == "Markér til intern brug – SOR-administrator"
 
 
 def test_long_choice_lists_go_to_a_hidden_sheet(extracts, tmp_path, monkeypatch):
@@ -138,13 +190,16 @@ def test_long_choice_lists_go_to_a_hidden_sheet(extracts, tmp_path, monkeypatch)
     wb = openpyxl.load_workbook(write_worklist(tmp_path / "liste.xlsx", old, "aarhus").path)
     assert wb.sheetnames[-1] == "Valg" and wb["Valg"].sheet_state == "hidden"
     formulas = [dv.formula1 for dv in wb[sheet_name(1)].data_validations.dataValidation]
-    assert formulas[0] == "'Valg'!$A$2:$A$5"  # 124 characters: too long
+    assert formulas[0] == "'Valg'!$A$2:$A$5"  # 214 characters: too long
     assert formulas[1] == "'Valg'!$B$2:$B$5"  # Status, 43 characters
     valg = list(wb["Valg"].iter_rows(min_row=2, max_col=2, values_only=True))
     assert [r[0] for r in valg] == tasks.task(1).action_choices()
     assert [r[1] for r in valg] == STATUSES
+    monkeypatch.setattr(worklist, "MAX_INLINE_CHOICES", 60)
+    wb = openpyxl.load_workbook(write_worklist(tmp_path / "liste.xlsx", old, "aarhus").path)
     formulas4 = [dv.formula1 for dv in wb[sheet_name(4)].data_validations.dataValidation]
-    assert formulas4[0] == '"Fjern forkerte meddelelsestyper"'  # 31 characters: inline
+    # 55 characters: inline
+    assert formulas4[0] == '"Fjern forkerte meddelelsestyper – SOR-EDI-administrator"'
 
 
 def test_hostile_text_stays_text(tmp_path):
@@ -283,7 +338,8 @@ def filled(extracts, tmp_path):
     (untouched,) = find(ws, Lokationsnummer="5790001342852")
     fill(ws, untouched, Status="Ikke startet")
     ws = wb[sheet_name(2)]
-    fill(ws, 2, Ansvarlig="MedCom (sor@medcom.dk)")  # the default, typed again: not a change
+    # The default of worklists made before roles per action: not the user's, so not carried.
+    fill(ws, 2, Ansvarlig="MedCom (sor@medcom.dk)")
     fill(ws, 3, Bemærkning=42)
     ws = wb[sheet_name(3)]
     (row,) = find(ws, Meddelelsestype="XDIS91 – Korrespondancemeddelelse")
@@ -322,7 +378,7 @@ def test_notes_follow_the_findings_that_persist(extracts, filled, tmp_path):
         "I gang",
         "Aftalt med Lone",
     )
-    assert t1["Ansvarlig"] == "MedCom (sor@medcom.dk)"
+    assert t1["Ansvarlig"] == "SOR-administrator: Kommunens egne SOR-administratorer"
     t2 = sheet_rows(wb[sheet_name(2)])
     assert [r["Bemærkning"] for r in t2 if r["Bemærkning"]] == ["42"]
     assert [r["Status"] for r in t2] == ["Ikke startet"] * 3
@@ -334,10 +390,10 @@ def test_notes_follow_the_findings_that_persist(extracts, filled, tmp_path):
     )
     t4 = sheet_rows(wb[sheet_name(4)])
     # The IT system changed and the user never touched Ansvarlig: today's default, not the old.
-    assert (
-        sorted(r["Ansvarlig"] for r in t4)
-        == ["It-leverandøren (Tril)"] + ["MedCom (sor@medcom.dk)"] * 2
-    )
+    assert sorted(r["Ansvarlig"] for r in t4) == [
+        "SOR-EDI-administrator: It-leverandøren (Tril)",
+        *["SOR-EDI-administrator: MedCom (sor@medcom.dk)"] * 2,
+    ]
     t5 = sheet_rows(wb[sheet_name(5)])
     assert [(r["Meddelelsestype"], r["Handling"]) for r in t5 if r["Handling"]] == [
         ("FDIS91 – Korrespondancemeddelelse", "Tilføj meddelelsestyper")
@@ -538,6 +594,8 @@ def test_over_long_text_is_cut_with_a_marker_and_a_warning(tmp_path):
     headers = [c.value for c in ws[1]]
     name_cell = ws.cell(2, headers.index("Enhedsnavn") + 1)
     emoji_cell = ws.cell(2, headers.index("Afsender") + 1)
+    # Ansvarlig names the sender, so it is cut too: "Afsender: <name> (<location number>)".
+    who = ws.cell(2, headers.index("Ansvarlig") + 1)
     marker = "…[afkortet]"
     assert name_cell.value == long_name[: 32_767 - len(marker)] + marker
     assert emoji_cell.value == "\N{GRINNING FACE}" * 16_378 + marker
@@ -545,7 +603,7 @@ def test_over_long_text_is_cut_with_a_marker_and_a_warning(tmp_path):
     assert result.warnings == [
         f"Teksten i arket '{sheet_name(2)}', celle {cell.coordinate}, er på {length} tegn, mere "
         "end de 32.767, en celle i Excel kan rumme. Den er afkortet og slutter med '…[afkortet]'."
-        for cell, length in ((name_cell, "40.009"), (emoji_cell, "40.000"))
+        for cell, length in ((name_cell, "40.009"), (emoji_cell, "40.000"), (who, "40.026"))
     ]
 
 
