@@ -11,7 +11,7 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from soredi_nb import cells, messagetypes, roles, schema, tasks
+from soredi_nb import cells, danish, messagetypes, roles, schema, tasks
 from soredi_nb.extract import ROW, Extract
 from soredi_nb.summary import Summary, TaskSummary, split_counts
 from soredi_nb.texts import text
@@ -99,10 +99,10 @@ def display_table(df: pd.DataFrame, number: int) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Sorted by :func:`sort_findings`; the columns of :func:`columns` under their Danish
-        reference headers (``schema.table(number).headers``). Location numbers are 13-digit
-        text, message types read ``"XDIS91 – Korrespondancemeddelelse"`` when the code is known,
-        dates are ``datetime64`` without a time of day (so interactive tables sort them), counts
-        are ``Int64``. Tables 6-7 get "Andel negative": ``antal`` as a percentage of
+        labels (:func:`labels`). Location numbers are 13-digit text, message types read
+        ``"XDIS91 – Korrespondancemeddelelse"`` when the code is known, dates are ``datetime64``
+        without a time of day (so interactive tables sort them), counts are ``Int64``. Tables
+        6-7 get "Andel negative kvitteringer (%)": ``antal`` as a percentage of
         ``antal_i_alt``, one decimal, NA where the total is unknown, zero or smaller than
         ``antal``. Columns empty in every row are left out, except the identity columns (location
         number, unit name, SOR code, IT system: a finding is recognised by them); an empty
@@ -121,7 +121,7 @@ def display_table(df: pd.DataFrame, number: int) -> pd.DataFrame:
         identity = text("findings.identity")
         empty = [c for c in out.columns if c not in identity and out[c].isna().all()]
         out = out.drop(columns=empty)
-    return out.rename(columns=_labels(number))
+    return out.rename(columns=labels(number))
 
 
 def share(part: pd.Series, total: pd.Series) -> pd.Series:
@@ -449,9 +449,28 @@ def _gln(value: object) -> str | None:
         return str(value).strip()
 
 
-def _labels(number: int) -> dict[str, str]:
-    """Canonical column -> Danish label for the findings table of ``number``."""
-    return schema.table(number).headers | _extra_labels(SHARE)
+def labels(number: int) -> dict[str, str]:
+    """Canonical column -> Danish label in the findings table of ``number``.
+
+    The extract's reference headers, except where a task names a column more exactly (the
+    direction of the negative receipts in tables 6-7), plus the computed share.
+    """
+    own = text("findings.table_labels").get(number, {})
+    return schema.table(number).headers | own | _extra_labels(SHARE)
+
+
+def danish_decimals(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with its decimal columns as Danish text (``12,5``) for a web page; NA stays NA.
+
+    Interactive tables still sort them as numbers: ``datatables_options`` sets the decimal
+    comma. Excel gets the numbers themselves and shows them in the user's locale.
+    """
+    out = df.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = out[col].map(lambda v: None if pd.isna(v) else danish.number(v))
+            out[col] = out[col].astype("str")
+    return out
 
 
 def _extra_labels(*keys: str) -> dict[str, str]:

@@ -100,7 +100,7 @@ def show_table(df: pd.DataFrame, page: Page | None = None) -> None:
         if page is not None:
             page.itables_ready = True
     # itables escapes cell text itself (allow_html is off), so extract text stays data.
-    itables.show(df, **datatables_options())
+    itables.show(findings.danish_decimals(df), **datatables_options())
 
 
 def _md(key: str, **fields) -> None:

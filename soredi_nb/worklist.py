@@ -41,6 +41,7 @@ from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract, ExtractInfo
 from soredi_nb.files import atomic_path
 from soredi_nb.findings import display_table, sort_findings
+from soredi_nb.findings import labels as finding_labels
 from soredi_nb.load import HEADER_SEARCH_ROWS, normalise_header, table_number
 from soredi_nb.organisations import Organisation, filter_extract, resolve
 from soredi_nb.sample import EXCEL_DATE, sheet_name
@@ -333,7 +334,7 @@ def _layout_alert(key: str, sheet: str, path: Path, number: int, missing: Sequen
     ``missing`` are canonical names; none for a sheet without the worklist's header at all,
     whose warning names the columns a worklist sheet has.
     """
-    labels = {**schema.table(number).headers, **text("worklist.columns")}
+    labels = {**finding_labels(number), **text("worklist.columns")}
     names = ", ".join(f"'{labels[c]}'" for c in missing or USER_COLUMNS)
     return text(f"worklist.warnings.{key}", sheet=sheet, file=path, columns=names)
 
@@ -468,8 +469,10 @@ def _given(value: object) -> str | None:
 
 def _read_sheet(rows: list[tuple], number: int) -> pd.DataFrame | None:
     """A task sheet's rows under canonical names, or ``None`` if it has no worklist header."""
-    labels = {**schema.table(number).headers, **text("worklist.columns")}
-    names = {normalise_header(label): col for col, label in labels.items()}
+    # The report's labels, and the extract's headers that worklists used before some labels
+    # said more (tables 6-7: which way the receipt went).
+    shown = [schema.table(number).headers, finding_labels(number), text("worklist.columns")]
+    names = {normalise_header(label): col for labels in shown for col, label in labels.items()}
     for at, values in enumerate(rows[:HEADER_SEARCH_ROWS]):
         columns = {
             j: names.get(normalise_header(cells.cell_text(v)))

@@ -31,17 +31,26 @@ LABELS = {
     ],
     4: ["Meddelelsestype", "Format"],
     5: ["Meddelelsestype", "Afsender lokationsnummer", "Afsender", "Antal meddelelser"],
+    # Which way the negative receipt went: the counterpart rejected (6) or was rejected (7).
     6: [
         "Meddelelsestype",
-        "Modpart lokationsnummer",
-        "Modpart",
+        "Modtager, der afviste (lokationsnummer)",
+        "Modtager, der afviste",
         "Antal negative kvitteringer",
         "Antal meddelelser i alt",
-        "Andel negative",
+        "Andel negative kvitteringer (%)",
+        "Fejlkode",
+    ],
+    7: [
+        "Meddelelsestype",
+        "Afsender, der blev afvist (lokationsnummer)",
+        "Afsender, der blev afvist",
+        "Antal negative kvitteringer",
+        "Antal meddelelser i alt",
+        "Andel negative kvitteringer (%)",
         "Fejlkode",
     ],
 }
-LABELS[7] = LABELS[6]
 
 FULL_ROW = dict(
     AARHUS,
@@ -227,7 +236,8 @@ def test_share_of_negative_receipts():
             for i, (a, t) in enumerate(pairs)
         ],
     )
-    out = findings.display_table(df, 6).set_index("Lokationsnummer")["Andel negative"]
+    table = findings.display_table(df, 6).set_index("Lokationsnummer")
+    out = table["Andel negative kvitteringer (%)"]
     got = {k[-1]: v for k, v in out.items()}
     assert got["0"] == 12.5
     assert got["1"] == 66.7
@@ -235,6 +245,13 @@ def test_share_of_negative_receipts():
     assert got["6"] == 0.0
     assert all(math.isnan(got[k]) for k in "234")  # total unknown, zero, or below the count
     assert out.dtype == "float64"
+    # On a web page in Danish notation; Excel gets the numbers.
+    web = findings.danish_decimals(table)["Andel negative kvitteringer (%)"]
+    shown = {k[-1]: v for k, v in web.items()}
+    assert [shown[k] for k in "0156"] == ["12,5", "66,7", "100", "0"]
+    assert all(pd.isna(shown[k]) for k in "234") and web.dtype == "str"
+    counts = findings.danish_decimals(table)["Antal negative kvitteringer"]
+    assert counts.dtype == "Int64" and counts.equals(table["Antal negative kvitteringer"])
 
 
 def test_repeat_locations_exact():

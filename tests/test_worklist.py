@@ -313,12 +313,17 @@ def test_read_worklist_tolerates_user_edits(extracts, tmp_path):
     ws.insert_rows(1, 2)  # a title and a blank row above the header
     ws["A1"] = "Vores arbejdsliste"
     wb[sheet_name(2)].title = "Tabel 2"
+    # Worklists made before tables 6-7 said which way the receipt went had the extract's header.
+    ws6 = wb[sheet_name(6)]
+    header = [c.value for c in ws6[1]].index("Modtager, der afviste (lokationsnummer)") + 1
+    ws6.cell(1, header).value = "Modpart lokationsnummer"
     wb.save(path)
     back = read_worklist(path)
     assert sorted(back) == list(range(1, 8))
     assert back[1].loc[0, "bemaerkning"] == "42" and back[1].loc[0, "status"] == "I gang"
     assert len(back[1]) == 3 and pd.isna(back[1].loc[1, "handling"])
     assert back[2]["modpart_lokationsnummer"].tolist() == ["5790000050963", "5790002378423"]
+    assert back[6]["modpart_lokationsnummer"].notna().all() and len(back[6]) == 4
 
 
 # --- carrying notes over to the next extract ---------------------------------------------------
@@ -357,7 +362,7 @@ def filled(extracts, tmp_path):
         for j, value in enumerate(values, start=1):
             ws.cell(i, j).value = value  # cell(i, j, None) would keep the old value
     ws = wb[sheet_name(6)]
-    (row,) = find(ws, Modpart_lokationsnummer="5790002133015")
+    (row,) = find(ws, **{"Modtager, der afviste (lokationsnummer)": "5790002133015"})
     fill(ws, row, Bemærkning="Ringet til afsender")
     fill(wb[sheet_name(7)], 2, Bemærkning="tabellen forsvinder")
     wb.save(path)
@@ -406,7 +411,9 @@ def test_notes_follow_the_findings_that_persist(extracts, filled, tmp_path):
     )
     # The same finding twice in the new extract: the note goes to one of them.
     t6 = [
-        r for r in sheet_rows(wb[sheet_name(6)]) if r["Modpart lokationsnummer"] == "5790002133015"
+        r
+        for r in sheet_rows(wb[sheet_name(6)])
+        if r["Modtager, der afviste (lokationsnummer)"] == "5790002133015"
     ]
     assert sorted(str(r["Bemærkning"]) for r in t6) == ["None", "Ringet til afsender"]
     everything = [v for ws in wb for r in ws.values for v in r]
