@@ -305,6 +305,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     labels = text("summary.columns")
     _print_table(_summary_table(summary), (labels["number"], labels["name"]))
     _say()
+    for line in filter(None, (t.causes_text() for t in summary.tasks)):
+        _say(line)
     missing = [str(t.number) for t in summary.tasks if t.missing]
     if missing:
         _say(text("cli.missing_note", numbers=", ".join(missing)))
@@ -329,6 +331,7 @@ def _summary_table(summary) -> pd.DataFrame:
             labels["median_location_numbers"],
             labels["median_messages"],
             labels["median_negative_receipts"],
+            labels["unclassified_receipts"],
         ],
         errors="ignore",
     )

@@ -296,11 +296,12 @@ def task_overview(summary: Summary) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Columns Tabel, Opgave, Fund, Lokationsnumre, Meddelelser, Negative kvitteringer, Median,
-        Status. Figures are ``Int64``, NA for a table missing from the extract (and in the count
-        column that is not the table's: tables 2, 3 and 5 count messages, 6 and 7 negative
-        receipts); Median (of findings) is ``float64``, NaN without a comparison; Status is the
-        Danish label of :func:`task_status`.
+        Columns Tabel, Opgave, Fund, Lokationsnumre, Meddelelser, Negative kvitteringer, Heraf
+        SOR-EDI-fejl, Median, Status. Figures are ``Int64``, NA for a table missing from the
+        extract (and in the count column that is not the table's: tables 2, 3 and 5 count
+        messages, 6 and 7 negative receipts; only 6 and 7 have error codes, and NA there when
+        the extract has none); Median (of findings) is ``float64``, NaN without a comparison;
+        Status is the Danish label of :func:`task_status`.
     """
     records = [
         {
@@ -309,6 +310,7 @@ def task_overview(summary: Summary) -> pd.DataFrame:
             "rows": None if t.missing else t.rows,
             "location_numbers": None if t.missing else t.location_numbers,
             "messages": None if t.missing else t.messages,
+            "sor_edi_receipts": t.sor_edi_receipts,
             "median": t.median_rows,
             "status": status_label(task_status(t)),
         }
@@ -322,6 +324,7 @@ def task_overview(summary: Summary) -> pd.DataFrame:
             "rows": "Int64",
             "location_numbers": "Int64",
             "messages": "Int64",
+            "sor_edi_receipts": "Int64",
             "median": "float64",
             "status": "str",
         }

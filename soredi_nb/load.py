@@ -28,7 +28,7 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from soredi_nb import __version__, cells, readers, reference, roles, schema
+from soredi_nb import __version__, cells, errorcodes, readers, reference, roles, schema
 from soredi_nb import cache as extract_cache
 from soredi_nb.danish import LETTERS
 from soredi_nb.exceptions import ExtractError
@@ -206,6 +206,11 @@ def _packaged_aliases() -> dict[str, str]:
 
 def _read_alias_file(path: Path) -> dict[str, list[str]]:
     """Read and check a user alias file."""
+    return _alias_entries(read_user_yaml(path), path)
+
+
+def read_user_yaml(path: Path) -> Any:
+    """The parsed YAML of a user alias file; ``ExtractError`` in Danish if it cannot be read."""
     if not path.is_file():
         raise ExtractError(text("load.alias_file_missing", file=path))
     try:
@@ -217,7 +222,7 @@ def _read_alias_file(path: Path) -> dict[str, list[str]]:
         raise ExtractError(text("load.alias_file_invalid", file=path, reason=why)) from exc
     except OSError as exc:
         raise ExtractError(text("load.file_unreadable", file=path, reason=reason(exc))) from exc
-    return _alias_entries(raw, path)
+    return raw
 
 
 def _alias_entries(raw: Any, path: Path) -> dict[str, list[str]]:
@@ -234,6 +239,8 @@ def _alias_entries(raw: Any, path: Path) -> dict[str, list[str]]:
     known = schema.columns()
     out = {}
     for column, headers in raw.items():
+        if column == errorcodes.SECTION:
+            continue  # not headers: read by soredi_nb.errorcodes
         if column not in known:
             raise invalid("unknown_column", column=column, known=", ".join(known))
         headers = [headers] if isinstance(headers, str) else headers

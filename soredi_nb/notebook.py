@@ -259,6 +259,7 @@ class TaskPage(Page):
         t = self.figures
         if self.organisation is None:
             _md("compare.national", rows=t.rows, location_numbers=t.location_numbers)
+            self._causes()
             return
         key = "compare.above" if t.rows > (t.median_rows or 0) else "compare.at_or_below"
         shown = danish.number(t.median_rows)
@@ -275,6 +276,13 @@ class TaskPage(Page):
         median = labels["median"].format(peers=self.peers)
         rows = "\n".join(f"| {a} | {danish.number(b)} | {danish.number(c)} |" for a, b, c in lines)
         display(Markdown(f"| {labels['figure']} | {self.who} | {median} |\n|---|--:|--:|\n{rows}"))
+        self._causes()
+
+    def _causes(self) -> None:
+        """Tables 6-7: how many negative receipts the error codes blame on SOR-EDI."""
+        line = self.figures.causes_text()
+        if line is not None:
+            display(Markdown(line))
 
     def guidance(self) -> None:
         """The guide's goal, question, actions (checklist), causes and best practice."""
@@ -318,6 +326,9 @@ class OverviewPage(Page):
         """Per-task counts with a status colour, and the chart against the national median."""
         frame = findings.task_overview(self.summary)
         show_plain(frame, colours=findings.task_overview_colours(self.summary))
+        causes = [line for t in self.summary.tasks if (line := t.causes_text())]
+        if causes:
+            display(Markdown("\n".join(f"- {line}" for line in causes)))
         tasks_df = pd.DataFrame([t.__dict__ for t in self.summary.tasks])
         if self.organisation is not None:
             display(plots.overview_chart(tasks_df, peer_label=self.peers))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from soredi_nb import organisations, schema
+from soredi_nb import danish, errorcodes, organisations, schema
 from soredi_nb.extract import Extract, ExtractInfo, Problem
 from soredi_nb.organisations import Organisation, filter_extract, resolve
 from soredi_nb.texts import text
@@ -18,7 +18,10 @@ class TaskSummary:
 
     ``messages`` is the sum of ``antal`` for tables that count messages, else ``None``. The
     ``median_*`` figures are the national median per organisation of the same owner type
-    (``None`` for a national summary or a missing table).
+    (``None`` for a national summary or a missing table). For the tables of negative receipts
+    (6-7), ``sor_edi_receipts`` counts those whose error code points at SOR-EDI (``None`` when
+    the table has no error codes, or for other tables) and ``unclassified_receipts`` those
+    without a known error code (see :mod:`soredi_nb.errorcodes`).
     """
 
     number: int
@@ -30,10 +33,42 @@ class TaskSummary:
     median_rows: float | None = None
     median_location_numbers: float | None = None
     median_messages: float | None = None
+    sor_edi_receipts: int | None = None
+    unclassified_receipts: int | None = None
+
+    @property
+    def sor_edi_share(self) -> float | None:
+        """``sor_edi_receipts`` as a percentage of all negative receipts, when it can be known."""
+        if self.sor_edi_receipts is None or not self.messages:
+            return None
+        return 100 * self.sor_edi_receipts / self.messages
+
+    def causes_text(self) -> str | None:
+        """The share of negative receipts caused by SOR-EDI, in Danish (tables 6-7 only).
+
+        The guide's goal for these tables is that this share is low. ``None`` for other tables,
+        a missing table and a table without findings.
+        """
+        if self.unclassified_receipts is None or not self.rows:
+            return None
+        if self.sor_edi_receipts is None:
+            return text("summary.causes.unknown", number=self.number)
+        line = text(
+            "summary.causes.share",
+            number=self.number,
+            sor_edi=danish.number(self.sor_edi_receipts),
+            total=danish.number(self.messages),
+            share=danish.number(round(self.sor_edi_share, 1)),
+        )
+        if self.unclassified_receipts:
+            count = danish.number(self.unclassified_receipts)
+            line += " " + text("summary.causes.unclassified", count=count)
+        return line
 
     def to_dict(self) -> dict:
         """The JSON shape of one task in ``summary --json``."""
         keys = ("number", "name", "rows", "location_numbers", "messages", "missing")
+        keys += ("sor_edi_receipts", "unclassified_receipts")
         return {k: getattr(self, k) for k in keys}
 
 
@@ -89,9 +124,13 @@ class Summary:
         """The task figures as a DataFrame with Danish column labels, for display.
 
         Counts are in two columns named for what they count: messages (tables 2, 3 and 5) and
-        negative receipts (tables 6 and 7).
+        negative receipts (tables 6 and 7), the latter followed by those the error codes blame
+        on SOR-EDI.
         """
         df = split_counts(pd.DataFrame([t.__dict__ for t in self.tasks]))
+        # The receipts blamed on SOR-EDI next to all negative receipts.
+        causes = df.pop("sor_edi_receipts")
+        df.insert(df.columns.get_loc("negative_receipts") + 1, "sor_edi_receipts", causes)
         if self.organisation is None:
             df = df.drop(columns=[c for c in df.columns if c.startswith("median_")])
         return df.rename(columns=text("summary.columns"))
@@ -214,10 +253,15 @@ def summarise(
         if key not in extract.memo:
             extract.memo[key] = peer_medians(extract, org.kind)
         medians = extract.memo[key]
+    classes = errorcodes.classification(extract.info.aliases)
     tasks = []
     for number in schema.TABLE_NUMBERS:
-        rows, lok, msg = task_figures(selected.table(number), number)
+        df = selected.table(number)
+        rows, lok, msg = task_figures(df, number)
         med = medians.get(number, (None, None, None))
+        causes = None
+        if df is not None and schema.table(number).counts == "negative_receipts":
+            causes = errorcodes.causes(df, classes)
         tasks.append(
             TaskSummary(
                 number,
@@ -229,6 +273,8 @@ def summarise(
                 median_rows=med[0],
                 median_location_numbers=med[1],
                 median_messages=med[2],
+                sor_edi_receipts=causes.sor_edi if causes else None,
+                unclassified_receipts=causes.unclassified if causes else None,
             )
         )
     return Summary(org, extract.info, tasks, selected.warnings, filters)

@@ -359,6 +359,7 @@ def test_task_overview_for_a_municipality():
         "Lokationsnumre",
         "Meddelelser",
         "Negative kvitteringer",
+        "Heraf SOR-EDI-fejl",
         "Median",
         "Status",
     ]
@@ -368,6 +369,7 @@ def test_task_overview_for_a_municipality():
     assert out["Lokationsnumre"].tolist() == [2, 1, 0, 0, 0, 1, pd.NA]
     assert out["Meddelelser"].tolist() == [pd.NA, 10, 0, pd.NA, 0, pd.NA, pd.NA]
     assert out["Negative kvitteringer"].tolist() == [pd.NA] * 5 + [7, pd.NA]
+    assert out["Heraf SOR-EDI-fejl"].tolist() == [pd.NA] * 7  # no error codes in the extract
     assert out["Median"].tolist()[:6] == [0.0] * 6 and math.isnan(out["Median"][6])
     over, none = "Flere fund end medianen", "Ingen fund"
     assert out["Status"].tolist() == [

@@ -14,7 +14,9 @@ import papermill
 import pytest
 
 from soredi_nb import roles, schema, templates
+from soredi_nb.load import load_extract
 from soredi_nb.sample import NO_FINDINGS, make_sample, write_sample
+from soredi_nb.summary import summarise
 
 NOTEBOOKS = sorted(templates.NOTEBOOKS.glob("*.ipynb"))
 SECOND_ORG = "Region Midtjylland"
@@ -114,6 +116,11 @@ def test_second_organisation(path, tmp_path, extract_path):
         # Every one of the organisation's location numbers is shown, and only its rows.
         assert all(g in shown for g in own[0]["lokationsnummer"])
         assert f"{len(own[0])} fund, sorteret" in shown
+    # Tables 6-7: the share of negative receipts blamed on SOR-EDI, as summary says it.
+    summary = summarise(load_extract(extract_path), SECOND_ORG)
+    causes = [t.causes_text() for t in summary.tasks if number in (0, t.number)]
+    assert number not in (0, 6, 7) or any(causes)
+    assert all(line in shown for line in causes if line)
 
 
 @pytest.mark.parametrize("path", [NOTEBOOKS[0], NOTEBOOKS[2]], ids=lambda p: p.name)

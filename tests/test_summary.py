@@ -62,20 +62,28 @@ def test_national_summary_and_json_shape():
         "location_numbers",
         "messages",
         "missing",
+        "sor_edi_receipts",
+        "unclassified_receipts",
     }
+    # small_extract has no error codes: the SOR-EDI share of table 6 cannot be known.
+    assert [(t["sor_edi_receipts"], t["unclassified_receipts"]) for t in d["tasks"][5:]] == [
+        (None, 9),
+        (None, None),
+    ]
     assert set(d["warnings"][0]) == {"sheet", "row", "column", "value", "message"}
     assert d["tasks"][1]["messages"] == 50
 
 
 def test_frame_has_danish_labels():
     df = summarise(small_extract(), "Aarhus").frame()
-    assert list(df.columns[:7]) == [
+    assert list(df.columns[:8]) == [
         "Tabel",
         "Opgave",
         "Fund",
         "Lokationsnumre",
         "Meddelelser",
         "Negative kvitteringer",
+        "Heraf SOR-EDI-fejl",
         "Mangler",
     ]
     assert "Median fund" in df.columns and "Median negative kvitteringer" in df.columns
