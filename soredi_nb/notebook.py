@@ -322,6 +322,10 @@ class TaskPage(Page):
 class OverviewPage(Page):
     """The overview page: every task at a glance for an organisation."""
 
+    def intro(self) -> None:
+        """The guide's opening instructions and the appendix links."""
+        display(Markdown(tasks.intro().to_markdown(level=None)))
+
     def status(self) -> None:
         """Per-task counts with a status colour, and the chart against the national median."""
         frame = findings.task_overview(self.summary)

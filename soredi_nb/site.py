@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
-from soredi_nb import schema
+from soredi_nb import schema, tasks
 from soredi_nb.danish import fold
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
@@ -290,7 +290,14 @@ def write_index(
     html = (
         _environment()
         .get_template("site_index.html.j2")
-        .render(page=page, table=Markup(table), failures=lines, texts=text("render.index"))
+        .render(
+            page=page,
+            table=Markup(table),
+            failures=lines,
+            texts=text("render.index"),
+            intro=tasks.intro(),
+            headings=text("tasks"),
+        )
     )
     path = out / INDEX
     atomic_write(path, html)

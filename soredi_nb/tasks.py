@@ -221,10 +221,13 @@ class Intro:
     no_task: str
     links: tuple[Link, ...]
 
-    def to_markdown(self, level: int = 2) -> str:
-        """The introduction as plain markdown: title, steps, the no-task note, links."""
+    def to_markdown(self, level: int | None = 2) -> str:
+        """The introduction as plain markdown: title, steps, the no-task note, links.
+
+        ``level=None`` leaves the title out, for a page whose own heading already says it.
+        """
         return (
-            f"{'#' * level} {_heading('intro_title')}\n\n"
+            (f"{'#' * level} {_heading('intro_title')}\n\n" if level else "")
             + _bullets(self.steps)
             + f"\n\n**{self.no_task}**\n\n**{_heading('links')}**\n\n"
             + _bullets(lk.to_markdown() for lk in self.links)

@@ -10,6 +10,7 @@ import nbformat
 import pytest
 
 from soredi_nb import render as r
+from soredi_nb import tasks
 from soredi_nb.exceptions import SorediError
 from soredi_nb.files import slugify
 from soredi_nb.load import load_extract
@@ -117,6 +118,12 @@ def test_index_lists_every_organisation_with_links(rendered):
     for slug in ("aarhus-kommune", "region-midtjylland"):
         assert f'href=\\"{slug}/index.html\\"' in index or f'href="{slug}/index.html"' in index
     assert "rapporter pr. organisation" in index
+    # The guide's opening instructions and appendix links, on the index and every overview.
+    intro = tasks.intro()
+    overview = page(result, "aarhus-kommune")
+    for html in (index, overview):
+        assert html.count(intro.no_task) == 1 and "Før du går i gang" in html
+        assert all(f'href="{link.url}"' in html for link in intro.links)
 
 
 def test_second_run_skips_unchanged_pages_and_force_renders(rendered, tmp_path):
