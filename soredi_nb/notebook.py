@@ -432,7 +432,7 @@ def _roles_legend(keys) -> None:
     """What each of these roles does, once each, in the order of ``data/roles.yaml``."""
     wanted = set(keys)
     lines = [
-        f"- **{r.heading}** {r.description}" for k, r in roles.all_roles().items() if k in wanted
+        f"- **{r.heading}:** {r.description}" for k, r in roles.all_roles().items() if k in wanted
     ]
     display(Markdown(text("notebook.roles_intro") + "\n\n" + "\n".join(lines)))
 
@@ -446,6 +446,9 @@ def show_plain(df: pd.DataFrame, colours: list[str] | None = None) -> None:
     # Jupyter's table CSS right-aligns every cell; text reads better left-aligned.
     text_columns = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     styler = styler.set_properties(subset=text_columns, **{"text-align": "left"})
+    styler = styler.map_index(
+        lambda label: "text-align: left" if label in text_columns else "", axis="columns"
+    )
     if colours:
         last = len(df.columns) - 1
         css = [f"background-color: {c}; font-weight: bold" for c in colours]
