@@ -322,8 +322,6 @@ def render(
     RenderResult
         Every page's outcome; failures carry the notebook, cell and error.
     """
-    from tqdm.auto import tqdm
-
     out = Path(out_dir).resolve()
     source = Path(extract.info.file).resolve()
     if source == out or out in source.parents:
@@ -347,14 +345,7 @@ def render(
         else:
             results.append(PageResult(j.slug, j.target.label, j.name, "skipped"))
     n_jobs = workers(jobs, len(todo), scheduler)
-    bar = tqdm(
-        total=len(all_jobs),
-        initial=len(results),
-        unit="side",
-        desc=text("render.progress"),
-        disable=not progress,
-        file=sys.stderr,
-    )
+    bar = _progress(len(all_jobs), len(results), progress)
     by_page = {(j.slug, j.name): j for j in all_jobs}
 
     def done(batch: list[PageResult]) -> None:
@@ -388,6 +379,48 @@ def render(
         site.remove_stale(out / slug, names)
     index = site.write_index(extract, targets_, manifest.slugs, out, results, previous)
     return RenderResult(out, index, results, n_jobs, warnings)
+
+
+class _Lines:
+    """Progress for a log: a line each time another ``step`` per cent of the pages is done.
+
+    A progress bar redraws itself many times a second; written to a file or a CI log, that is
+    hundreds of lines. This says the same in at most 100 / ``step`` lines.
+    """
+
+    def __init__(self, total: int, initial: int, step: int = 5) -> None:
+        self.total, self.done, self.step = total, initial, step
+        self.said = self._percent()
+
+    def _percent(self) -> int:
+        return 100 * self.done // self.total if self.total else 100
+
+    def update(self, n: int) -> None:
+        self.done += n
+        percent = self._percent()
+        if percent // self.step > self.said // self.step or self.done == self.total:
+            self.said = percent
+            line = text("render.progress_line", done=self.done, total=self.total, percent=percent)
+            print(line, file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        """Nothing to clean up; here to be used like a progress bar."""
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    """A progress bar on a terminal, a line every few per cent otherwise, or nothing."""
+    from tqdm.auto import tqdm
+
+    if enabled and not sys.stderr.isatty():
+        return _Lines(total, initial)
+    return tqdm(
+        total=total,
+        initial=initial,
+        unit="side",
+        desc=text("render.progress"),
+        disable=not enabled,
+        file=sys.stderr,
+    )
 
 
 def summary_lines(result: RenderResult) -> list[str]:

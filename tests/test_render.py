@@ -380,3 +380,17 @@ def test_previous_extract_shows_progress(rendered, tmp_path):
     assert "Siden forrige udtræk:</strong> 1 nye, 0 løste" in task
     index = (result.out_dir / "index.html").read_text(encoding="utf-8")
     assert "+1 (1 nye, 0 løste)" in index
+
+
+def test_progress_without_a_terminal_is_a_line_every_five_percent(capsys, monkeypatch):
+    monkeypatch.setattr("sys.stderr.isatty", lambda: False, raising=False)
+    bar = r._progress(total=824, initial=24, enabled=True)
+    for _ in range(800):
+        bar.update(1)
+    bar.close()
+    lines = capsys.readouterr().err.splitlines()
+    # From 2 % (24 pages reused) to 100 %: one line per five per cent, never hundreds.
+    assert len(lines) == 20
+    assert lines[0] == "Rapporter: 42 af 824 sider (5 %)"
+    assert lines[-1] == "Rapporter: 824 af 824 sider (100 %)"
+    assert r._progress(total=10, initial=0, enabled=False).disable
