@@ -462,6 +462,16 @@ def labels(number: int) -> dict[str, str]:
     return schema.table(number).headers | own | _extra_labels(SHARE)
 
 
+FILTER_COLUMNS = ("it_system", "meddelelsestype", "enhedsnavn")
+"""Columns a findings page offers filter panes for: the HTML reader's live filters."""
+
+
+def filter_labels(number: int) -> tuple[str, ...]:
+    """The labels of the columns a findings table of ``number`` offers filter panes for."""
+    shown = labels(number)
+    return tuple(shown[c] for c in FILTER_COLUMNS if c in columns(number))
+
+
 def danish_decimals(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with its decimal columns as Danish text (``12,5``) for a web page; NA stays NA.
 

@@ -70,28 +70,61 @@ def _load_once(stamp: tuple, use_cache: bool) -> Extract:
     return load_extract(stamp[0][0], aliases, cache=use_cache)
 
 
-def datatables_options() -> dict:
-    """itables options of every interactive table: the notebooks', the widget's, the index's."""
-    return {
+PAGE_LENGTH = 10
+"""Rows per page of an interactive table; a table this short gets no search or paging."""
+
+def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] = ()) -> dict:
+    """itables options of every interactive table: the notebooks', the widget's, the index's.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame, optional
+        The table to show. Up to ``PAGE_LENGTH`` rows it gets no search box, paging or filter
+        panes: they would only be clutter on a table that fits on the screen.
+    filters : tuple of str
+        Column labels of ``df`` to offer a filter pane for (DataTables' SearchPanes, in the
+        offline bundle), where the column has more than one value.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for ``itables.show`` and ``itables.to_html_datatable``.
+    """
+    long = df is None or len(df) > PAGE_LENGTH
+    layout = {"topStart": None, "topEnd": "search" if long else None}
+    layout |= {"bottomStart": "info" if long else None, "bottomEnd": "paging" if long else None}
+    options = {
         "maxBytes": 0,  # never downsample: a report must keep every row of the organisation
         "language": text("notebook.datatables"),
         "classes": "display compact",
         "display_logo_when_loading": False,
-        # Always show search, row count and paging; itables hides them on one-page tables.
-        "layout": {
-            "topStart": None,
-            "topEnd": "search",
-            "bottomStart": "info",
-            "bottomEnd": "paging",
-        },
+        # The whole heading sorts (itables would leave that to a 12 px arrow, so that the
+        # heading's text can be selected).
+        "text_in_header_can_be_selected": False,
+        "pageLength": PAGE_LENGTH,
+        # A wide table scrolls sideways inside its own box, with a visible scrollbar, rather
+        # than spilling out of the page where its last columns cannot be reached.
+        "scrollX": True,
+        "style": {"width": "100%", "margin": "0"},
+        "layout": layout,
     }
+    if long and df is not None:
+        panes = [
+            i for i, c in enumerate(df.columns) if c in filters and df[c].nunique(dropna=True) > 1
+        ]
+        if panes:
+            options["layout"] = {"top1": "searchPanes"} | layout
+            options["searchPanes"] = {"initCollapsed": True, "cascadePanes": True, "columns": panes}
+    return options
 
 
-def show_table(df: pd.DataFrame, page: Page | None = None) -> None:
-    """Show a findings table: interactive (search, sort, paging) and offline, with all rows.
+def show_table(
+    df: pd.DataFrame, page: Page | None = None, filters: tuple[str, ...] = ()
+) -> None:
+    """Show a table: interactive (search, sort, paging, filter panes) and offline, all rows.
 
     The DataTables bundle (~1 MB) is embedded once per page: pass the ``page`` so a second
-    table on it reuses the first one's.
+    table on it reuses the first one's. ``filters`` are column labels to offer filter panes for.
     """
     import itables
 
@@ -100,7 +133,7 @@ def show_table(df: pd.DataFrame, page: Page | None = None) -> None:
         if page is not None:
             page.itables_ready = True
     # itables escapes cell text itself (allow_html is off), so extract text stays data.
-    itables.show(findings.danish_decimals(df), **datatables_options())
+    itables.show(findings.danish_decimals(df), **datatables_options(df, filters))
 
 
 def _md(key: str, **fields) -> None:
@@ -300,8 +333,10 @@ class TaskPage(Page):
         """The findings table: Danish labels, biggest problems first, interactive offline."""
         if self._empty_note():
             return
-        _md("findings_intro", rows=len(self.df))
-        show_table(findings.display_table(self.df, self.number), self)
+        table = findings.display_table(self.df, self.number)
+        intro = "findings_intro" if len(table) > PAGE_LENGTH else "findings_intro_short"
+        _md(intro, rows=len(table))
+        show_table(table, self, findings.filter_labels(self.number))
 
     def charts(self) -> None:
         """The chart(s) answering this table's question."""

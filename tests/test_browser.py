@@ -212,7 +212,11 @@ def wait_for_tables(page) -> None:
 
 def findings_table(page):
     """The findings table once DataTables has initialised it (identified by its header)."""
-    table = page.locator("table.dataTable", has=page.locator("th", has_text="Lokationsnummer"))
+    # With sideways scrolling DataTables draws the header in a table of its own: the table of
+    # the rows is the one itables gave an id.
+    table = page.locator(
+        "table.dataTable[id^='itables_']", has=page.locator("th", has_text="Lokationsnummer")
+    )
     expect(table).to_be_visible()
     return table
 
@@ -292,11 +296,12 @@ def test_search_box_filters_the_rows_to_a_location_number(site, tab):
 
 def test_index_links_lead_to_the_overview_and_on_to_a_task_page(site, tab):
     tab.open(site / "index.html")
-    expect(tab.page.locator("table.dataTable")).to_be_visible()
+    table = tab.page.locator("table.dataTable[id^='itables_']")
+    expect(table).to_be_visible()
     for org in (AARHUS, REGION):
-        link = tab.page.locator("table.dataTable").get_by_role("link", name=org, exact=True)
+        link = table.get_by_role("link", name=org, exact=True)
         expect(link).to_have_attribute("href", f"{slugify(org)}/index.html")
-    tab.page.locator("table.dataTable").get_by_role("link", name=AARHUS, exact=True).click()
+    table.get_by_role("link", name=AARHUS, exact=True).click()
     expect(tab.page).to_have_url((site / AARHUS_SLUG / "index.html").as_uri())
     expect(tab.page).to_have_title(re.compile(f" – {AARHUS}$"))
     tab.page.get_by_role("link", name="Tabel 2:").click()
@@ -317,3 +322,55 @@ def test_hostile_unit_name_is_shown_as_text(site, tab):
     assert table.locator("img, script").count() == 0  # nothing in the table became an element
     assert not [u for u in tab.requests if u.rsplit("/", 1)[-1] == "x"], tab.requests
     tab.assert_clean()  # in particular: no alert() dialog
+
+
+def test_wide_table_scrolls_sorts_by_heading_and_filters(site, tab):
+    """At a laptop's 1366 px every column can be reached, a heading sorts, a pane filters."""
+    tab.page.set_viewport_size({"width": 1366, "height": 768})
+    tab.open(site / REGION_SLUG / task_file(5))
+    wait_for_tables(tab.page)
+    table = findings_table(tab.page)
+    box = container(tab.page, table)
+    rows = sample_rows(REGION, 5)
+    assert len(rows) > 10  # long enough for search, paging and filter panes
+
+    # The last column is reachable: the table scrolls sideways with a scrollbar always shown.
+    body = table.locator("xpath=..")  # DataTables' scrolling box around the rows
+    head = table.locator("xpath=../../div[contains(@class, 'dt-scroll-head')]")
+    assert body.evaluate("e => getComputedStyle(e).overflowX") == "scroll"
+    body.evaluate("e => { e.scrollLeft = e.scrollWidth; e.dispatchEvent(new Event('scroll')); }")
+    body.evaluate("e => e.scrollIntoView({block: 'center'})")  # the window scrolls, not the box
+    last = head.locator("th").last
+    expect(last).to_be_in_viewport()
+    left, right = last.evaluate(
+        "e => [e.getBoundingClientRect().left, e.getBoundingClientRect().right]"
+    )
+    assert left >= 0 and right <= 1366
+
+    # Clicking the heading itself sorts the column, both ways.
+    counts_header = head.locator("th", has_text="Antal meddelelser")
+    column = [t.strip() for t in head.locator("th").all_inner_texts()].index("Antal meddelelser")
+
+    def shown_counts() -> list[int]:
+        cells = table.locator(f"tbody tr td:nth-child({column + 1})").all_inner_texts()
+        return [int(c) for c in cells]
+
+    counts_header.click()
+    expect(counts_header).to_have_attribute("aria-sort", "ascending")
+    ascending = shown_counts()
+    counts_header.click()
+    expect(counts_header).to_have_attribute("aria-sort", "descending")
+    descending = shown_counts()
+    every = sorted(rows["antal"].astype(int))
+    assert (ascending, descending) == (every[:10], every[::-1][:10])
+
+    # A filter pane narrows the rows to one IT system.
+    system = rows["it_system"].value_counts().index[0]
+    box.get_by_text(DATATABLES["searchPanes"]["showMessage"]).click()
+    pane = box.locator("div.dtsp-searchPane", has=tab.page.get_by_placeholder("It-system"))
+    pane.locator("tbody tr", has_text=system).first.click()
+    wanted = int((rows["it_system"] == system).sum())
+    expect(box.locator(".dt-info")).to_have_text(
+        info(1, min(wanted, 10), wanted, filtered_from=len(rows))
+    )
+    tab.assert_clean()
