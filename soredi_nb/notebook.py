@@ -73,6 +73,7 @@ def _load_once(stamp: tuple, use_cache: bool) -> Extract:
 PAGE_LENGTH = 10
 """Rows per page of an interactive table; a table this short gets no search or paging."""
 
+
 def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] = ()) -> dict:
     """itables options of every interactive table: the notebooks', the widget's, the index's.
 
@@ -118,9 +119,7 @@ def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] 
     return options
 
 
-def show_table(
-    df: pd.DataFrame, page: Page | None = None, filters: tuple[str, ...] = ()
-) -> None:
+def show_table(df: pd.DataFrame, page: Page | None = None, filters: tuple[str, ...] = ()) -> None:
     """Show a table: interactive (search, sort, paging, filter panes) and offline, all rows.
 
     The DataTables bundle (~1 MB) is embedded once per page: pass the ``page`` so a second
