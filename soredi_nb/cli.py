@@ -464,6 +464,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         scheduler=args.scheduler,
         previous=previous,
+        everyone=args.all and args.by == "ejer",
     )
     for line in summary_lines(result):
         _say(line, err=bool(result.failures) and line.startswith("  "))

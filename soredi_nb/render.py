@@ -287,6 +287,7 @@ def render(
     progress: bool = True,
     scheduler: str | None = None,
     previous: Extract | None = None,
+    everyone: bool = False,
 ) -> RenderResult:
     """Render the report sets of ``targets_`` into ``out_dir``.
 
@@ -316,6 +317,9 @@ def render(
         package installed and the same paths to the extract and ``out_dir``.
     previous : Extract, optional
         An earlier extract: the pages and the index then show what changed since it.
+    everyone : bool
+        The index lists every municipality and region, those without findings as having no
+        cleanup task (``render --all``).
 
     Returns
     -------
@@ -377,7 +381,9 @@ def render(
             keep[j.slug].add(j.ipynb_name)
     for slug, names in keep.items():
         site.remove_stale(out / slug, names)
-    index = site.write_index(extract, targets_, manifest.slugs, out, results, previous)
+    index = site.write_index(
+        extract, targets_, manifest.slugs, out, results, previous, everyone=everyone
+    )
     return RenderResult(out, index, results, n_jobs, warnings)
 
 

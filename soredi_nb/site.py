@@ -20,7 +20,7 @@ from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
 from soredi_nb.files import atomic_write
 from soredi_nb.manifest import Manifest, key
-from soredi_nb.organisations import list_organisations
+from soredi_nb.organisations import known, list_organisations
 from soredi_nb.targets import IT_SYSTEM, Target
 from soredi_nb.templates import OVERVIEW_PAGE, PAGE_TEMPLATES
 from soredi_nb.texts import text
@@ -190,8 +190,9 @@ def write_index(
     out: Path,
     results: list[PageResult],
     previous: Extract | None = None,
+    everyone: bool = False,
 ) -> Path:
-    """Write the site's front page.
+    """Write the site's front page: who has work to do, and a link to each report set.
 
     Parameters
     ----------
@@ -203,22 +204,24 @@ def write_index(
     out : Path
         The site folder.
     results : list of PageResult
-        Every page's outcome: failures are listed per report set and below the table.
+        Every page's outcome: failures are counted per report set and listed below the table.
     previous : Extract, optional
         Adds the change since the earlier extract per report set.
+    everyone : bool
+        List every municipality and region of Denmark (``render --all``), those that are not
+        in the extract as having no cleanup task, as the guide says.
 
     Returns
     -------
     Path
-        ``out/index.html``. A report set is linked only when its overview was made from this
-        extract.
+        ``out/index.html``. The organisation table is plain HTML, so every row is there without
+        JavaScript; with it, DataTables adds search, sorting and paging. A report set is linked
+        only when its overview was made from this extract.
     """
     import itables
-    from itables.javascript import generate_init_offline_itables_html
 
     from soredi_nb.notebook import datatables_options
 
-    labels = text("render.index.columns")
     by_system = bool(targets) and targets[0].kind == IT_SYSTEM
     counts = list_organisations(extract, by=IT_SYSTEM if by_system else "ejer")
     if by_system:
@@ -231,38 +234,40 @@ def write_index(
     for r in results:
         if r.status == "failed":
             failed.setdefault(r.slug, []).append(r)
+    listed = [(t.label, t.kind, fold(t.label) if by_system else t.identity, t) for t in targets]
+    if everyone and not by_system:
+        shown = {identity for *_, identity, _ in listed}
+        for kind in ("Kommune", "Region"):
+            listed += [
+                (o.name, kind, o.identity, None) for o in known(kind) if o.identity not in shown
+            ]
+    totals = counts["i_alt"] if "i_alt" in counts else pd.Series(dtype="int64")
     rows = []
-    for t in targets:
-        slug = slugs[t.identity]
-        where = fold(t.label) if by_system else t.identity
+    for label, kind, where, target in listed:
         found = counts.loc[where] if where in counts.index else None
-        # Link only to an overview of this extract (one that could not be replaced is stale).
-        if is_current_page(out / slug / INDEX, extract.info.sha256):
-            name = Markup('<a href="{}/{}">{}</a>').format(slug, INDEX, t.label)
-        else:
-            name = Markup.escape(t.label)
-        row = {labels["organisation"]: str(name)}
-        if not by_system:
-            row[labels["ejertype"]] = str(Markup.escape(t.kind))
-        for n in schema.TABLE_NUMBERS:
-            col = f"tabel_{n}"
-            value = found[col] if found is not None and col in found else 0
-            row[labels["table_prefix"] + str(n)] = int(value)
-        row[labels["i_alt"]] = int(found["i_alt"]) if found is not None else 0
-        if previous is not None:
-            row[labels["change"]] = change(previous, extract, t)
-        bad = failed.get(slug, [])
-        row[labels["status"]] = (
-            text("render.index.status_failed", count=len(bad))
-            if bad
-            else text("render.index.status_ok")
-        )
+        row = {
+            "label": label,
+            "kind": kind,
+            "tables": [
+                int(found[f"tabel_{n}"]) if found is not None and f"tabel_{n}" in found else 0
+                for n in schema.TABLE_NUMBERS
+            ],
+            "total": int(found["i_alt"]) if found is not None else 0,
+            "href": None,
+            "change": None,
+            "failed": "",
+        }
+        row["status"] = _status(row["total"], kind, totals, extract.missing, by_system)
+        if target is not None:
+            slug = slugs[target.identity]
+            # Link only to an overview of this extract (one that could not be replaced is stale).
+            if is_current_page(out / slug / INDEX, extract.info.sha256):
+                row["href"] = f"{slug}/{INDEX}"
+            if previous is not None:
+                row["change"] = change(previous, extract, target)
+            if bad := failed.get(slug):
+                row["failed"] = text("render.index.status_failed", count=len(bad))
         rows.append(row)
-    # The DataTables bundle goes into the page itself: the index must work with the network off.
-    bundle = generate_init_offline_itables_html(itables.options.dt_bundle)
-    table = bundle + itables.to_html_datatable(
-        pd.DataFrame(rows), allow_html=True, connected=False, **datatables_options()
-    )
     info = extract.info
     unknown = text("notebook.unknown")
     page = {
@@ -287,12 +292,24 @@ def write_index(
         for rs in failed.values()
         for r in rs
     ]
+    # DataTables itself only, not itables' wrapper: the table is already in the page.
+    itables_only = {"maxBytes", "classes", "display_logo_when_loading", "style"}
+    itables_only.add("text_in_header_can_be_selected")
+    options = datatables_options(pd.DataFrame(index=range(len(rows))))
+    options = {k: v for k, v in options.items() if k not in itables_only}
+    options |= {"order": [], "pageLength": 25}  # a coordinator scans many organisations
     html = (
         _environment()
         .get_template("site_index.html.j2")
         .render(
             page=page,
-            table=Markup(table),
+            rows=rows,
+            tables=[schema.table(n) for n in schema.TABLE_NUMBERS],
+            by_system=by_system,
+            with_change=previous is not None,
+            bundle=Markup(datatables_script()),
+            itables_global="_itables_" + itables.__version__.replace(".", "_"),
+            options=options,
             failures=lines,
             texts=text("render.index"),
             intro=tasks.intro(),
@@ -302,6 +319,41 @@ def write_index(
     path = out / INDEX
     atomic_write(path, html)
     return path
+
+
+@cache
+def datatables_script() -> str:
+    """The script that loads the offline DataTables bundle (itables'), without its ``noscript``
+    notice, which is in English and addresses notebook users, not report readers."""
+    import itables
+    from itables.javascript import generate_init_offline_itables_html
+
+    html = generate_init_offline_itables_html(itables.options.dt_bundle)
+    return html[: html.index("</script>") + len("</script>")]
+
+
+def _status(total: int, kind: str, totals: pd.Series, missing: list[int], by_system: bool) -> str:
+    """What an organisation's findings amount to, in Danish, for the front page.
+
+    None: the guide's "no cleanup task" (or only "no findings" when a table is missing). Some:
+    how many, and for a municipality or region, more than what share of its peers (all 98
+    municipalities or all 5 regions, those without findings as zero).
+    """
+    if total == 0:
+        if missing:
+            numbers = ", ".join(str(n) for n in missing)
+            return text("render.index.status_none_missing", numbers=numbers)
+        return text("render.index.status_none")
+    if by_system or kind not in ("Kommune", "Region"):
+        return text("render.index.status_some", count=total)
+    peers = [o.identity for o in known(kind)]
+    share = int(100 * (totals.reindex(peers, fill_value=0) < total).sum() / len(peers))
+    return text(
+        "render.index.status_ranked",
+        count=total,
+        share=share,
+        peers=text(f"render.index.peers.{kind}"),
+    )
 
 
 def change(previous: Extract, extract: Extract, target: Target) -> str:
