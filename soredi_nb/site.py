@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
-from soredi_nb import schema
+from soredi_nb import danish, schema
 from soredi_nb.danish import fold
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
@@ -246,6 +246,10 @@ def write_index(
             row[labels["ejertype"]] = str(Markup.escape(t.kind))
         for n in schema.TABLE_NUMBERS:
             col = f"tabel_{n}"
+            if n not in extract.tables:
+                # Not 0: a missing table has not been assessed (the note above the table says so).
+                row[labels["table_prefix"] + str(n)] = text("common.missing_cell")
+                continue
             value = found[col] if found is not None and col in found else 0
             row[labels["table_prefix"] + str(n)] = int(value)
         row[labels["i_alt"]] = int(found["i_alt"]) if found is not None else 0
@@ -265,6 +269,8 @@ def write_index(
     )
     info = extract.info
     unknown = text("notebook.unknown")
+    missing = [n for n in schema.TABLE_NUMBERS if n not in extract.tables]
+    note = text("common.missing_table", number=danish.enumeration(missing)) if missing else None
     page = {
         "title": text("render.index.title"),
         "intro": text(
@@ -273,6 +279,7 @@ def write_index(
             period=info.period or unknown,
             date=info.extract_date or unknown,
         ),
+        "missing": note,
         "extract_sha256": info.sha256,
         "organisation": "",
     }

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from soredi_nb import organisations, schema
+from soredi_nb import danish, organisations, schema
 from soredi_nb.extract import Extract, ExtractInfo, Problem
 from soredi_nb.organisations import Organisation, filter_extract, resolve
 from soredi_nb.texts import text
@@ -143,7 +143,7 @@ def no_findings_text(who: str, filters: dict, missing: list[int]) -> str:
     if filters:
         return text("common.no_findings_filtered", organisation=who)
     if missing:
-        numbers = ", ".join(str(n) for n in missing)
+        numbers = danish.enumeration(missing)
         return text("common.no_findings_missing", organisation=who, numbers=numbers)
     return text("common.no_cleanup_task", organisation=who)
 
