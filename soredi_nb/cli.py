@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import numbers
 import os
 import sys
 from pathlib import Path
@@ -173,10 +174,17 @@ def _load(args: argparse.Namespace) -> Extract:
     return load_extract(args.extract, aliases=args.aliases, cache=not args.no_cache)
 
 
+def _cell(value: object) -> str:
+    """A table cell as shown: numbers the Danish way (``1.234``), anything else visible."""
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return danish.number(value)
+    return visible(value)
+
+
 def _print_table(df: pd.DataFrame, left: tuple[str, ...]) -> None:
     """Print a DataFrame as a plain table: ``left`` columns left-aligned, the rest right."""
     # Made visible per cell, so a line break in a name neither breaks the row nor the widths.
-    cells = [[visible(c) for c in df.columns]] + [[visible(v) for v in row] for row in df.values]
+    cells = [[visible(c) for c in df.columns]] + [[_cell(v) for v in row] for row in df.values]
     widths = [max(len(r[i]) for r in cells) for i in range(len(df.columns))]
     for row in cells:
         padded = zip(row, widths, df.columns, strict=True)
@@ -337,7 +345,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _summary_table(summary) -> pd.DataFrame:
-    """The summary as printed: missing tables marked, no decimals where none are needed."""
+    """The summary as printed: missing tables marked, no median but that of the findings."""
     df = summary.frame()
     labels = text("summary.columns")
     missing = df.pop(labels["missing"])
@@ -352,7 +360,6 @@ def _summary_table(summary) -> pd.DataFrame:
     df = df.astype(object).where(df.notna(), "–")
     for col in df.columns[2:]:
         df.loc[missing, col] = text("common.missing_cell")
-        df[col] = df[col].map(lambda v: danish.number(v) if isinstance(v, float) else v)
     return df
 
 

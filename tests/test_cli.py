@@ -541,3 +541,15 @@ def test_an_unreadable_extract_in_danish(run_cli, sample_xlsx, deny):
     assert code == 1
     assert_danish(err)
     assert "ingen adgang (tjek rettighederne til filen eller mappen)" in err
+
+
+def test_table_counts_are_danish_numbers(run_cli, tmp_path):
+    import pandas as pd
+
+    sample = make_sample()
+    sample["tables"][1] = pd.concat([sample["tables"][1]] * 40, ignore_index=True)
+    folder = write_extract(sample, tmp_path / "csv", csv=True)
+    code, out, _ = run_cli("summary", folder, "--no-cache")
+    [line] = [x for x in out.splitlines() if x.startswith("1 ")]
+    rows = len(sample["tables"][1])  # 1.200: the thousands separated by a point
+    assert code == 0 and rows >= 1000 and f" {rows // 1000}.{rows % 1000:03d} " in line
