@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import numbers
 import os
 import sys
 from pathlib import Path
@@ -60,7 +61,14 @@ def _say(line: object = "", *, err: bool = False) -> None:
 
 
 def _danish_argparse() -> None:
-    """Translate argparse's own messages; argparse looks up ``_`` at call time."""
+    """Translate argparse's own messages (headings, ``-h``, usage errors) into Danish.
+
+    argparse marks them for gettext and calls its module-level ``_`` when it builds a parser and
+    when it reports an error, so replacing that function is its translation hook; a gettext
+    catalogue would need a compiled ``.mo`` file for a handful of strings. Messages argparse
+    only forms with ``ngettext`` ("expected %s arguments") need options this command line
+    does not have.
+    """
     table = text("cli.argparse")
     argparse._ = lambda s: table.get(s, s)  # type: ignore[attr-defined]
 
@@ -69,14 +77,21 @@ class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors exit 1 with a Danish message."""
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse API
-        self.exit(1, text("cli.usage_error", message=message) + "\n")
+        # The help of the command typed ("soredi-nb render --help") is where the fix is.
+        self.exit(1, text("cli.usage_error", message=message, prog=self.prog) + "\n")
 
 
 def _parser() -> argparse.ArgumentParser:
     """Build the argument parser."""
     h, mv = text("cli.help"), text("cli.metavar")
     p = _Parser(prog="soredi-nb", description=text("cli.description"))
-    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = p.add_subparsers(
+        title=text("cli.commands"),
+        dest="command",
+        metavar=mv["command"],
+        required=True,
+        parser_class=_Parser,
+    )
 
     s = sub.add_parser("sample", help=h["sample"], description=h["sample"])
     s.add_argument("out", type=Path, metavar=mv["out"], help=h["sample_out"])
@@ -159,10 +174,17 @@ def _load(args: argparse.Namespace) -> Extract:
     return load_extract(args.extract, aliases=args.aliases, cache=not args.no_cache)
 
 
+def _cell(value: object) -> str:
+    """A table cell as shown: numbers the Danish way (``1.234``), anything else visible."""
+    if isinstance(value, numbers.Number) and not isinstance(value, bool):
+        return danish.number(value)
+    return visible(value)
+
+
 def _print_table(df: pd.DataFrame, left: tuple[str, ...]) -> None:
     """Print a DataFrame as a plain table: ``left`` columns left-aligned, the rest right."""
     # Made visible per cell, so a line break in a name neither breaks the row nor the widths.
-    cells = [[visible(c) for c in df.columns]] + [[visible(v) for v in row] for row in df.values]
+    cells = [[visible(c) for c in df.columns]] + [[_cell(v) for v in row] for row in df.values]
     widths = [max(len(r[i]) for r in cells) for i in range(len(df.columns))]
     for row in cells:
         padded = zip(row, widths, df.columns, strict=True)
@@ -275,8 +297,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     _say(text("cli.validate_ok"))
     _say(text("cli.tables_heading"))
     for t in tables:
-        key = "cli.table_missing_line" if t["missing"] else "cli.table_line"
-        _say(text(key, number=t["number"], sheet=t["sheet"], rows=t["rows"]))
+        if t["missing"]:
+            line = text("common.missing_table", number=t["number"])
+        else:
+            line = text("cli.table_line", number=t["number"], sheet=t["sheet"], rows=t["rows"])
+        _say("  " + line)
     if extract.warnings:
         _print_warnings(extract.warnings)
     else:
@@ -307,9 +332,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     _say()
     for line in filter(None, (t.causes_text() for t in summary.tasks)):
         _say(line)
-    missing = [str(t.number) for t in summary.tasks if t.missing]
+    missing = [t.number for t in summary.tasks if t.missing]
     if missing:
-        _say(text("cli.missing_note", numbers=", ".join(missing)))
+        _say(text("common.missing_table", number=danish.enumeration(missing)))
     if org is not None:
         _say(text("cli.median_note", peers=text(f"summary.peer_group.{org.kind}")))
         if summary.empty:
@@ -322,7 +347,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def _summary_table(summary) -> pd.DataFrame:
-    """The summary as printed: missing tables marked, no decimals where none are needed."""
+    """The summary as printed: missing tables marked, no median but that of the findings."""
     df = summary.frame()
     labels = text("summary.columns")
     missing = df.pop(labels["missing"])
@@ -337,8 +362,7 @@ def _summary_table(summary) -> pd.DataFrame:
     )
     df = df.astype(object).where(df.notna(), "–")
     for col in df.columns[2:]:
-        df.loc[missing, col] = text("cli.missing_cell")
-        df[col] = df[col].map(lambda v: danish.number(v) if isinstance(v, float) else v)
+        df.loc[missing, col] = text("common.missing_cell")
     return df
 
 
@@ -371,7 +395,7 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     _say()
     labels = text("summary.columns")
     carried = text("worklist.carried")
-    missing = text("cli.missing_cell")
+    missing = text("common.missing_cell")
     table = pd.DataFrame(
         {
             labels["number"]: list(schema.TABLE_NUMBERS),

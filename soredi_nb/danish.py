@@ -1,8 +1,9 @@
-"""Danish text in one place: names folded for comparison, and numbers written the Danish way."""
+"""Danish in one place: names folded for comparison; numbers, counts and lists the Danish way."""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 """æ/ø/å spelled ae/oe/aa, as they often are in file names and old systems."""
@@ -20,3 +21,28 @@ def number(value: float | int | None) -> str:
         return "–"
     decimals = 0 if float(value).is_integer() else 1
     return f"{value:,.{decimals}f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+
+def count(n: float | int, one: str, other: str) -> str:
+    """A count and its noun in agreement: ``"1 side"``, ``"2 sider"``, ``"1.234 sider"``.
+
+    Parameters
+    ----------
+    n : int or float
+        What is counted; written with :func:`number`.
+    one, other : str
+        The word(s) after the number when it is 1 (``"side"``, ``"uændret side"``) and for every
+        other number, 0 included (``"sider"``, ``"uændrede sider"``). Danish has no other forms.
+
+    Returns
+    -------
+    str
+        ``"<number> <form>"``.
+    """
+    return f"{number(n)} {one if abs(n) == 1 else other}"
+
+
+def enumeration(items: Iterable[object]) -> str:
+    """Items listed the Danish way: ``"1"``, ``"1 og 3"``, ``"1, 3 og 7"`` (no Oxford comma)."""
+    words = [str(i) for i in items]
+    return " og ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)

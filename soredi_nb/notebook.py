@@ -263,7 +263,7 @@ class TaskPage(Page):
     def _empty_note(self) -> bool:
         """Say why there is nothing to show; True if so."""
         if self.missing:
-            _md("missing_table", number=self.number)
+            _md("missing_table", missing=text("common.missing_table", number=self.number))
             return True
         if self.df.empty:
             _md("no_findings", organisation=self.who)

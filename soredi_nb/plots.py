@@ -176,7 +176,7 @@ def _fold(
     if len(frame) <= limit:
         return frame
     rest = frame.iloc[limit - 1 :]
-    others = pd.DataFrame([agg(rest)], index=[text("plots.others", count=len(rest))])
+    others = pd.DataFrame([agg(rest)], index=[text("plots.others", count=danish.number(len(rest)))])
     return pd.concat([frame.iloc[: limit - 1], others]).astype(frame.dtypes.to_dict())
 
 
@@ -324,7 +324,8 @@ def active_without_types_chart(
     ax : matplotlib.axes.Axes, optional
         Draw here instead of in a new figure.
     reference_date : date or str, optional
-        The date ages are counted from, e.g. the extract date; default today.
+        The extract date, which ages are counted from; the legend names it as such. Default
+        today, and the legend says so.
 
     Returns
     -------
@@ -356,7 +357,8 @@ def active_without_types_chart(
     buckets = text("plots.active.buckets")
     _stacked(ax, counts, [_AGE[k] for k in counts.columns], [buckets[k] for k in counts.columns])
     _bar_layout(ax, list(counts.index), text("plots.active.xlabel"))
-    _finish(ax, own, title, legend_title=text("plots.active.legend", date=_date(ref)))
+    legend = "plots.active.legend" if reference_date is not None else "plots.active.legend_today"
+    _finish(ax, own, title, legend_title=text(legend, date=_date(ref)))
     return fig
 
 
@@ -380,8 +382,8 @@ def closed_traffic_chart(
     ax : matplotlib.axes.Axes, optional
         Draw here instead of in a new figure.
     reference_date : date or str, optional
-        The date "days since the latest message" is counted from; default the latest
-        ``seneste`` in ``df``.
+        The extract date, which "days since the latest message" are counted from; the legend
+        names it as such. Default the latest ``seneste`` in ``df``, and the legend says so.
 
     Returns
     -------
@@ -417,7 +419,8 @@ def closed_traffic_chart(
     buckets = text("plots.closed.buckets")
     handles = [Patch(color=c, label=buckets[k]) for k, c in _RECENCY.items() if k in keys]
     date = _date(ref) if pd.notna(ref) else text("plots.unknown")
-    _finish(ax, own, title, handles, text("plots.closed.legend", date=date))
+    legend = "plots.closed.legend" if reference_date is not None else "plots.closed.legend_latest"
+    _finish(ax, own, title, handles, text(legend, date=date))
     return fig
 
 
@@ -633,7 +636,7 @@ def task_chart(
     _check(number, tuple(schema.TABLE_NUMBERS))
     if df is None:
         title = text("tasks.title", number=number, name=schema.table(number).name)
-        return _message(ax, title, text("plots.missing_table", number=number))
+        return _message(ax, title, text("common.missing_table", number=number))
     if number == 1:
         return active_without_types_chart(df, ax, reference_date=reference_date)
     if number in (2, 3):

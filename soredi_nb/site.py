@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from markupsafe import Markup
 
-from soredi_nb import schema, tasks
+from soredi_nb import danish, schema, tasks
 from soredi_nb.danish import fold
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
@@ -248,8 +248,13 @@ def write_index(
         row = {
             "label": label,
             "kind": kind,
+            # A missing table has not been assessed: not 0 (the note above the table says so).
             "tables": [
-                int(found[f"tabel_{n}"]) if found is not None and f"tabel_{n}" in found else 0
+                text("common.missing_cell")
+                if n not in extract.tables
+                else int(found[f"tabel_{n}"])
+                if found is not None and f"tabel_{n}" in found
+                else 0
                 for n in schema.TABLE_NUMBERS
             ],
             "total": int(found["i_alt"]) if found is not None else 0,
@@ -270,6 +275,8 @@ def write_index(
         rows.append(row)
     info = extract.info
     unknown = text("notebook.unknown")
+    missing = extract.missing
+    note = text("common.missing_table", number=danish.enumeration(missing)) if missing else None
     page = {
         "title": text("render.index.title"),
         "intro": text(
@@ -278,6 +285,7 @@ def write_index(
             period=info.period or unknown,
             date=info.extract_date or unknown,
         ),
+        "missing": note,
         "extract_sha256": info.sha256,
         "organisation": "",
     }
@@ -341,7 +349,7 @@ def _status(total: int, kind: str, totals: pd.Series, missing: list[int], by_sys
     """
     if total == 0:
         if missing:
-            numbers = ", ".join(str(n) for n in missing)
+            numbers = danish.enumeration(missing)
             return text("render.index.status_none_missing", numbers=numbers)
         return text("render.index.status_none")
     if by_system or kind not in ("Kommune", "Region"):

@@ -182,7 +182,7 @@ def no_findings_text(who: str, filters: dict, missing: list[int]) -> str:
     if filters:
         return text("common.no_findings_filtered", organisation=who)
     if missing:
-        numbers = ", ".join(str(n) for n in missing)
+        numbers = danish.enumeration(missing)
         return text("common.no_findings_missing", organisation=who, numbers=numbers)
     return text("common.no_cleanup_task", organisation=who)
 

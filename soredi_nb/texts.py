@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import string
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
 import yaml
+
+from soredi_nb import danish
 
 
 @cache
@@ -20,6 +23,21 @@ def _texts() -> dict[str, Any]:
     }
 
 
+class _Formatter(string.Formatter):
+    """``str.format`` plus one form of our own: ``{n:one|other}`` is a count with its noun."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        # "{pages:side|sider}" -> "1 side" / "2 sider": the one place a count meets its noun, so
+        # no text says "1 sider" and large numbers are written 1.234 everywhere.
+        if "|" in format_spec:
+            one, other = format_spec.split("|", 1)
+            return danish.count(value, one, other)
+        return super().format_field(value, format_spec)
+
+
+_FORMATTER = _Formatter()
+
+
 def text(key: str, **fields: Any) -> Any:
     """Return the Danish text for a dotted ``key``, with ``fields`` filled in.
 
@@ -29,7 +47,10 @@ def text(key: str, **fields: Any) -> Any:
         ``"<file>.<key>[.<subkey>...]"``, e.g. ``"load.file_missing"`` for the key
         ``file_missing`` in ``data/texts/load.yaml``.
     **fields
-        Values for the ``{placeholders}`` of the text.
+        Values for the ``{placeholders}`` of the text. A placeholder written
+        ``{name:one|other}`` takes a number and gives it with the noun in agreement,
+        e.g. ``"Fejl i {count:side|sider}"`` gives "Fejl i 1 side" and "Fejl i 2 sider", and
+        "1.234" for large numbers (:func:`soredi_nb.danish.count`).
 
     Returns
     -------
@@ -44,4 +65,4 @@ def text(key: str, **fields: Any) -> Any:
     node: Any = _texts()
     for part in key.split("."):
         node = node[part]
-    return node.format(**fields) if fields else node
+    return _FORMATTER.format(node, **fields) if fields else node

@@ -17,7 +17,7 @@ import pandas as pd
 from IPython.display import HTML, Image
 from matplotlib.figure import Figure
 
-from soredi_nb import danish, findings, messagetypes, schema, summary
+from soredi_nb import findings, messagetypes, schema, summary
 from soredi_nb.danish import fold
 from soredi_nb.extract import canonical_frame
 from soredi_nb.notebook import datatables_options
@@ -200,18 +200,12 @@ class FilterPanel:
         if rows.empty:
             return text("widgets.no_rows")
         n_rows, n_loc, n_msg = summary.task_figures(rows, self.number)
-        out = text(
-            "widgets.figures",
-            rows=danish.number(n_rows),
-            locations=danish.number(n_loc),
-            location_noun=_noun(text("widgets.location_noun"), n_loc),
-        )
+        out = text("widgets.figures", rows=n_rows, locations=n_loc)
         if n_msg is not None:
-            noun = _noun(text("widgets.message_noun")[self.number], n_msg)
-            messages = danish.number(n_msg)
-            out += text("widgets.figures_messages", messages=messages, message_noun=noun)
+            counted = schema.table(self.number).counts
+            out += text(f"widgets.figures_counted.{counted}", count=n_msg)
         if len(rows) < len(self.df):
-            out += text("widgets.filtered", total=danish.number(len(self.df)))
+            out += text("widgets.filtered", total=len(self.df))
         return out
 
 
@@ -223,8 +217,3 @@ def _png(fig: Figure) -> bytes:
     fig.savefig(buf, format="png", bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
-
-
-def _noun(forms: list[str], n: int) -> str:
-    """The singular or plural form for ``n``."""
-    return forms[0] if n == 1 else forms[1]

@@ -68,7 +68,7 @@ def small_extract() -> Extract:
         warnings=[
             Problem("1 Tabel", 2, "Lokationsnummer", "5790000123117", "x"),
             Problem("2 Tabel", 4, "Lokationsnummer", "5790002407314", "y"),
-            Problem(None, None, None, None, "Tabel 7 mangler i udtrækket."),
+            Problem(None, None, None, None, "Tabel 7 mangler i udtrækket og kan ikke vurderes."),
         ],
     )
 

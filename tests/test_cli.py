@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -133,6 +134,88 @@ def test_usage_error_is_exit_1_in_danish(run_cli):
     code, _, err = run_cli("summary")
     assert code == 1
     assert "disse argumenter mangler" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["render", "u.xlsx", "--org", "Aarhus", "--all", "--out", "ud"],
+            "Fejl i kommandoen: --all: kan ikke bruges sammen med --org."
+            " Se 'soredi-nb render --help'.\n",
+        ),
+        (
+            ["sample", "u.xlsx", "--scale", "stor"],
+            "Fejl i kommandoen: --scale: ugyldigt valg: 'stor' (vælg mellem 'small', 'national')."
+            " Se 'soredi-nb sample --help'.\n",
+        ),
+        (
+            ["render", "u.xlsx", "--all", "--out", "ud", "--jobs", "mange"],
+            "Fejl i kommandoen: --jobs: ugyldig værdi: 'mange'. Se 'soredi-nb render --help'.\n",
+        ),
+        (
+            ["worklist", "u.xlsx"],
+            "Fejl i kommandoen: disse argumenter mangler: --out, --org."
+            " Se 'soredi-nb worklist --help'.\n",
+        ),
+        ([], "Fejl i kommandoen: disse argumenter mangler: KOMMANDO. Se 'soredi-nb --help'.\n"),
+    ],
+)
+def test_argparse_errors_are_danish_and_point_at_the_commands_help(run_cli, argv, expected):
+    code, out, err = run_cli(*argv)
+    assert (code, out, err) == (1, "", expected)
+
+
+@pytest.mark.parametrize("command", ["render", "summary", "worklist", "sample", "notebooks"])
+def test_help_is_danish(run_cli, command):
+    code, out, _ = run_cli(command, "--help")
+    assert code == 0
+    assert out.startswith(f"brug: soredi-nb {command} [-h]")
+    assert "\nargumenter:\n" in out and "\ntilvalg:\n" in out
+    assert re.search(r"\n  -h, --help +vis denne hjælp og afslut\n", out)
+    for english in ("usage:", "positional arguments", "options:", "show this help message"):
+        assert english not in out
+
+
+def test_top_level_help_lists_the_commands_in_danish(run_cli):
+    code, out, _ = run_cli("--help")
+    assert code == 0
+    assert out.startswith("brug: soredi-nb [-h] KOMMANDO ...")
+    assert "\nkommandoer:\n  KOMMANDO\n    sample " in out
+    assert "Lav HTML-rapporter" in out and "show this help" not in out
+
+
+@pytest.fixture(scope="module")
+def without_3_and_7(tmp_path_factory):
+    sample = make_sample()
+    del sample["tables"][3], sample["tables"][7]
+    return write_extract(sample, tmp_path_factory.mktemp("cli-missing") / "udtraek.xlsx")
+
+
+def test_validate_counts_in_danish_and_names_missing_tables(run_cli, without_3_and_7):
+    code, out, _ = run_cli("validate", without_3_and_7)
+    rows = len(make_sample()["tables"][1])
+    assert code == 0
+    assert f"  Tabel 1: ark '1 Aktive uden meddelelsestyper', {rows} rækker\n" in out
+    assert "  Tabel 3 mangler i udtrækket og kan ikke vurderes.\n" in out
+    assert "\n2 advarsler:\n" in out
+
+
+def test_summary_names_missing_tables_once_in_one_wording(run_cli, without_3_and_7):
+    code, out, _ = run_cli("summary", without_3_and_7, "--org", "Aarhus")
+    assert code == 0
+    assert "\nTabel 3 og 7 mangler i udtrækket og kan ikke vurderes.\n" in out
+    assert f"Datakvalitet: 2 advarsler. Se dem med: soredi-nb validate {without_3_and_7}" in out
+
+
+def test_one_warning_is_one_advarsel(run_cli, tmp_path):
+    sample = make_sample()
+    del sample["tables"][7]
+    book = write_extract(sample, tmp_path / "udtraek.xlsx")
+    code, out, _ = run_cli("summary", book)
+    assert code == 0 and "Datakvalitet: 1 advarsel. Se dem med" in out
+    code, out, _ = run_cli("validate", book)
+    assert code == 0 and "\n1 advarsel:\n" in out
 
 
 def test_sample_command_writes_csv_folder(run_cli, tmp_path):
@@ -458,3 +541,15 @@ def test_an_unreadable_extract_in_danish(run_cli, sample_xlsx, deny):
     assert code == 1
     assert_danish(err)
     assert "ingen adgang (tjek rettighederne til filen eller mappen)" in err
+
+
+def test_table_counts_are_danish_numbers(run_cli, tmp_path):
+    import pandas as pd
+
+    sample = make_sample()
+    sample["tables"][1] = pd.concat([sample["tables"][1]] * 40, ignore_index=True)
+    folder = write_extract(sample, tmp_path / "csv", csv=True)
+    code, out, _ = run_cli("summary", folder, "--no-cache")
+    [line] = [x for x in out.splitlines() if x.startswith("1 ")]
+    rows = len(sample["tables"][1])  # 1.200: the thousands separated by a point
+    assert code == 0 and rows >= 1000 and f" {rows // 1000}.{rows % 1000:03d} " in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import matplotlib
@@ -136,7 +137,9 @@ def test_closed_traffic_bars_biggest_first_coloured_by_recency():
     colours = legend_colours(fig)
     expected = [buckets["month"], buckets["recent"], buckets["older"]]
     assert [to_hex(p.get_facecolor()) for p in ax.patches] == [colours[b] for b in expected]
-    assert fig.legends[0].get_title().get_text() == text("plots.closed.legend", date="01-06-2024")
+    # Without an extract date the legend says what the days are counted from instead.
+    legend = fig.legends[0].get_title().get_text()
+    assert legend == "Seneste meddelelse (dage før den seneste i tabellen, 01-06-2024)"
     assert ax.get_xlabel() == text("plots.closed.xlabel")
 
 
@@ -144,6 +147,8 @@ def test_closed_traffic_reference_date_and_outgoing_title():
     fig = plots.closed_traffic_chart(table(3, closed_rows()), 3, reference_date="2024-07-15")
     assert title_of(fig) == text("plots.closed.title.3")
     assert list(legend_colours(fig)) == [text("plots.closed.buckets.older")]
+    legend = fig.legends[0].get_title().get_text()
+    assert legend == "Seneste meddelelse (dage før udtræksdatoen 15-07-2024)"
 
 
 def test_bars_beyond_the_limit_are_summed_as_others():
@@ -297,7 +302,16 @@ def test_active_without_types_by_it_system_and_age():
     segments = {c.get_label(): [p.get_width() for p in c] for c in ax.containers}
     assert segments == {buckets["new"]: [1, 0], buckets["old"]: [1, 0], buckets["unknown"]: [0, 1]}
     assert texts(ax) == ["2", "1"]
-    assert fig.legends[0].get_title().get_text() == text("plots.active.legend", date="01-06-2024")
+    # The age is counted from the extract date, and the legend says so and shows it.
+    legend = fig.legends[0].get_title().get_text()
+    assert legend == "Oprettet (regnet fra udtræksdatoen 01-06-2024)"
+
+
+def test_active_without_an_extract_date_counts_from_today():
+    df = table(1, [{"lokationsnummer": GLN_A, "oprettet": "2024-03-01"}])
+    fig = plots.active_without_types_chart(df)
+    today = dt.date.today().strftime("%d-%m-%Y")
+    assert fig.legends[0].get_title().get_text() == f"Oprettet (regnet fra i dag, {today})"
 
 
 # -- overview charts -----------------------------------------------------------------------------
@@ -386,7 +400,7 @@ def test_empty_overviews_say_no_findings(chart):
 
 def test_missing_table_says_so():
     fig = plots.task_chart(None, 4)
-    assert texts(fig.axes[0]) == [text("plots.missing_table", number=4)]
+    assert texts(fig.axes[0]) == ["Tabel 4 mangler i udtrækket og kan ikke vurderes."]
 
 
 def test_task_chart_dispatches_and_refuses_unknown_tables():

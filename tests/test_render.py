@@ -187,7 +187,7 @@ def test_one_failure_does_not_stop_the_others(rendered, tmp_path):
     assert "Siden kunne ikke laves" in failed_page and "kunstig fejl" in failed_page
     assert "fund, sorteret" not in failed_page
     index = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
-    assert "kunstig fejl" in index and "Fejl i 1 sider" in index
+    assert "kunstig fejl" in index and "Fejl i 1 side" in index
 
 
 def test_interrupted_run_leaves_no_partial_page(rendered, tmp_path, monkeypatch):
@@ -340,7 +340,7 @@ def test_cli_render_exit_codes(rendered, tmp_path, monkeypatch, capsys):
         main(argv)
     out, err = capsys.readouterr()
     assert exit_.value.code == 1
-    assert "Færdig: 3 sider lavet, 0 uændrede sider genbrugt, 1 fejlede." in out
+    assert "Færdig: 3 sider lavet, 0 uændrede sider genbrugt, 1 side fejlede." in out
     assert "Region Midtjylland: 03_lukkede-med-udgaaende-trafik, celle" in err
     assert (tmp_path / "out" / "aarhus-kommune" / "arbejdsliste.xlsx").exists()
     with pytest.raises(SystemExit) as exit_:
@@ -374,12 +374,32 @@ def test_previous_extract_shows_progress(rendered, tmp_path):
     assert result.failures == []
     overview = page(result, "aarhus-kommune")
     assert "Udvikling siden forrige udtræk" in overview
-    assert "1 nye, 0 løste" in overview
+    assert "1 nyt, 0 løste" in overview
     assert "kan ikke sammenlignes: mangler i det tidligere udtræk" in overview
     task = page(result, "aarhus-kommune", "02_lukkede-med-indgaaende-trafik.html")
-    assert "Siden forrige udtræk:</strong> 1 nye, 0 løste" in task
+    assert "Siden forrige udtræk:</strong> 1 nyt, 0 løste" in task
     index = (result.out_dir / "index.html").read_text(encoding="utf-8")
-    assert "+1 (1 nye, 0 løste)" in index
+    assert "+1 (1 nyt, 0 løste)" in index
+
+
+def test_summary_lines_put_each_count_in_agreement(tmp_path):
+    """One page of each kind is "1 side", never "1 sider"; two are "2 sider"."""
+    from soredi_nb.site import PageResult
+
+    def page(status: str, **kw) -> PageResult:
+        return PageResult("aarhus-kommune", "Aarhus Kommune", "00_oversigt", status, **kw)
+
+    index = tmp_path / "index.html"
+    one = r.RenderResult(
+        tmp_path, index, [page("rendered"), page("skipped"), page("failed", error="kunstig fejl")]
+    )
+    assert r.summary_lines(one)[-1] == (
+        f"Færdig: 1 side lavet, 1 uændret side genbrugt, 1 side fejlede. Åbn {index}"
+    )
+    two = r.RenderResult(tmp_path, index, [page("rendered")] * 2 + [page("skipped")] * 2)
+    assert r.summary_lines(two) == [
+        f"Færdig: 2 sider lavet, 2 uændrede sider genbrugt, 0 sider fejlede. Åbn {index}"
+    ]
 
 
 def test_progress_without_a_terminal_is_a_line_every_five_percent(capsys, monkeypatch):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -67,7 +68,7 @@ def test_failing_rerun_replaces_the_page_with_a_failure_page(extract, tmp_path):
     assert f'content="{extract.info.sha256}"' in body
     assert f"aarhus-kommune/{TASK_PAGE}" not in Manifest.read(out).pages
     index = (out / "index.html").read_text(encoding="utf-8")
-    assert "Fejl i 1 sider" in index and "kunstig fejl" in index
+    assert "Fejl i 1 side" in index and "kunstig fejl" in index
     # The failed page is tried again next time; the overview is reused.
     third = r.render(extract, chosen, out, notebooks=nb, jobs=1, progress=False)
     assert (third.count("skipped"), len(third.failures)) == (1, 1)
@@ -182,7 +183,7 @@ def test_write_error_in_one_folder_leaves_the_others_and_the_index(extract, tmp_
     assert f"Kan ikke skrive i mappen '{out / 'aarhus-kommune'}'" in err
     assert "der ligger allerede en fil med det navn" in err
     assert ".tmp" not in err and "Errno" not in err and "Not a directory" not in err
-    assert "Færdig: 2 sider lavet, 0 uændrede sider genbrugt, 3 fejlede." in stdout
+    assert "Færdig: 2 sider lavet, 0 uændrede sider genbrugt, 3 sider fejlede." in stdout
 
 
 def test_permission_denied_is_told_in_danish_with_the_users_path(extract, tmp_path, monkeypatch):
@@ -303,3 +304,54 @@ def test_worklist_warnings_reach_the_terminal_summary(tmp_path):
     assert all(w.startswith("Aarhus Kommune: ") for w in result.warnings)
     lines = r.summary_lines(result)
     assert any(line.startswith("Advarsel: Aarhus Kommune: ") for line in lines)
+
+
+def test_index_marks_a_missing_table_and_counts_failed_pages(tmp_path):
+    """A missing table is "mangler" (not 0) with the one sentence for it; one failure is 1 side."""
+    from soredi_nb import site
+
+    sample = make_sample()
+    del sample["tables"][7]
+    extract = load_extract(write_extract(sample, tmp_path / "udtraek.xlsx"))
+    [aarhus] = targets(extract, ["Aarhus"])
+    slug = "aarhus-kommune"
+    failed = site.PageResult(slug, aarhus.label, notebook_name(2), "failed", cell=3, error="x")
+    out = tmp_path / "out"
+    out.mkdir()
+    index = site.write_index(extract, [aarhus], {aarhus.identity: slug}, out, [failed])
+    html = index.read_text(encoding="utf-8")
+    assert "<p>Tabel 7 mangler i udtrækket og kan ikke vurderes.</p>" in html
+    assert "Fejl i 1 side" in html and "Fejl i 1 sider" not in html
+    # The row: name, owner type, T1-T7 (T7 missing, not 0), total, status, failed pages.
+    [row] = index_rows(html)
+    assert row[0] == "Aarhus Kommune" and row[8] == "mangler" and row[11] == "Fejl i 1 side"
+    total = sum(int((df["ejer"] == "Aarhus Kommune").sum()) for df in sample["tables"].values())
+    assert row[9] == str(total) and row[10].startswith(f"{total} fund – flere end ")
+
+
+def index_rows(html: str) -> list[list[str]]:
+    """The cells' text of every row of the front page's organisation table."""
+    body = html[html.index("<tbody>") : html.index("</tbody>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.DOTALL)
+    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.DOTALL) for row in rows]
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in row] for row in cells]
+
+
+def test_index_lists_every_municipality_and_region_with_all(tmp_path):
+    """With --all, who has no findings is listed too, as the guide says: no cleanup task."""
+    from soredi_nb import site
+
+    extract = load_extract(write_extract(make_sample(), tmp_path / "udtraek.xlsx"))
+    chosen = targets(extract, all_=True)
+    out = tmp_path / "out"
+    out.mkdir()
+    slugs = {t.identity: f"mappe-{i}" for i, t in enumerate(chosen)}
+    html = site.write_index(extract, chosen, slugs, out, [], everyone=True).read_text("utf-8")
+    rows = index_rows(html)
+    names = [row[0] for row in rows]
+    assert len(rows) == 98 + 5 and len(set(names)) == len(names)
+    without = [row for row in rows if row[9] == "0"]
+    assert without and all(row[10] == "Ingen oprydningsopgave" for row in without)
+    assert len(without) == 103 - len(chosen)
+    # The table is complete in the HTML itself: readable with JavaScript off.
+    assert "<noscript>" not in html and "init_notebook_mode" not in html

@@ -89,7 +89,7 @@ def test_wheel_contains_the_notebooks_and_renders_eight_pages(installed, tmp_pat
         cwd=tmp_path,
         env=env,
     )
-    assert "Færdig: 8 sider lavet, 0 uændrede sider genbrugt, 0 fejlede." in done.stdout
+    assert "Færdig: 8 sider lavet, 0 uændrede sider genbrugt, 0 sider fejlede." in done.stdout
     folder = tmp_path / "rapporter" / "aarhus-kommune"
     pages = sorted(p.name for p in folder.glob("*.html"))
     assert len(pages) == 8 and "index.html" in pages

@@ -126,7 +126,7 @@ def test_initial_state_shows_everything(panel, charts):
     assert len(panel.filtered()) == 5
     assert panel.figures() == (5, 4, 18)
     assert panel.figures_html.value == (
-        "<b>5</b> fund · <b>4</b> lokationsnumre · <b>18</b> meddelelser"
+        "<b>5 fund</b> · <b>4 lokationsnumre</b> · <b>18 meddelelser</b>"
     )
     assert len(charts) == 1 and len(charts[0][0]) == 5
     assert "5790000126330" in html(panel.table_output)
@@ -143,7 +143,7 @@ def test_it_system_filter_updates_rows_figures_table_and_chart(panel, charts):
     table = html(panel.table_output)
     assert "5790002407314" in table and "5790000160921" not in table
     assert panel.figures_html.value == (
-        "<b>3</b> fund · <b>2</b> lokationsnumre · <b>9</b> meddelelser"
+        "<b>3 fund</b> · <b>2 lokationsnumre</b> · <b>9 meddelelser</b>"
         " <i>(filtreret; 5 fund i alt)</i>"
     )
 
@@ -159,7 +159,7 @@ def test_not_given_keeps_rows_without_a_value(panel):
     panel.it_system.value = NOT_GIVEN
     assert locations(panel.filtered()) == ["5790000126330"]
     assert panel.figures() == (1, 1, 2)
-    assert "<b>1</b> lokationsnummer ·" in panel.figures_html.value
+    assert "<b>1 lokationsnummer</b> ·" in panel.figures_html.value
 
 
 def test_filters_combine_and_alle_restores_everything(panel):
@@ -224,20 +224,20 @@ def test_table_without_message_types_and_counts(charts):
     assert panel.message_type is None
     assert panel.message_type not in panel.widget.children[0].children
     assert panel.figures() == (2, 1, None)
-    assert panel.figures_html.value == "<b>2</b> fund · <b>1</b> lokationsnummer"
+    assert panel.figures_html.value == "<b>2 fund</b> · <b>1 lokationsnummer</b>"
 
 
 def test_negative_receipts_are_named_as_such(charts):
     df = canonical_frame(6, pd.DataFrame([dict(AARHUS, lokationsnummer="5790000123117", antal=1)]))
     assert FilterPanel(df, 6).figures_html.value == (
-        "<b>1</b> fund · <b>1</b> lokationsnummer · <b>1</b> negativ kvittering"
+        "<b>1 fund</b> · <b>1 lokationsnummer</b> · <b>1 negativ kvittering</b>"
     )
 
 
 def test_missing_and_empty_tables(charts):
     missing = FilterPanel(None, 3)
     assert missing.figures() == (0, 0, None)
-    assert missing.figures_html.value == "Tabel 3 mangler i udtrækket."
+    assert missing.figures_html.value == "Tabel 3 mangler i udtrækket og kan ikke vurderes."
     assert missing.table_output.outputs == () and missing.chart_output.outputs == ()
     assert missing.widget.children[0] is missing.figures_html
     empty = FilterPanel(canonical_frame(5, pd.DataFrame()), 5)
@@ -270,7 +270,7 @@ def test_chart_counts_ages_from_the_extract_date_not_today():
     row = dict(lokationsnummer="5790000123117", it_system="Cura", oprettet=dt.datetime(2020, 1, 1))
     fig = FilterPanel(canonical_frame(1, pd.DataFrame([row])), 1, dt.date(2024, 7, 2)).chart()
     [legend] = fig.legends
-    assert legend.get_title().get_text() == "Oprettet for, set fra 02-07-2024"
+    assert legend.get_title().get_text() == "Oprettet (regnet fra udtræksdatoen 02-07-2024)"
 
 
 @pytest.mark.parametrize(
