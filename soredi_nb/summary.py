@@ -57,7 +57,7 @@ class TaskSummary:
             "summary.causes.share",
             number=self.number,
             sor_edi=danish.number(self.sor_edi_receipts),
-            total=danish.number(self.messages),
+            total=self.messages,
             share=danish.number(round(self.sor_edi_share, 1)),
         )
         if self.unclassified_receipts:
