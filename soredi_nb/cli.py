@@ -150,6 +150,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--jobs", type=int, metavar=mv["seed"], help=h["jobs"])
     r.add_argument("--force", action="store_true", help=h["force"])
     r.add_argument("--keep-ipynb", action="store_true", help=h["keep_ipynb"])
+    r.add_argument("--standalone", action="store_true", help=h["standalone"])
     r.add_argument("--quiet", action="store_true", help=h["quiet"])
     r.add_argument("--scheduler", metavar=mv["scheduler"], help=h["scheduler"])
     r.add_argument("--previous", type=Path, metavar=mv["extract"], help=h["render_previous"])
@@ -489,6 +490,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         previous=previous,
         everyone=args.all and args.by == "ejer",
+        standalone=args.standalone,
     )
     for line in summary_lines(result):
         _say(line, err=bool(result.failures) and line.startswith("  "))

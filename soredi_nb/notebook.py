@@ -71,7 +71,7 @@ def _load_once(stamp: tuple, use_cache: bool) -> Extract:
 
 
 PAGE_LENGTH = 10
-"""Rows per page of an interactive table; a table this short gets no search or paging."""
+"""Rows of a table short enough to need no search box, filters or scrolling box."""
 
 
 def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] = ()) -> dict:
@@ -80,8 +80,8 @@ def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] 
     Parameters
     ----------
     df : pandas.DataFrame, optional
-        The table to show. Up to ``PAGE_LENGTH`` rows it gets no search box, paging or filter
-        panes: they would only be clutter on a table that fits on the screen.
+        The table to show. Up to ``PAGE_LENGTH`` rows it gets no search box, row count, filter
+        panes or scrolling box: they would only be clutter on a table that fits on the screen.
     filters : tuple of str
         Column labels of ``df`` to offer a filter pane for (DataTables' SearchPanes, in the
         offline bundle), where the column has more than one value.
@@ -93,7 +93,7 @@ def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] 
     """
     long = df is None or len(df) > PAGE_LENGTH
     layout = {"topStart": None, "topEnd": "search" if long else None}
-    layout |= {"bottomStart": "info" if long else None, "bottomEnd": "paging" if long else None}
+    layout |= {"bottomStart": "info" if long else None, "bottomEnd": None}
     options = {
         "maxBytes": 0,  # never downsample: a report must keep every row of the organisation
         "language": text("notebook.datatables"),
@@ -102,13 +102,17 @@ def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] 
         # The whole heading sorts (itables would leave that to a 12 px arrow, so that the
         # heading's text can be selected).
         "text_in_header_can_be_selected": False,
-        "pageLength": PAGE_LENGTH,
+        # No paging: every row is in the page, so that the plain table itables puts there for
+        # readers without JavaScript has them all too. A long table scrolls in a box instead.
+        "paging": False,
         # A wide table scrolls sideways inside its own box, with a visible scrollbar, rather
         # than spilling out of the page where its last columns cannot be reached.
         "scrollX": True,
         "style": {"width": "100%", "margin": "0"},
         "layout": layout,
     }
+    if long:
+        options |= {"scrollY": "70vh", "scrollCollapse": True}
     if long and df is not None:
         panes = [
             i for i, c in enumerate(df.columns) if c in filters and df[c].nunique(dropna=True) > 1

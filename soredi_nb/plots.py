@@ -36,7 +36,7 @@ import inspect
 import re
 import sys
 from collections.abc import Callable, Sequence
-from functools import partial, wraps
+from functools import wraps
 from importlib.resources import files
 
 import numpy as np
@@ -112,16 +112,50 @@ def _literal(artist: Figure | Axes) -> None:
         t.set_usetex(False)
 
 
+def describe(fig: Figure) -> str:
+    """A Danish text alternative for a chart: what it shows, from its titles and axes.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    str
+        E.g. "Diagram: Aktive lokationsnumre uden meddelelsestyper. Vandret akse: Antal fund."
+        for a screen reader and wherever the image is not shown.
+    """
+    parts = [fig.get_suptitle()]
+    legends = list(fig.legends)
+    for ax in fig.axes:
+        parts += [ax.get_title(loc) for loc in ("left", "center", "right")]
+        parts += [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]
+        parts += [text("plots.alt_axis", label=label) for label in [ax.get_xlabel()] if label]
+        legends.append(ax.get_legend())
+    parts += [lg.get_title().get_text() for lg in legends if lg is not None]
+    shown = [p.strip().rstrip(".") for p in dict.fromkeys(parts) if p and p.strip()]
+    return text("plots.alt", parts=". ".join(shown) or text("plots.alt_none"))
+
+
 def _register_display() -> None:
-    """Let IPython show a bare ``Figure`` as PNG, as the inline backend does for pyplot's."""
+    """Let IPython show a ``Figure`` as PNG with a text alternative (``describe``).
+
+    Replaces the inline backend's formatter for figures, which gives the image no description;
+    the page template puts the description in the image's ``alt``.
+    """
     ipython = sys.modules.get("IPython")
     shell = ipython.get_ipython() if ipython is not None else None
     png = shell.display_formatter.formatters.get("image/png") if shell is not None else None
-    if png is None or png.for_type(Figure) is not None:
+    if png is None or png.for_type(Figure) is _png_with_alt:
         return
+    png.for_type(Figure, _png_with_alt)
+
+
+def _png_with_alt(fig: Figure) -> tuple[bytes, dict]:
+    """The figure as PNG (as the inline backend draws it), and its description as metadata."""
     from IPython.core.pylabtools import print_figure
 
-    png.for_type(Figure, partial(print_figure, fmt="png", bbox_inches="tight"))
+    return print_figure(fig, fmt="png", bbox_inches="tight"), {"alt": describe(fig)}
 
 
 def _percent(share: float) -> str:

@@ -47,6 +47,8 @@ class PageJob:
     extract: str
     """The extract in words, for a failure page."""
     keep_ipynb: bool = False
+    standalone: bool = False
+    """Keep the shared assets inline (``--standalone``) rather than in ``_static``."""
 
     @property
     def name(self) -> str:
@@ -113,12 +115,15 @@ def render_page(job: PageJob) -> PageResult:
     done = dict(slug=job.slug, label=job.target.label, notebook=job.name)
     try:
         nb = execute.run(Path(job.notebook), job.parameters, job.expected)
+        static = None if job.standalone else f"../{site.STATIC}/"
         provenance = {
             "nav": site.nav(job.target, job.html_name),
             "extract_sha256": job.expected["extract_sha256"],
             "organisation": job.target.identity,
+            "static": static,
         }
         html = execute.to_html(nb, f"{execute.title(nb)} – {job.target.label}", provenance)
+        html = site.page_assets(html, static)
         atomic_write(path, html)
         if job.keep_ipynb:
             import nbformat
@@ -152,6 +157,7 @@ def page_jobs(
     manifest: Manifest | None = None,
     keep_ipynb: bool = False,
     previous: Extract | None = None,
+    standalone: bool = False,
 ) -> list[PageJob]:
     """Every page of every target, decided before any page runs.
 
@@ -170,6 +176,8 @@ def page_jobs(
         Keep each executed notebook beside its page.
     previous : Extract, optional
         The earlier extract the pages compare with.
+    standalone : bool
+        Pages that carry their assets themselves, rather than sharing ``_static``.
 
     Returns
     -------
@@ -179,7 +187,8 @@ def page_jobs(
     """
     manifest = manifest or Manifest(out)
     info = extract.info
-    source = source_key(extract, previous)
+    # A standalone page differs from a site page of the same inputs: it has its own key.
+    source = source_key(extract, previous) | {"standalone": standalone}
     common = dict(PARAMETERS) | {
         "extract_path": str(Path(info.file).resolve()),
         "aliases_path": info.aliases,
@@ -197,9 +206,8 @@ def page_jobs(
         for nb in notebooks:
             k = key(source, contents[nb], target.parameters)
             params = common | target.parameters
-            jobs.append(
-                PageJob(target, slug, str(nb), str(out), params, expected, k, label, keep_ipynb)
-            )
+            page = (str(out), params, expected, k, label, keep_ipynb, standalone)
+            jobs.append(PageJob(target, slug, str(nb), *page))
     return jobs
 
 
@@ -288,6 +296,7 @@ def render(
     scheduler: str | None = None,
     previous: Extract | None = None,
     everyone: bool = False,
+    standalone: bool = False,
 ) -> RenderResult:
     """Render the report sets of ``targets_`` into ``out_dir``.
 
@@ -320,6 +329,10 @@ def render(
     everyone : bool
         The index lists every municipality and region, those without findings as having no
         cleanup task (``render --all``).
+    standalone : bool
+        Every page carries its scripts and styles itself (about 1.3 MB each), so that one page
+        can be mailed alone (``--standalone``). By default a site's pages share them from
+        ``out_dir/_static``.
 
     Returns
     -------
@@ -341,7 +354,10 @@ def render(
         manifest=manifest,
         keep_ipynb=keep_ipynb,
         previous=previous,
+        standalone=standalone,
     )
+    if not standalone:
+        site.write_static(out)
     todo, results = [], []
     for j in all_jobs:
         if force or not j.is_current(manifest):
@@ -382,7 +398,14 @@ def render(
     for slug, names in keep.items():
         site.remove_stale(out / slug, names)
     index = site.write_index(
-        extract, targets_, manifest.slugs, out, results, previous, everyone=everyone
+        extract,
+        targets_,
+        manifest.slugs,
+        out,
+        results,
+        previous,
+        everyone=everyone,
+        static=None if standalone else f"{site.STATIC}/",
     )
     return RenderResult(out, index, results, n_jobs, warnings)
 

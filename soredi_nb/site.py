@@ -7,6 +7,7 @@ Every HTML page here comes from the Jinja templates beside the page template
 from __future__ import annotations
 
 import contextlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -26,6 +27,19 @@ from soredi_nb.templates import OVERVIEW_PAGE, PAGE_TEMPLATES
 from soredi_nb.texts import text
 
 INDEX = OVERVIEW_PAGE
+STATIC = "_static"
+"""The site's folder of shared assets (``render --standalone`` does without)."""
+LAB_CSS = "jupyterlab.css"
+# itables' notices to notebook users (JavaScript did not run; the notebook is not trusted; a
+# link to its help pages), in English and about notebooks, not about the report.
+_ITABLES_NOTICE = re.compile(
+    r'<div style="vertical-align:middle; text-align:left">\s*<noscript>.*?</noscript>\s*</div>'
+    r'|<sup><noscript><span title="JavaScript not allowed[^"]*">[^<]*</span></noscript>'
+    r'<a href="https://itables\.org/[^"]*"[^>]*>[^<]*</a></sup>'
+    r"|Loading ITables v[\d.]+ from the <code>init_notebook_mode</code> cell\.\.\.\s*"
+    r'\(need <a href="https://itables\.org/[^"]*">help</a>\?\)',
+    re.DOTALL,
+)
 WORKLIST = "arbejdsliste.xlsx"
 WORKLIST_STEP = "arbejdsliste"
 """The name a worklist failure is reported under, beside the notebooks' names."""
@@ -191,6 +205,7 @@ def write_index(
     results: list[PageResult],
     previous: Extract | None = None,
     everyone: bool = False,
+    static: str | None = None,
 ) -> Path:
     """Write the site's front page: who has work to do, and a link to each report set.
 
@@ -210,6 +225,9 @@ def write_index(
     everyone : bool
         List every municipality and region of Denmark (``render --all``), those that are not
         in the extract as having no cleanup task, as the guide says.
+    static : str, optional
+        Where the shared DataTables script is (``"_static/"``, see :func:`write_static`);
+        ``None`` puts it in the page.
 
     Returns
     -------
@@ -305,7 +323,10 @@ def write_index(
     itables_only.add("text_in_header_can_be_selected")
     options = datatables_options(pd.DataFrame(index=range(len(rows))))
     options = {k: v for k, v in options.items() if k not in itables_only}
-    options |= {"order": [], "pageLength": 25}  # a coordinator scans many organisations
+    # The table is in the page already (all rows, also without JavaScript): paging is fine here.
+    options = {k: v for k, v in options.items() if k not in ("scrollY", "scrollCollapse")}
+    options |= {"order": [], "paging": True, "pageLength": 25}
+    options["layout"] = options["layout"] | {"bottomEnd": "paging"}
     html = (
         _environment()
         .get_template("site_index.html.j2")
@@ -315,7 +336,7 @@ def write_index(
             tables=[schema.table(n) for n in schema.TABLE_NUMBERS],
             by_system=by_system,
             with_change=previous is not None,
-            bundle=Markup(datatables_script()),
+            bundle=Markup(page_assets(datatables_script(), static)),
             itables_global="_itables_" + itables.__version__.replace(".", "_"),
             options=options,
             failures=lines,
@@ -338,6 +359,56 @@ def datatables_script() -> str:
 
     html = generate_init_offline_itables_html(itables.options.dt_bundle)
     return html[: html.index("</script>") + len("</script>")]
+
+
+def datatables_file() -> str:
+    """The name of the shared DataTables script in ``_static``, versioned with itables."""
+    import itables
+
+    return f"datatables-{itables.__version__}.js"
+
+
+def write_static(out: Path) -> None:
+    """Write the assets every page of a site shares to ``out/_static``, once per site.
+
+    The DataTables bundle (about 1 MB) and JupyterLab's CSS (about 250 KB) would otherwise be
+    copied into every page. The script is a classic one (not a module), so pages opened from
+    disk (``file://``) with the network off can load it.
+    """
+    from jupyter_core.paths import jupyter_path
+
+    folder = out / STATIC
+    folder.mkdir(parents=True, exist_ok=True)
+    script = datatables_script()
+    body = script[script.index(">") + 1 : script.rindex("</script>")]
+    _write_if_changed(folder / datatables_file(), body)
+    lab = next(
+        Path(p) for p in jupyter_path("nbconvert", "templates", "lab", "static") if Path(p).is_dir()
+    )
+    css = [(lab / name).read_text("utf-8") for name in ("index.css", "theme-light.css")]
+    _write_if_changed(folder / LAB_CSS, "\n".join(css))
+
+
+def _write_if_changed(path: Path, content: str) -> None:
+    """Write ``content`` atomically unless the file already holds exactly that."""
+    try:
+        if path.read_text("utf-8") == content:
+            return
+    except OSError:
+        pass
+    atomic_write(path, content)
+
+
+def page_assets(html: str, static: str | None) -> str:
+    """A rendered page with its shared assets linked from ``static`` (``None``: kept inline).
+
+    Either way, itables' English notices for notebook users are taken out.
+    """
+    html = _ITABLES_NOTICE.sub("", html)
+    if static is None:
+        return html
+    shared = f'<script src="{static}{datatables_file()}"></script>'
+    return html.replace(datatables_script(), shared, 1)
 
 
 def _status(total: int, kind: str, totals: pd.Series, missing: list[int], by_system: bool) -> str:

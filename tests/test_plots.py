@@ -534,3 +534,23 @@ def test_names_are_literal_in_a_callers_axes_and_the_callers_math_is_kept():
     drawn = drawn_dollar_texts(fig)
     assert [t.get_text() for t in drawn if t.get_parse_math()] == ["$\\alpha$"]
     assert yticks(ours) == [f"{MATH_NAMES[1]} ({GLN_A})"]
+
+
+def test_describe_says_what_a_chart_shows():
+    """The text alternative of a chart: title, panels, axis and legend, in Danish."""
+    df = pd.DataFrame(
+        {
+            "lokationsnummer": ["5790000123117"] * 2,
+            "meddelelsestype": ["XDIS91", "XDIS20"],
+            "modpart": ["OUH", "AUH"],
+            "modpart_lokationsnummer": ["5790000000005", "5790000000012"],
+            "antal": [3, 1],
+            "antal_i_alt": [10, 4],
+        }
+    )
+    alt = plots.describe(plots.task_chart(df, 6))
+    assert alt == (
+        "Diagram: Modtagne negative kvitteringer, seneste måned. Pr. meddelelsestype. "
+        "Pr. modpart, der har afvist meddelelserne. Vandret akse: Antal negative kvitteringer."
+    )
+    assert plots.describe(Figure()) == "Diagram: uden titel."
