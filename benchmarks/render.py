@@ -54,6 +54,7 @@ import argparse
 import itertools
 import multiprocessing
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -72,6 +73,8 @@ NAIVE_TARGET = 5.0
 FLOOR_TARGET = 2.0
 """(c) per page must be at most this many times (d) per page."""
 NATIONAL_MINUTES = 15.0
+SITE_MB = 150  # the national sample's site, shared assets and worklists included
+PAGE_KB = 150  # a task page apart from its own data and charts
 """The national sample must render within this many minutes."""
 
 
@@ -412,7 +415,32 @@ def national(args: argparse.Namespace, tmp: Path) -> int:
         f"{'PASS' if ok else 'FAIL'}: the national sample renders in {seconds / 60:.1f} min"
         f" (target < {NATIONAL_MINUTES:.0f} min, no failed pages)"
     )
-    return 0 if ok else 1
+    site_mb, page_kb = _sizes(tmp / "out")
+    sizes_ok = site_mb <= SITE_MB and page_kb <= PAGE_KB
+    print(
+        f"{'PASS' if sizes_ok else 'FAIL'}: site {site_mb:.0f} MB (target <= {SITE_MB} MB),"
+        f" largest task page {page_kb:.0f} KB apart from its data and charts"
+        f" (target <= {PAGE_KB} KB)"
+    )
+    return 0 if ok and sizes_ok else 1
+
+
+def _sizes(site: Path) -> tuple[float, float]:
+    """The site's size in MB, and its largest task page's in KB without data and charts.
+
+    A page's own data is its findings table (the JSON DataTables reads and the plain table for
+    readers without JavaScript) and its charts (inline PNG): what is left is what every page
+    carries, the part shared assets are meant to keep small.
+    """
+    total = sum(f.stat().st_size for f in site.rglob("*") if f.is_file())
+    largest = 0
+    for page in site.glob("*/[0-9][0-9]_*.html"):
+        html = page.read_text(encoding="utf-8")
+        data = sum(len(m) for m in re.findall(r'"data_json": "[^\n]*"', html))
+        data += sum(len(m) for m in re.findall(r'<div id="[^"]*_fallback">.*?</table>', html, re.S))
+        data += sum(len(m) for m in re.findall(r"<img [^>]*>", html))
+        largest = max(largest, len(html.encode()) - data)
+    return total / 1e6, largest / 1e3
 
 
 def profile(args: argparse.Namespace, tmp: Path) -> int:
