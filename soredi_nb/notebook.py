@@ -475,6 +475,22 @@ def _roles_legend(keys) -> None:
     display(Markdown(text("notebook.roles_intro") + "\n\n" + "\n".join(lines)))
 
 
+def readable_on(background: str) -> str:
+    """Black or white, whichever contrasts more with ``background`` (``#rrggbb``; WCAG 2).
+
+    The status colours are chosen for what they say; the text on them must still be legible
+    (WCAG AA asks 4.5:1), which black on a strong red is not.
+    """
+
+    def luminance(hex_colour: str) -> float:
+        channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    bg = luminance(background)
+    return "#000000" if (bg + 0.05) / 0.05 >= 1.05 / (bg + 0.05) else "#ffffff"
+
+
 def show_plain(df: pd.DataFrame, colours: list[str] | None = None) -> None:
     """Show a small table as static HTML: escaped, Danish numbers, optional status colours.
 
@@ -489,7 +505,9 @@ def show_plain(df: pd.DataFrame, colours: list[str] | None = None) -> None:
     )
     if colours:
         last = len(df.columns) - 1
-        css = [f"background-color: {c}; font-weight: bold" for c in colours]
+        css = [
+            f"background-color: {c}; color: {readable_on(c)}; font-weight: bold" for c in colours
+        ]
         styler = styler.apply(lambda col: css, subset=[df.columns[last]], axis=0)
     display(HTML(styler.set_table_attributes('class="soredi"').to_html()))
 

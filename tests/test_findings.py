@@ -455,3 +455,20 @@ def test_overview_responsibilities_count_location_numbers_once():
         ["Afsender", "Afsenderen (se fundets modpart)", "2", 1],
     ]
     assert findings.overview_responsibilities({}).empty
+
+
+def test_status_colours_have_legible_text():
+    """WCAG AA: at least 4.5:1 between each status colour and the text shown on it."""
+    from soredi_nb.notebook import readable_on
+
+    def luminance(c: str) -> float:
+        rgb = [int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4 for v in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    for status in findings.STATUSES:
+        bg = findings.status_colour(status)
+        fg = readable_on(bg)
+        light, dark = sorted((luminance(bg), luminance(fg)), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, (status, bg, fg)
+    assert readable_on("#c62828") == "#ffffff" and readable_on("#f9a825") == "#000000"
