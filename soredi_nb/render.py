@@ -49,6 +49,8 @@ class PageJob:
     keep_ipynb: bool = False
     standalone: bool = False
     """Keep the shared assets inline (``--standalone``) rather than in ``_static``."""
+    pages: tuple[str, ...] = ()
+    """The report set's task pages (file names, in order), for the navigation bar."""
 
     @property
     def name(self) -> str:
@@ -117,7 +119,7 @@ def render_page(job: PageJob) -> PageResult:
         nb = execute.run(Path(job.notebook), job.parameters, job.expected)
         static = None if job.standalone else f"../{site.STATIC}/"
         provenance = {
-            "nav": site.nav(job.target, job.html_name),
+            "nav": site.nav(job.target, job.html_name, job.pages),
             "extract_sha256": job.expected["extract_sha256"],
             "organisation": job.target.identity,
             "static": static,
@@ -199,6 +201,7 @@ def page_jobs(
     }
     label = site.extract_label(extract)
     contents = {nb: nb.read_bytes() for nb in notebooks}
+    siblings = tuple(page_name(nb.stem) for nb in notebooks if page_name(nb.stem) != site.INDEX)
     jobs = []
     for target in targets_:
         slug = manifest.slug(target)
@@ -206,7 +209,7 @@ def page_jobs(
         for nb in notebooks:
             k = key(source, contents[nb], target.parameters)
             params = common | target.parameters
-            page = (str(out), params, expected, k, label, keep_ipynb, standalone)
+            page = (str(out), params, expected, k, label, keep_ipynb, standalone, siblings)
             jobs.append(PageJob(target, slug, str(nb), *page))
     return jobs
 

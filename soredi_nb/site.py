@@ -71,21 +71,49 @@ def _environment():
     )
 
 
-def nav(target: Target, page: str) -> list[dict]:
-    """The navigation of a page.
+def nav(target: Target, page: str, pages: tuple[str, ...] = ()) -> list[dict]:
+    """The navigation bar of a page.
+
+    Parameters
+    ----------
+    target : Target
+    page : str
+        The page's file name (``index.html`` for the overview).
+    pages : tuple of str
+        The file names of the report set's task pages, in order (``02_….html``).
 
     Returns
     -------
     list of dict
-        Links ``{"href", "label"}``: all organisations; the overview (from a task page) or the
-        worklist (from an organisation's overview).
+        Links ``{"href", "label", "title", "current"}``: all organisations, the overview, each
+        task page (the current page marked), the worklist (not for an IT system), and on a task
+        page the previous and next task.
     """
-    links = [{"href": f"../{INDEX}", "label": text("render.back_to_index")}]
-    if page != INDEX:
-        label = text("render.back_to_overview", organisation=target.label)
-        links.append({"href": INDEX, "label": label})
-    elif target.kind != IT_SYSTEM:
-        links.append({"href": WORKLIST, "label": text("render.worklist_link")})
+
+    def link(href: str, label: str, title: str = "", current: bool = False) -> dict:
+        return {"href": href, "label": label, "title": title, "current": current}
+
+    links = [link(f"../{INDEX}", text("render.back_to_index"))]
+    overview = text("render.nav.overview", organisation=target.label)
+    links.append(link(INDEX, overview, current=page == INDEX))
+    numbers = {
+        name: int(name[:2])
+        for name in pages
+        if name[:2].isdigit() and int(name[:2]) in schema.TABLE_NUMBERS
+    }
+    for name, n in numbers.items():
+        title = text("render.nav.task_title", number=n, name=schema.table(n).name)
+        links.append(link(name, text("render.nav.task", number=n), title, name == page))
+    if target.kind != IT_SYSTEM:
+        links.append(link(WORKLIST, text("render.worklist_link")))
+    if page in numbers:
+        order = list(numbers)
+        i = order.index(page)
+        for key, j in (("previous", i - 1), ("next", i + 1)):
+            if 0 <= j < len(order):
+                n = numbers[order[j]]
+                label = text(f"render.nav.{key}", number=n)
+                links.append(link(order[j], label, schema.table(n).name) | {"step": key})
     return links
 
 

@@ -355,3 +355,28 @@ def test_index_lists_every_municipality_and_region_with_all(tmp_path):
     assert len(without) == 103 - len(chosen)
     # The table is complete in the HTML itself: readable with JavaScript off.
     assert "<noscript>" not in html and "init_notebook_mode" not in html
+
+
+def test_navigation_bar_links_every_task_and_the_neighbours():
+    from soredi_nb import site
+    from soredi_nb.targets import Target
+
+    aarhus = Target("Aarhus Kommune", "Kommune", "Kommune:aarhus kommune", {"organisation": "0751"})
+    pages = tuple(f"{notebook_name(n)}.html" for n in range(1, 8))
+    bar = site.nav(aarhus, pages[2], pages)
+    assert [link["label"] for link in bar] == [
+        "Alle organisationer",
+        "Oversigt for Aarhus Kommune",
+        *(f"Tabel {n}" for n in range(1, 8)),
+        "Arbejdsliste (Excel)",
+        "← Forrige: tabel 2",
+        "Næste: tabel 4 →",
+    ]
+    assert [link["href"] for link in bar if link["current"]] == [pages[2]]
+    assert bar[4]["title"] == "Tabel 3: Lukkede lokationsnumre med udgående trafik"
+    # The overview is current on its own page; the first and last task have one neighbour.
+    assert [link["label"] for link in site.nav(aarhus, "index.html", pages) if link["current"]] == [
+        "Oversigt for Aarhus Kommune"
+    ]
+    assert [link.get("step") for link in site.nav(aarhus, pages[0], pages)][-1] == "next"
+    assert [link.get("step") for link in site.nav(aarhus, pages[6], pages)][-1] == "previous"
