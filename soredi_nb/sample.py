@@ -51,6 +51,9 @@ GENERATOR_VERSION = 2
 DEMO_ORGANISATION = "Aarhus Kommune"
 """The municipality notebooks show by default: it has findings in every table."""
 
+DEMO_REGION = "Region Midtjylland"
+"""A region with findings in every table too: a second organisation, of the other kind."""
+
 NO_FINDINGS = (
     "Dragør Kommune",
     "Fanø Kommune",

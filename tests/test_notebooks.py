@@ -14,10 +14,10 @@ import papermill
 import pytest
 
 from soredi_nb import schema, templates
-from soredi_nb.sample import NO_FINDINGS, make_sample, write_sample
+from soredi_nb.sample import DEMO_REGION, NO_FINDINGS, make_sample, write_sample
 
 NOTEBOOKS = sorted(templates.NOTEBOOKS.glob("*.ipynb"))
-SECOND_ORG = "Region Midtjylland"
+SECOND_ORG = DEMO_REGION  # findings in every table of every sample
 
 
 def read(path: Path) -> nbformat.NotebookNode:

@@ -67,7 +67,7 @@ def test_build_worklist_frames(extracts):
     # The guide's example, a GP system at an addiction centre: its vendor, not MedCom.
     assert set(frames[4]["Ansvarlig"]) == expected == {"It-leverandøren (XMO A/S)"}
     # Same order as the report's findings table: biggest problems first.
-    assert frames[7]["Antal negative kvitteringer"].tolist() == [53, 21, 5, 3]
+    assert frames[6]["Antal negative kvitteringer"].tolist() == [4, 4, 3]
 
 
 def test_private_owner_gets_vendor_as_ansvarlig():
@@ -83,7 +83,7 @@ def test_private_owner_gets_vendor_as_ansvarlig():
 def test_workbook_layout(extracts, tmp_path):
     old, _ = extracts
     result = write_worklist(tmp_path / "liste.xlsx", old, "aarhus")
-    assert result.rows == {1: 2, 2: 3, 3: 2, 4: 2, 5: 5, 6: 1, 7: 4}
+    assert result.rows == {1: 2, 2: 3, 3: 1, 4: 2, 5: 3, 6: 3, 7: 9}
     assert result.carried == dict.fromkeys(range(1, 8), 0) and result.missing == []
     wb = openpyxl.load_workbook(result.path)
     assert wb.sheetnames == ["Oversigt", *(sheet_name(n) for n in range(1, 8))]
@@ -207,10 +207,10 @@ def test_no_cleanup_task_is_said(tmp_path):
 
 def test_filters_narrow_and_are_named(extracts, tmp_path):
     old, _ = extracts
-    result = write_worklist(tmp_path / "liste.xlsx", old, "aarhus", region=None, it_system="XMO")
-    assert result.rows == {1: 0, 2: 0, 3: 0, 4: 2, 5: 3, 6: 0, 7: 0}
+    result = write_worklist(tmp_path / "liste.xlsx", old, "aarhus", region=None, it_system="TK2")
+    assert result.rows == {1: 0, 2: 0, 3: 0, 4: 0, 5: 3, 6: 0, 7: 5}
     overview = {r[0]: r[1] for r in openpyxl.load_workbook(result.path)["Oversigt"].values}
-    assert overview["Afgrænset til"] == "it-system: XMO"
+    assert overview["Afgrænset til"] == "it-system: TK2"
 
 
 # --- safety of the output ----------------------------------------------------------------------
@@ -291,16 +291,12 @@ def filled(extracts, tmp_path):
     fill(ws, 2, Ansvarlig="MedCom (sor@medcom.dk)")  # the default, typed again: not a change
     fill(ws, 3, Bemærkning=42)
     ws = wb[sheet_name(3)]
-    (row,) = find(ws, Meddelelsestype="XDIS91 – Korrespondancemeddelelse")
+    (row,) = find(ws, Meddelelsestype="FDIS91 – Korrespondancemeddelelse")
     fill(ws, row, Ansvarlig="Lone Hansen", Status="Afsluttet")
-    (untouched,) = find(ws, Meddelelsestype="FDIS91 – Korrespondancemeddelelse")
-    fill(ws, untouched, Status="Ikke startet")
     ws = wb[sheet_name(5)]
-    for row in find(ws, Afsender_lokationsnummer="5790002820908") + find(
-        ws, Afsender_lokationsnummer="5790000381135"
-    ):
-        fill(ws, row, Bemærkning="løses af sig selv")
-    (row,) = find(ws, Afsender_lokationsnummer="5790000544202")
+    (row,) = find(ws, Afsender_lokationsnummer="5790001205997")
+    fill(ws, row, Bemærkning="løses af sig selv")
+    (row,) = find(ws, Afsender_lokationsnummer="5790001857967")
     fill(ws, row, Handling="Tilføj meddelelsestyper")
     # The user sorted this sheet: notes follow the finding, not the row.
     data = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
@@ -308,8 +304,10 @@ def filled(extracts, tmp_path):
         for j, value in enumerate(values, start=1):
             ws.cell(i, j).value = value  # cell(i, j, None) would keep the old value
     ws = wb[sheet_name(6)]
-    (row,) = find(ws, Modpart_lokationsnummer="5790002738760")
+    (row,) = find(ws, Modpart_lokationsnummer="5790001501501")
     fill(ws, row, Bemærkning="Ringet til afsender")
+    (untouched,) = find(ws, Modpart_lokationsnummer="5790000147014")
+    fill(ws, untouched, Status="Ikke startet")
     fill(wb[sheet_name(7)], 2, Bemærkning="tabellen forsvinder")
     wb.save(path)
     return path
@@ -320,7 +318,7 @@ def test_notes_follow_the_findings_that_persist(extracts, filled, tmp_path):
     result = write_worklist(tmp_path / "november.xlsx", new, "aarhus", previous=filled)
     assert result.carried == {1: 1, 2: 1, 3: 1, 4: 0, 5: 1, 6: 1}
     assert result.carried_total == 5 and result.missing == [7]
-    assert result.rows == {1: 1, 2: 4, 3: 2, 4: 2, 5: 4, 6: 2}
+    assert result.rows == {1: 1, 2: 4, 3: 1, 4: 2, 5: 3, 6: 4}
     wb = openpyxl.load_workbook(result.path)
 
     (t1,) = [r for r in sheet_rows(wb[sheet_name(1)]) if r["Lokationsnummer"] == "5790002821721"]
@@ -334,20 +332,19 @@ def test_notes_follow_the_findings_that_persist(extracts, filled, tmp_path):
     assert [r["Bemærkning"] for r in t2 if r["Bemærkning"]] == ["42"]
     assert [r["Status"] for r in t2] == ["Ikke startet"] * 4
     (t3,) = [r for r in sheet_rows(wb[sheet_name(3)]) if r["Ansvarlig"] == "Lone Hansen"]
-    # The type is now written "XDIS91": the same finding.
+    # The type is now written "FDIS91": the same finding.
     assert (t3["Meddelelsestype"], t3["Status"]) == (
-        "XDIS91 – Korrespondancemeddelelse",
+        "FDIS91 – Korrespondancemeddelelse",
         "Afsluttet",
     )
     t5 = sheet_rows(wb[sheet_name(5)])
     # The IT system changed and the user never touched Ansvarlig: today's default, not the old.
     assert sorted(r["Ansvarlig"] for r in t5) == [
         "It-leverandøren (Tril)",
-        *["It-leverandøren (XMO A/S)"] * 2,
-        "MedCom (sor@medcom.dk)",
+        *["MedCom (sor@medcom.dk)"] * 2,
     ]
     assert [(r["Meddelelsestype"], r["Handling"]) for r in t5 if r["Handling"]] == [
-        ("FDIS91 – Korrespondancemeddelelse", "Tilføj meddelelsestyper")
+        ("Korrespondancemeddelelse", "Tilføj meddelelsestyper")
     ]
     (new_row,) = [r for r in t5 if r["Meddelelsestype"] == "XDIS20 – Sygehusadvis"]
     assert (new_row["Handling"], new_row["Status"], new_row["Bemærkning"]) == (
@@ -357,7 +354,7 @@ def test_notes_follow_the_findings_that_persist(extracts, filled, tmp_path):
     )
     # The same finding twice in the new extract: the note goes to one of them.
     t6 = [
-        r for r in sheet_rows(wb[sheet_name(6)]) if r["Modpart lokationsnummer"] == "5790002738760"
+        r for r in sheet_rows(wb[sheet_name(6)]) if r["Modpart lokationsnummer"] == "5790001501501"
     ]
     assert sorted(str(r["Bemærkning"]) for r in t6) == ["None", "Ringet til afsender"]
     everything = [v for ws in wb for r in ws.values for v in r]
@@ -395,13 +392,13 @@ def test_worklist_command(run_cli, files, filled, tmp_path):
     code, out, err = run_cli("worklist", a, "--org", "aarhus", "--out", out_path)
     assert code == 0, err
     assert "Organisation: Aarhus Kommune (Kommune, kode 0751)" in out
-    assert f"Arbejdsliste skrevet til {out_path}: 19 fund på 7 opgaveark." in out
+    assert f"Arbejdsliste skrevet til {out_path}: 23 fund på 7 opgaveark." in out
     assert "Noter overført" not in out
     assert openpyxl.load_workbook(out_path).sheetnames[0] == "Oversigt"
     code, out, _ = run_cli(
-        "worklist", a, "--org", "aarhus", "--it-system", "xmo", "--out", out_path
+        "worklist", a, "--org", "aarhus", "--it-system", "tk2", "--out", out_path
     )
-    assert code == 0 and f"Arbejdsliste skrevet til {out_path}: 5 fund på 7 opgaveark." in out
+    assert code == 0 and f"Arbejdsliste skrevet til {out_path}: 8 fund på 7 opgaveark." in out
 
     code, out, err = run_cli(
         "worklist", b, "--org", "751", "--out", tmp_path / "nov.xlsx", "--previous", filled
@@ -411,7 +408,7 @@ def test_worklist_command(run_cli, files, filled, tmp_path):
     header = next(line for line in lines if line.startswith("Tabel"))
     assert header.split()[-3:] == ["Fund", "Noter", "overført"]
     row5 = next(line for line in lines if line.startswith("5 "))
-    assert row5.split()[-2:] == ["4", "1"]
+    assert row5.split()[-2:] == ["3", "1"]
     row7 = next(line for line in lines if line.startswith("7 "))
     assert row7.split()[-2:] == ["mangler", "–"]
     assert f"Noter overført fra {filled}: 5 fund." in lines
