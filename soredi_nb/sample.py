@@ -1,12 +1,16 @@
 """A realistic, invented SOR-EDI quality extract for demos, tests and benchmarks.
 
 The generator builds SOR units (municipal, regional and private), gives them valid location
-numbers and SOR-IDs, and lets them send and receive MedCom message types as real units do (see
-``data/sample.yaml`` for every name pool and proportion). The seven tables then hold the kinds of
-findings the guide describes, linked the way they are in reality: a closed location number that
-still receives messages (table 2) also rejects them (table 7), its senders get the negative
-receipts (table 6), and a unit that is sent a type it is not registered for (table 5) rejects it
-(table 7).
+numbers and SOR-IDs, and lets them send and receive MedCom message types as real units do: each
+message type goes between the kinds of unit that exchange it (see ``data/sample.yaml`` for every
+name pool, message flow and proportion). The seven tables then hold the kinds of findings the
+guide describes, linked the way they are in reality: a closed location number that still
+receives messages (table 2) also rejects them (table 7), its senders get the negative receipts
+(table 6), a closed number that still sends (table 3) gets receipts for what it sent, and a unit
+that is sent a type it is not registered for (table 5) rejects it (table 7). Linked figures
+agree: the receipts of the latest month (tables 6-7) are for messages of that month, never more
+than the traffic tables count for the same pair and type, and one set of receipts has the same
+numbers seen from its sender (table 6) and from its receiver (table 7).
 
 Output is deterministic for a given ``scale`` and ``seed``: one ``numpy`` generator drives every
 choice, and nothing depends on the clock or on set ordering.
@@ -41,11 +45,14 @@ from soredi_nb.files import atomic_path, reason, temporary_name
 from soredi_nb.texts import text
 from soredi_nb.validate import gln_check_digit
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bump whenever the output for a given scale and seed changes (it names the cached sample)."""
 
 DEMO_ORGANISATION = "Aarhus Kommune"
 """The municipality notebooks show by default: it has findings in every table."""
+
+DEMO_REGION = "Region Midtjylland"
+"""A region with findings in every table too: a second organisation, of the other kind."""
 
 NO_FINDINGS = (
     "Dragør Kommune",
@@ -67,12 +74,26 @@ _FALLBACK_TIME = dt.datetime(2026, 1, 1)
 """Workbook and zip entry time when the extract has no ``Udtræksdato``."""
 # The range a zip entry's (MS-DOS) date can hold.
 _ZIP_TIMES = (dt.datetime(1980, 1, 1), dt.datetime(2107, 12, 31, 23, 59, 58))
+_UNABLE = "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE"
+_UNKNOWN = "MSG_Receiver_Identifier_UNKNOWN"
 
 
 @cache
 def _config() -> dict:
     """Parse ``data/sample.yaml`` once."""
     return yaml.safe_load(files("soredi_nb").joinpath("data/sample.yaml").read_text("utf-8"))
+
+
+def _flows(cfg: dict) -> list[tuple[str, tuple[str, ...], tuple[str, ...], float]]:
+    """Every (code, sender kinds, receiver kinds, weight): ``flows``, then ``correspondence``."""
+    out = [(c, tuple(s), tuple(r), float(w)) for c, s, r, w in cfg["flows"]]
+    codes = cfg["correspondence"]["codes"]
+    total = sum(codes.values())
+    for a, b, weight in cfg["correspondence"]["pairs"]:
+        for code, w in codes.items():
+            share = weight * w / total
+            out += [(code, tuple(a), tuple(b), share), (code, tuple(b), tuple(a), share)]
+    return out
 
 
 class _Weighted:
@@ -107,6 +128,18 @@ class _Group:
     created: dt.date | None = None
 
 
+@dataclass(frozen=True)
+class _Traffic:
+    """Messages of one type between a location number and one counterpart (tables 2, 3, 5)."""
+
+    code: str
+    cp: _Group
+    text: str
+    """The type as written in the row; rows linked to this one repeat it."""
+    antal: int
+    latest: dt.date | None = None
+
+
 class _Generator:
     """The state of one generation run: random source, organisations, pools and used ids."""
 
@@ -122,6 +155,19 @@ class _Generator:
         self.sors: set[str] = set()
         self.names: set[tuple[str, str]] = set()
         self.care: dict[str, str] = {}
+        self.kind_of: dict[str, str] = {}
+        """Location number -> kind of unit, for tests of the message flows."""
+        self.required: dict[str, list[str]] = {}
+        """Location number -> table 4 types it must have (the guide's examples)."""
+        self.forced: set[str] = set()
+        self.colleagues: dict[tuple[str, str], list[_Group]] = {}
+        """(kind, municipality) -> the municipal counterparts made for it, see `colleague`."""
+        """Location numbers of the forced organisations and the guide's examples."""
+        self.receipts: dict[tuple[str, str, str], tuple] = {}
+        """(sender, receiver, code) -> the latest month's negative receipts, see `receipt`."""
+        # The reporting month ("seneste måned" of tables 6-7): the month before the extract.
+        end = self.date.replace(day=1) - dt.timedelta(days=1)
+        self.period = (end.replace(day=1), end)
 
         munis = reference.municipalities()
         munis = munis[~munis["navn"].isin(NO_FINDINGS)]
@@ -147,16 +193,21 @@ class _Generator:
         self.type_names = types["navn"].to_dict()
         self.type_syntax = types["syntaks"].to_dict()
         cp_weights = cfg["counterpart_kinds"]
+        flows = _flows(cfg)
         self.flows_in: dict[str, _Weighted] = {}
         self.flows_out: dict[str, _Weighted] = {}
         for kind in self.kinds:
-            ins = {(c, tuple(s)): w for c, s, r, w in cfg["flows"] if kind in r}
-            outs = {(c, tuple(r)): w for c, s, r, w in cfg["flows"] if kind in s}
+            ins: dict[tuple, float] = {}
+            outs: dict[tuple, float] = {}
+            for c, s, r, w in flows:
+                if kind in r:
+                    ins[(c, s)] = ins.get((c, s), 0.0) + w
+                if kind in s:
+                    outs[(c, r)] = outs.get((c, r), 0.0) + w
             self.flows_in[kind], self.flows_out[kind] = _Weighted(ins), _Weighted(outs)
+        # The counterpart's kind is one of those the picked flow lists: the message type decides.
         self.cp_kinds = {
-            ks: _Weighted({k: cp_weights[k] for k in ks})
-            for _, s, r, _ in cfg["flows"]
-            for ks in (tuple(s), tuple(r))
+            ks: _Weighted({k: cp_weights[k] for k in ks}) for _, s, r, _ in flows for ks in (s, r)
         }
         self.pool = self._counterpart_pool(self.sizes["counterparts"], cp_weights)
 
@@ -197,8 +248,15 @@ class _Generator:
         days = 14 + int(self.rng.exponential(350))
         return max(self.date - dt.timedelta(days=days), dt.date(2012, 1, 2))
 
-    def latest(self, closed: dt.date) -> dt.date:
-        """Date of the latest message: after ``closed``, at the latest on the extract date."""
+    def latest(self, closed: dt.date, in_period: bool = False) -> dt.date:
+        """Date of the latest message: after ``closed``, at the latest on the extract date.
+
+        ``in_period``: in the reporting month (a closed number's ``closed`` is always before
+        its end, see `closed_date`).
+        """
+        if in_period:
+            start, end = max(closed + dt.timedelta(days=1), self.period[0]), self.period[1]
+            return start + dt.timedelta(days=int(self.rng.integers(0, (end - start).days + 1)))
         gap = (self.date - closed).days
         return self.date - dt.timedelta(days=min(int(self.rng.exponential(45)), gap - 1))
 
@@ -268,21 +326,17 @@ class _Generator:
 
     def regional_unit(self, kind: str, owner: str | None) -> tuple[str, str, str, str, str]:
         """Owner, region, municipality, unit name and label of a hospital or regional unit."""
-        cfg, rng = self.cfg, self.rng
+        cfg, rng, spec = self.cfg, self.rng, self.kinds[kind]
         region = owner or self.pick_region.pick(rng)
-        if kind == "regadm":
-            kommune, base = cfg["region_seats"][region], _one(rng, cfg["region_units"])
-            base = f"{base}, {region}"
+        department = _one(rng, cfg[spec["departments"]])
+        if spec["at"] == "seat":
+            kommune, base = cfg["region_seats"][region], f"{department}, {region}"
         else:
-            # Laboratories are at the somatic hospitals only.
-            hospitals = [h for h in cfg["hospitals"][region] if kind == "hosp" or len(h) == 2]
-            hospital, kommune, *psych = _one(rng, hospitals)
-            pool = (
-                cfg["labs"]
-                if kind == "lab"
-                else cfg["psych_departments" if psych else "departments"]
-            )
-            base = f"{_one(rng, pool)}, {hospital}"
+            # A psychiatric hospital's entry has a third field, `psych`.
+            psychiatric = spec["at"] == "psychiatric"
+            hospitals = [h for h in cfg["hospitals"][region] if (len(h) > 2) == psychiatric]
+            hospital, kommune, *_ = _one(rng, hospitals)
+            base = f"{department}, {hospital}"
         name = self.unique(
             region,
             lambda: base,
@@ -303,8 +357,10 @@ class _Generator:
         )
         return name, region, kommune, name, name
 
-    def group(self, kind: str, owner: str | None = None, closed: bool = False) -> _Group:
-        """A new location number of this kind with its unit(s); ``owner`` forces the owner."""
+    def group(
+        self, kind: str, owner: str | None = None, closed: bool = False, system: str | None = None
+    ) -> _Group:
+        """A new location number of this kind with its unit(s); ``owner``, ``system`` forced."""
         rng, spec = self.rng, self.kinds[kind]
         owner_type = spec["owner"]
         if owner_type == "Kommune":
@@ -313,7 +369,7 @@ class _Generator:
             ejer, region, kommune, name, label = self.regional_unit(kind, owner)
         else:
             ejer, region, kommune, name, label = self.private_unit(kind)
-        it_system = self.system(kind, ejer, region)
+        it_system = system or self.system(kind, ejer, region)
         ident = (ejer, owner_type, region, kommune, it_system, self.cfg["vendors"][it_system])
         names = [name]
         if rng.random() < spec["shared"]:
@@ -328,6 +384,7 @@ class _Generator:
             else:
                 names += [f"{s}, {name}" for s in rng.permutation(self.cfg["sections"])[:extra]]
         gln = self.gln()
+        self.kind_of[gln] = kind
         units = tuple((gln, self.sor(), n, *ident) for n in dict.fromkeys(names))
         if closed:
             return _Group(gln, kind, units, label, region, closed=self.closed_date())
@@ -346,13 +403,28 @@ class _Generator:
         return pool
 
     def counterpart(self, kinds: tuple[str, ...], me: _Group) -> _Group:
-        """A counterpart of one of ``kinds``, mostly from the same region, never ``me``."""
+        """A counterpart of one of ``kinds``, mostly from the same region, never ``me``.
+
+        Municipal units exchange messages with other units of their own municipality only.
+        """
         while True:
-            by_region = self.pool[self.cp_kinds[kinds].pick(self.rng)]
-            local = self.rng.random() < 0.7 and me.region in by_region
-            g = _one(self.rng, by_region[me.region if local else None])
+            kind = self.cp_kinds[kinds].pick(self.rng)
+            if me.units[0][4] == "Kommune" == self.kinds[kind]["owner"]:
+                g = self.colleague(kind, me.units[0][3])
+            else:
+                by_region = self.pool[kind]
+                local = self.rng.random() < 0.7 and me.region in by_region
+                g = _one(self.rng, by_region[me.region if local else None])
             if g.gln != me.gln:
                 return g
+
+    def colleague(self, kind: str, owner: str) -> _Group:
+        """A unit of ``kind`` in municipality ``owner``: one of a few, made when first needed."""
+        units = self.colleagues.setdefault((kind, owner), [])
+        if len(units) < 3 and (not units or self.rng.random() < 0.3):
+            units.append(self.group(kind, owner))
+            return units[-1]
+        return _one(self.rng, units)
 
     def traffic(self, g: _Group, incoming: bool, n: int) -> list[tuple[str, _Group]]:
         """Up to ``n`` distinct (message type, counterpart) pairs ``g`` receives or sends."""
@@ -370,16 +442,52 @@ class _Generator:
         """How many rows one location number gets in a table: 1 or more, skewed."""
         return int(self.rng.geometric(1 / mean))
 
-    def total(self, antal: int, error: str) -> int:
-        """Messages in all of that type to that counterpart, given ``antal`` were rejected."""
+    def rejected_share(self, error: str) -> float:
+        """The share of the messages of one type to one counterpart that ``error`` rejects."""
         r = self.rng
-        if error == "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE":
-            share = 1.0 if r.random() < 0.6 else r.uniform(0.5, 1.0)  # every message bounces
-        elif error.startswith("MSG_Receiver"):
-            share = r.uniform(0.2, 1.0)
-        else:
-            share = max(r.beta(1.0, 8.0), 0.002)  # technical errors hit a few messages
-        return max(antal, round(antal / share))
+        if error == _UNABLE:
+            return 1.0 if r.random() < 0.6 else r.uniform(0.5, 1.0)  # every message bounces
+        if error.startswith("MSG_Receiver"):
+            return r.uniform(0.2, 1.0)
+        return max(r.beta(1.0, 8.0), 0.002)  # technical errors hit a few messages
+
+    def receipt(
+        self, sender: _Group, receiver: _Group, code: str, text: str, error: str, total=None
+    ) -> tuple[str, int, int, str]:
+        """The latest month's negative receipts for ``sender``'s ``code`` messages to ``receiver``.
+
+        Returns (type as written, receipts, messages in all, error code). ``total`` is the number
+        of messages when another table fixes it; without it, both numbers are drawn. The first
+        call for a (sender, receiver, code) decides: table 6 (the sender's view) and table 7 (the
+        receiver's view) then show the same receipts.
+        """
+        key = (sender.gln, receiver.gln, code)
+        if key not in self.receipts:
+            if total is None:
+                antal = self.count()
+                total = max(antal, round(antal / self.rejected_share(error)))
+            else:
+                antal = max(1, min(total, round(total * self.rejected_share(error))))
+            self.receipts[key] = (text, antal, total, error)
+        return self.receipts[key]
+
+    def in_period(self, t: _Traffic, closed: dt.date) -> int:
+        """How many of a closed location number's messages ``t`` fall in the reporting month.
+
+        Table 2 or 3 counts messages since the closing date (``closed``); the latest one is on
+        ``t.latest``, the others are taken as spread evenly between the two dates.
+        """
+        start, end = self.period
+        n = int(start <= t.latest <= end)
+        overlap = (min(t.latest, end + dt.timedelta(days=1)) - max(closed, start)).days
+        if overlap > 0:
+            n += round((t.antal - 1) * overlap / (t.latest - closed).days)
+        return n
+
+    def recent(self, g: _Group, pairs: list[_Traffic]) -> list[tuple[_Traffic, int]]:
+        """The traffic of closed ``g`` with messages in the reporting month, and how many."""
+        counted = [(t, self.in_period(t, g.closed)) for t in pairs]
+        return [(t, n) for t, n in counted if n > 0]
 
     def selection(
         self,
@@ -392,22 +500,30 @@ class _Generator:
 
         ``sources`` maps a key of ``picked`` (an earlier table's number, or another list of
         location numbers) to the share of this table's location numbers taken from it. Each pick
-        is returned with the key it came from, or ``None`` for a new location number.
+        is returned with the key it came from, or ``None`` for a new location number. The forced
+        organisations and the guide's examples (``forced``, ``examples``) come first.
         """
         n = self.sizes["tables"][number]
         sources, picked = sources or {}, picked or {}
         out: list[tuple[_Group, int | str | None]] = []
-        for owner, kinds in self.cfg["forced"].items():
-            if (kind := kinds.get(number)) is None:
-                continue
+        forced = [(o, kinds[number]) for o, kinds in self.cfg["forced"].items() if number in kinds]
+        forced += [(None, spec) for spec in self.cfg["examples"].get(number, [])]
+        for owner, spec in forced:
+            spec = spec if isinstance(spec, dict) else {"kind": spec}
+            kind = spec["kind"]
             # Reusing a forced location number of a source table links the tables for the demo.
             reuse = [
                 (g, s)
                 for s in sources
                 for g in picked[s]
-                if g.units[0][3] == owner and g.kind == kind
+                if owner is not None and g.units[0][3] == owner and g.kind == kind
             ]
-            out.append(reuse[0] if reuse else (self.group(kind, owner, closed), None))
+            if not reuse:
+                reuse = [(self.group(kind, owner, closed, spec.get("system")), None)]
+            out.append(reuse[0])
+            self.forced.add(reuse[0][0].gln)
+            if "types" in spec:
+                self.required[reuse[0][0].gln] = spec["types"]
         used = {g.gln for g, _ in out}
         for source, share in sources.items():
             candidates = [g for g in picked[source] if g.gln not in used]
@@ -427,13 +543,11 @@ class _Generator:
 def _table1(gen: _Generator) -> tuple[list, list]:
     """Active location numbers without incoming message types: every unit sharing one."""
     rows, groups = [], []
+    # Every row has its IT system: a location number whose IT-system details are removed (the
+    # guide's action a.1) is no longer registered in SOR-EDI, so it is not in the table.
     for g, _ in gen.selection(1, closed=False):
         groups.append(g)
-        # Some have had their IT-system details removed already (the guide's first action).
-        blank = gen.rng.random() < 0.1
-        for u in g.units:
-            ident = (*u[:7], None, None) if blank else u
-            rows.append((*ident, g.created))
+        rows += [(*u, g.created) for u in g.units]
     return rows, groups
 
 
@@ -442,10 +556,15 @@ def _closed(gen: _Generator, number: int, incoming: bool, **select) -> tuple[lis
     rows, groups, traffic = [], [], {}
     for g, _ in gen.selection(number, closed=True, **select):
         groups.append(g)
-        traffic[g.gln] = pairs = gen.traffic(g, incoming, gen.rows_per(2.7))
-        for code, cp in pairs:
-            task = (g.closed, gen.message_type(code), cp.gln, cp.label)
-            rows.append((*g.units[0], *task, gen.count(), gen.latest(g.closed)))
+        traffic[g.gln] = pairs = []
+        for i, (code, cp) in enumerate(gen.traffic(g, incoming, gen.rows_per(2.7))):
+            # The demo follows a forced closed number into tables 6-7, which count the latest
+            # month only: its first traffic reaches into that month.
+            recent = i == 0 and g.gln in gen.forced
+            latest = gen.latest(g.closed, in_period=recent)
+            t = _Traffic(code, cp, gen.message_type(code), gen.count(), latest)
+            pairs.append(t)
+            rows.append((*g.units[0], g.closed, t.text, cp.gln, cp.label, t.antal, t.latest))
     return rows, groups, traffic
 
 
@@ -469,80 +588,101 @@ def _table4(gen: _Generator) -> tuple[list, list]:
         weights = np.array([1 / (i + 1) for i in range(len(wrong))])
         k = min(gen.rows_per(1.5), len(wrong))
         codes = [wrong[i] for i in gen.rng.choice(len(wrong), k, False, weights / weights.sum())]
+        codes = list(dict.fromkeys([*gen.required.get(g.gln, []), *codes]))
         for u in g.units:
             rows += [(*u, gen.message_type(c), gen.type_syntax[c]) for c in codes]
     return rows, groups
 
 
 def _table5(gen: _Generator, picked: dict) -> tuple[list, list, dict]:
-    """Message types received without being registered; returns counts for table 7."""
+    """Message types received without being registered; returns the traffic for table 7."""
     rows, groups, traffic = [], [], {}
     for g, _ in gen.selection(5, closed=False, sources={4: 0.15}, picked=picked):
         groups.append(g)
-        traffic[g.gln] = sent = []
+        traffic[g.gln] = pairs = []
         for code, cp in gen.traffic(g, True, gen.rows_per(2.6)):
-            antal = gen.count()
-            sent.append((code, cp, antal))
-            rows.append((*g.units[0], gen.message_type(code), cp.gln, cp.label, antal))
+            t = _Traffic(code, cp, gen.message_type(code), gen.count())
+            pairs.append(t)
+            rows.append((*g.units[0], t.text, cp.gln, cp.label, t.antal))
     return rows, groups, traffic
 
 
 def _receipt_row(
-    gen: _Generator, g: _Group, code: str, cp: _Group, error: str, antal: int | None = None
+    gen: _Generator,
+    g: _Group,
+    cp: _Group,
+    code: str,
+    text: str,
+    error: str,
+    *,
+    sent: bool,
+    total: int | None = None,
 ) -> tuple:
-    """One row of table 6 or 7."""
-    antal = antal or gen.count()
-    return (
-        *g.units[0],
-        gen.message_type(code),
-        cp.gln,
-        cp.label,
-        antal,
-        gen.total(antal, error),
-        error or None,
-    )
+    """One row of table 6 (``sent``: ``g`` sent the rejected messages) or of table 7."""
+    sender, receiver = (g, cp) if sent else (cp, g)
+    text, antal, total, error = gen.receipt(sender, receiver, code, text, error, total)
+    return (*g.units[0], text, cp.gln, cp.label, antal, total, error or None)
 
 
 def _table6(gen: _Generator, picked: dict, t2: dict, t3: dict) -> list:
     """Negative receipts received: by closed senders (3), by senders to closed numbers (2)."""
-    # Whoever sent to a closed location number gets "receiver unknown" back.
-    closed = {g.gln: g for g in picked[2]}
+    # A closed number gets receipts only for what it sent in the latest month, and for no more
+    # messages than table 3 counts; so it is picked only if it sent something that month.
+    recent3 = {g.gln: gen.recent(g, t3[g.gln]) for g in picked[3]}
+    # Whoever sent to a closed location number that month gets "receiver unknown" back.
     senders: dict[str, list] = {}
-    for gln, pairs in t2.items():
-        for code, cp in pairs:
-            senders.setdefault(cp.gln, [cp, []])[1].append((code, closed[gln]))
-    picked = {**picked, "senders": [cp for cp, _ in senders.values()]}
+    for g in picked[2]:
+        for t, n in gen.recent(g, t2[g.gln]):
+            senders.setdefault(t.cp.gln, [t.cp, []])[1].append((g, t, n))
+    choices = {
+        3: [g for g in picked[3] if recent3[g.gln]],
+        "senders": [cp for cp, _ in senders.values()],
+    }
     rows = []
     sources = {3: 0.2, "senders": 0.15}
-    for g, source in gen.selection(6, closed=False, sources=sources, picked=picked):
+    for g, source in gen.selection(6, closed=False, sources=sources, picked=choices):
         if source == 3:
-            rows += [
-                _receipt_row(gen, g, c, cp, gen.error_codes.pick(gen.rng)) for c, cp in t3[g.gln]
-            ]
+            for t, n in recent3[g.gln]:
+                error = gen.error_codes.pick(gen.rng)
+                rows.append(_receipt_row(gen, g, t.cp, t.code, t.text, error, sent=True, total=n))
         elif source == "senders":
-            err = "MSG_Receiver_Identifier_UNKNOWN"
-            rows += [_receipt_row(gen, g, c, cp, err) for c, cp in senders[g.gln][1]]
+            for closed, t, n in senders[g.gln][1]:
+                row = _receipt_row(gen, g, closed, t.code, t.text, _UNKNOWN, sent=True, total=n)
+                rows.append(row)
         else:
             for code, cp in gen.traffic(g, False, gen.rows_per(2.6)):
-                rows.append(_receipt_row(gen, g, code, cp, gen.error_codes.pick(gen.rng)))
+                error = gen.error_codes.pick(gen.rng)
+                rows.append(
+                    _receipt_row(gen, g, cp, code, gen.message_type(code), error, sent=True)
+                )
     return rows
 
 
 def _table7(gen: _Generator, picked: dict, t2: dict, t5: dict) -> list:
     """Negative receipts sent: for unregistered types (5) and by closed numbers (2)."""
+    # A closed number rejects only what it received in the latest month (table 2).
+    recent2 = {g.gln: gen.recent(g, t2[g.gln]) for g in picked[2]}
+    choices = {5: picked[5], 2: [g for g in picked[2] if recent2[g.gln]]}
     rows = []
-    for g, source in gen.selection(7, closed=False, sources={5: 0.3, 2: 0.1}, picked=picked):
+    for g, source in gen.selection(7, closed=False, sources={5: 0.3, 2: 0.1}, picked=choices):
         if source == 5:
-            err = "MSG_RECEIVER_UNABLE_TO_RECEIVE_MSG_TYPE"
-            for code, cp, antal in t5[g.gln]:
+            for t in t5[g.gln]:
                 # Table 7 covers only the latest month, table 5 a longer period.
-                rows.append(_receipt_row(gen, g, code, cp, err, 1 + int(gen.rng.random() * antal)))
+                total = 1 + int(gen.rng.random() * t.antal)
+                rows.append(
+                    _receipt_row(gen, g, t.cp, t.code, t.text, _UNABLE, sent=False, total=total)
+                )
         elif source == 2:
-            err = "MSG_Receiver_Identifier_UNKNOWN"
-            rows += [_receipt_row(gen, g, c, cp, err) for c, cp in t2[g.gln]]
+            for t, n in recent2[g.gln]:
+                rows.append(
+                    _receipt_row(gen, g, t.cp, t.code, t.text, _UNKNOWN, sent=False, total=n)
+                )
         else:
             for code, cp in gen.traffic(g, True, gen.rows_per(2.6)):
-                rows.append(_receipt_row(gen, g, code, cp, gen.error_codes.pick(gen.rng)))
+                error = gen.error_codes.pick(gen.rng)
+                rows.append(
+                    _receipt_row(gen, g, cp, code, gen.message_type(code), error, sent=False)
+                )
     return rows
 
 
@@ -557,8 +697,8 @@ def _frame(number: int, rows: list) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=2)
-def _generate(scale: str, seed: int) -> tuple[dict[int, pd.DataFrame], dt.date]:
-    """The tables and extract date for this scale and seed (cached: callers get copies)."""
+def _generate(scale: str, seed: int) -> tuple[dict[int, pd.DataFrame], dt.date, dict[str, str]]:
+    """The tables, extract date and kind of each location number (cached: callers copy)."""
     gen = _Generator(scale, seed)
     picked: dict[int, list] = {}
     rows1, picked[1] = _table1(gen)
@@ -569,7 +709,7 @@ def _generate(scale: str, seed: int) -> tuple[dict[int, pd.DataFrame], dt.date]:
     rows6 = _table6(gen, picked, t2, t3)
     rows7 = _table7(gen, picked, t2, t5)
     rows = [rows1, rows2, rows3, rows4, rows5, rows6, rows7]
-    return {n: _frame(n, r) for n, r in enumerate(rows, start=1)}, gen.date
+    return {n: _frame(n, r) for n, r in enumerate(rows, start=1)}, gen.date, gen.kind_of
 
 
 def make_sample(scale: str = "small", seed: int = 0) -> dict:
@@ -596,7 +736,7 @@ def make_sample(scale: str = "small", seed: int = 0) -> dict:
     SorediError
         If ``scale`` is not one of ``SCALES``.
     """
-    tables, date = _generate(scale, int(seed))
+    tables, date, _ = _generate(scale, int(seed))
     period = (date.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
     return {
         "tables": {n: df.copy() for n, df in tables.items()},

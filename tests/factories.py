@@ -75,7 +75,7 @@ def small_extract() -> Extract:
 
 OWNER = "Aarhus Kommune"
 NEW_GLN = "5790009999997"  # valid check digit, outside the sample's range
-GONE_T1 = "5790000581696"  # the Aarhus location number fixed in table 1
+GONE_T1 = "5790001570781"  # the Aarhus location number fixed in table 1
 
 
 def changed_sample() -> dict:
@@ -87,12 +87,14 @@ def changed_sample() -> dict:
     t[1] = t[1].drop(own[1][0])
     t[2] = _append(t[2], t[2].loc[[own[2][0]]].assign(modpart_lokationsnummer=NEW_GLN))
     # The same finding, with the message type written as a bare code this time.
-    assert t[3].loc[own[3][0], "meddelelsestype"] == "XDIS91 Korrespondancemeddelelse"
-    t[3].loc[own[3][0], "meddelelsestype"] = "XDIS91"
-    # Same finding, other IT system: the worklist's pre-filled Ansvarlig must follow it.
-    t[4].loc[own[4][0], ["it_system", "it_leverandoer"]] = ["XMO", "Tril"]
+    assert t[3].loc[own[3][0], "meddelelsestype"] == "FDIS91 Korrespondancemeddelelse"
+    t[3].loc[own[3][0], "meddelelsestype"] = "FDIS91"
+    # Same finding, other IT system: the worklist's pre-filled Ansvarlig must follow it (MedCom
+    # administers TK2's message types at a municipality, the vendor Novax's).
+    assert t[5].loc[own[5][2], "it_system"] == "TK2"
+    t[5].loc[own[5][2], ["it_system", "it_leverandoer"]] = ["Novax", "Tril"]
     added = t[5].loc[[own[5][1]]].assign(meddelelsestype="XDIS20 Sygehusadvis")
-    t[5] = _append(t[5].drop(own[5][[0, 2]]), added)
+    t[5] = _append(t[5].drop(own[5][0]), added)
     t[6] = _append(t[6], t[6].loc[[own[6][0]]])  # the same key twice
     del t[7]
     sample["info"] = {"Udtræksdato": dt.date(2026, 12, 7), "Periode": "2026-11"}

@@ -11,7 +11,7 @@ import subprocess
 import openpyxl
 import pandas as pd
 import pytest
-from factories import CLINIC, OWNER, make_extract, rows, small_extract
+from factories import CLINIC, GONE_T1, OWNER, make_extract, rows, small_extract
 from python_calamine import CalamineWorkbook
 
 from soredi_nb import findings, organisations, roles, tasks, worklist
@@ -21,6 +21,7 @@ from soredi_nb.texts import text
 from soredi_nb.worklist import build_worklist, read_worklist, write_worklist
 
 USER = ["Handling", "Ansvarlig", "Status", "Bemærkning"]
+RECEIVER_GLN = "Modtager, der afviste (lokationsnummer)"  # table 6's counterpart
 STATUSES = ["Ikke startet", "I gang", "Afsluttet", "Ikke relevant"]
 HOSTILE = ['=HYPERLINK("http://x","klik")', "+45 1234", "-1", "@SUM(A1)", "#N/A"]
 
@@ -65,12 +66,12 @@ def test_build_worklist_frames(extracts):
         "SOR-EDI-administrator: " + roles.responsible("sor_edi_administrator", "Kommune", s, v)
         for s, v in zip(t4["it_system"], t4["it_leverandoer"], strict=True)
     }
-    assert (
-        set(frames[4]["Ansvarlig"]) == expected == {"SOR-EDI-administrator: MedCom (sor@medcom.dk)"}
-    )
+    # The guide's example, a GP system at an addiction centre: its vendor, not MedCom.
+    assert set(frames[4]["Ansvarlig"]) == expected
+    assert expected == {"SOR-EDI-administrator: It-leverandøren (XMO A/S)"}
     assert set(frames[1]["Ansvarlig"]) == {"SOR-administrator: Kommunens egne SOR-administratorer"}
     # Same order as the report's findings table: biggest problems first.
-    assert frames[6]["Antal negative kvitteringer"].tolist() == [11, 6, 6, 1]
+    assert frames[6]["Antal negative kvitteringer"].tolist() == [4, 4, 3]
 
 
 CURA_MUNICIPALITY = dict(ejer="Odense Kommune", ejertype="Kommune", it_system="Cura")
@@ -134,7 +135,7 @@ def test_ansvarlig_is_who_does_the_first_action(owner, expected):
 def test_workbook_layout(extracts, tmp_path):
     old, _ = extracts
     result = write_worklist(tmp_path / "liste.xlsx", old, "aarhus")
-    assert result.rows == {1: 3, 2: 2, 3: 4, 4: 3, 5: 5, 6: 4, 7: 3}
+    assert result.rows == {1: 2, 2: 3, 3: 1, 4: 2, 5: 3, 6: 3, 7: 9}
     assert result.carried == dict.fromkeys(range(1, 8), 0) and result.missing == []
     wb = openpyxl.load_workbook(result.path)
     assert wb.sheetnames == ["Oversigt", *(sheet_name(n) for n in range(1, 8))]
@@ -143,14 +144,14 @@ def test_workbook_layout(extracts, tmp_path):
     ws = wb[sheet_name(2)]
     headers = [c.value for c in ws[1]]
     assert headers == build_worklist(old, "aarhus")[2].columns.tolist()
-    assert (ws.freeze_panes, ws.auto_filter.ref) == ("A2", "A1:N3")
+    assert (ws.freeze_panes, ws.auto_filter.ref) == ("A2", "A1:N4")
     gln = ws.cell(2, headers.index("Lokationsnummer") + 1)
-    assert (gln.value, gln.data_type, gln.number_format) == ("5790002023354", "s", "@")
+    assert (gln.value, gln.data_type, gln.number_format) == ("5790000715107", "s", "@")
     closed = ws.cell(2, headers.index("Lukket dato") + 1)
     assert closed.is_date and closed.number_format == "dd-mm-yyyy"
-    assert closed.value == dt.datetime(2026, 9, 22)
+    assert closed.value == dt.datetime(2026, 7, 17)
     count = ws.cell(2, headers.index("Antal meddelelser") + 1)
-    assert (count.value, count.data_type) == (1, "n")
+    assert (count.value, count.data_type) == (8, "n")  # biggest problems first
     assert ws.cell(2, headers.index("Status") + 1).value == "Ikke startet"
     assert ws.column_dimensions["A"].width == len("Lokationsnummer") + 2
 
@@ -177,10 +178,12 @@ def test_dropdowns_offer_the_guides_actions(extracts, tmp_path):
         last = ws.max_row
         lists = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
         choices = tasks.task(n).action_choices()
-        assert lists[f"{handling}2:{handling}{last}"].formula1 == f'"{",".join(choices)}"'
-        assert lists[f"{status}2:{status}{last}"].formula1 == f'"{",".join(STATUSES)}"'
-        assert lists[f"{status}2:{status}{last}"].errorStyle == "stop"
-        assert lists[f"{handling}2:{handling}{last}"].showErrorMessage is True
+        # Excel writes a range of one cell as that cell ("L2"), as in a sheet with one finding.
+        handling, status = (f"{c}2:{c}{last}" if last > 2 else f"{c}2" for c in (handling, status))
+        assert lists[handling].formula1 == f'"{",".join(choices)}"'
+        assert lists[status].formula1 == f'"{",".join(STATUSES)}"'
+        assert lists[status].errorStyle == "stop"
+        assert lists[handling].showErrorMessage is True
     assert tasks.task(1).action_choices()[2] == "Markér til intern brug – SOR-administrator"
 
 
@@ -259,10 +262,10 @@ def test_no_cleanup_task_is_said(tmp_path):
 
 def test_filters_narrow_and_are_named(extracts, tmp_path):
     old, _ = extracts
-    result = write_worklist(tmp_path / "liste.xlsx", old, "aarhus", region=None, it_system="JOSA")
-    assert result.rows == {1: 0, 2: 0, 3: 0, 4: 2, 5: 2, 6: 0, 7: 0}
+    result = write_worklist(tmp_path / "liste.xlsx", old, "aarhus", region=None, it_system="TK2")
+    assert result.rows == {1: 0, 2: 0, 3: 0, 4: 0, 5: 3, 6: 0, 7: 5}
     overview = {r[0]: r[1] for r in openpyxl.load_workbook(result.path)["Oversigt"].values}
-    assert overview["Afgrænset til"] == "it-system: JOSA"
+    assert overview["Afgrænset til"] == "it-system: TK2"
 
 
 # --- safety of the output ----------------------------------------------------------------------
@@ -321,9 +324,15 @@ def test_read_worklist_tolerates_user_edits(extracts, tmp_path):
     back = read_worklist(path)
     assert sorted(back) == list(range(1, 8))
     assert back[1].loc[0, "bemaerkning"] == "42" and back[1].loc[0, "status"] == "I gang"
-    assert len(back[1]) == 3 and pd.isna(back[1].loc[1, "handling"])
-    assert back[2]["modpart_lokationsnummer"].tolist() == ["5790000050963", "5790002378423"]
-    assert back[6]["modpart_lokationsnummer"].notna().all() and len(back[6]) == 4
+    assert len(back[1]) == 2 and pd.isna(back[1].loc[1, "handling"])
+    assert back[2]["modpart_lokationsnummer"].tolist() == [
+        "5790001706234",
+        "5790002738760",
+        "5790002709463",
+    ]
+    t6 = old.tables[6]
+    assert back[6]["modpart_lokationsnummer"].notna().all()
+    assert len(back[6]) == int((t6["ejer"] == OWNER).sum())
 
 
 # --- carrying notes over to the next extract ---------------------------------------------------
@@ -336,25 +345,21 @@ def filled(extracts, tmp_path):
     path = write_worklist(tmp_path / "oktober.xlsx", old, "aarhus").path
     wb = openpyxl.load_workbook(path)
     ws = wb[sheet_name(1)]
-    (kept,) = find(ws, Lokationsnummer="5790000675951")
+    (kept,) = find(ws, Lokationsnummer="5790002821721")
     fill(ws, kept, Handling="Markér til intern brug", Status="I gang", Bemærkning="Aftalt med Lone")
-    (gone,) = find(ws, Lokationsnummer="5790000581696")
+    (gone,) = find(ws, Lokationsnummer=GONE_T1)
     fill(ws, gone, Bemærkning="skal væk")
-    (untouched,) = find(ws, Lokationsnummer="5790001342852")
-    fill(ws, untouched, Status="Ikke startet")
     ws = wb[sheet_name(2)]
     # The default of worklists made before roles per action: not the user's, so not carried.
     fill(ws, 2, Ansvarlig="MedCom (sor@medcom.dk)")
     fill(ws, 3, Bemærkning=42)
     ws = wb[sheet_name(3)]
-    (row,) = find(ws, Meddelelsestype="XDIS91 – Korrespondancemeddelelse")
+    (row,) = find(ws, Meddelelsestype="FDIS91 – Korrespondancemeddelelse")
     fill(ws, row, Ansvarlig="Lone Hansen", Status="Afsluttet")
     ws = wb[sheet_name(5)]
-    for row in find(ws, Afsender_lokationsnummer="5790001876937") + find(
-        ws, Afsender_lokationsnummer="5790000769711"
-    ):
-        fill(ws, row, Bemærkning="løses af sig selv")
-    (row,) = find(ws, Afsender_lokationsnummer="5790002225932")
+    (row,) = find(ws, Afsender_lokationsnummer="5790001205997")
+    fill(ws, row, Bemærkning="løses af sig selv")
+    (row,) = find(ws, Afsender_lokationsnummer="5790001857967")
     fill(ws, row, Handling="Tilføj meddelelsestyper")
     # The user sorted this sheet: notes follow the finding, not the row.
     data = [[c.value for c in r] for r in ws.iter_rows(min_row=2)]
@@ -362,8 +367,10 @@ def filled(extracts, tmp_path):
         for j, value in enumerate(values, start=1):
             ws.cell(i, j).value = value  # cell(i, j, None) would keep the old value
     ws = wb[sheet_name(6)]
-    (row,) = find(ws, **{"Modtager, der afviste (lokationsnummer)": "5790002133015"})
+    (row,) = find(ws, **{RECEIVER_GLN: "5790001501501"})
     fill(ws, row, Bemærkning="Ringet til afsender")
+    (untouched,) = find(ws, **{RECEIVER_GLN: "5790000147014"})
+    fill(ws, untouched, Status="Ikke startet")
     fill(wb[sheet_name(7)], 2, Bemærkning="tabellen forsvinder")
     wb.save(path)
     return path
@@ -374,10 +381,10 @@ def test_notes_follow_the_findings_that_persist(extracts, filled, tmp_path):
     result = write_worklist(tmp_path / "november.xlsx", new, "aarhus", previous=filled)
     assert result.carried == {1: 1, 2: 1, 3: 1, 4: 0, 5: 1, 6: 1}
     assert result.carried_total == 5 and result.missing == [7]
-    assert result.rows == {1: 2, 2: 3, 3: 4, 4: 3, 5: 4, 6: 5}
+    assert result.rows == {1: 1, 2: 4, 3: 1, 4: 2, 5: 3, 6: 4}
     wb = openpyxl.load_workbook(result.path)
 
-    (t1,) = [r for r in sheet_rows(wb[sheet_name(1)]) if r["Lokationsnummer"] == "5790000675951"]
+    (t1,) = [r for r in sheet_rows(wb[sheet_name(1)]) if r["Lokationsnummer"] == "5790002821721"]
     assert (t1["Handling"], t1["Status"], t1["Bemærkning"]) == (
         "Markér til intern brug",
         "I gang",
@@ -386,22 +393,21 @@ def test_notes_follow_the_findings_that_persist(extracts, filled, tmp_path):
     assert t1["Ansvarlig"] == "SOR-administrator: Kommunens egne SOR-administratorer"
     t2 = sheet_rows(wb[sheet_name(2)])
     assert [r["Bemærkning"] for r in t2 if r["Bemærkning"]] == ["42"]
-    assert [r["Status"] for r in t2] == ["Ikke startet"] * 3
+    assert [r["Status"] for r in t2] == ["Ikke startet"] * 4
     (t3,) = [r for r in sheet_rows(wb[sheet_name(3)]) if r["Ansvarlig"] == "Lone Hansen"]
-    # The type is now written "XDIS91": the same finding.
+    # The type is now written "FDIS91": the same finding.
     assert (t3["Meddelelsestype"], t3["Status"]) == (
-        "XDIS91 – Korrespondancemeddelelse",
+        "FDIS91 – Korrespondancemeddelelse",
         "Afsluttet",
     )
-    t4 = sheet_rows(wb[sheet_name(4)])
+    t5 = sheet_rows(wb[sheet_name(5)])
     # The IT system changed and the user never touched Ansvarlig: today's default, not the old.
-    assert sorted(r["Ansvarlig"] for r in t4) == [
+    assert sorted(r["Ansvarlig"] for r in t5) == [
         "SOR-EDI-administrator: It-leverandøren (Tril)",
         *["SOR-EDI-administrator: MedCom (sor@medcom.dk)"] * 2,
     ]
-    t5 = sheet_rows(wb[sheet_name(5)])
     assert [(r["Meddelelsestype"], r["Handling"]) for r in t5 if r["Handling"]] == [
-        ("FDIS91 – Korrespondancemeddelelse", "Tilføj meddelelsestyper")
+        ("Korrespondancemeddelelse", "Tilføj meddelelsestyper")
     ]
     (new_row,) = [r for r in t5 if r["Meddelelsestype"] == "XDIS20 – Sygehusadvis"]
     assert (new_row["Handling"], new_row["Status"], new_row["Bemærkning"]) == (
@@ -410,11 +416,7 @@ def test_notes_follow_the_findings_that_persist(extracts, filled, tmp_path):
         None,
     )
     # The same finding twice in the new extract: the note goes to one of them.
-    t6 = [
-        r
-        for r in sheet_rows(wb[sheet_name(6)])
-        if r["Modtager, der afviste (lokationsnummer)"] == "5790002133015"
-    ]
+    t6 = [r for r in sheet_rows(wb[sheet_name(6)]) if r[RECEIVER_GLN] == "5790001501501"]
     assert sorted(str(r["Bemærkning"]) for r in t6) == ["None", "Ringet til afsender"]
     everything = [v for ws in wb for r in ws.values for v in r]
     assert not {"skal væk", "løses af sig selv", "tabellen forsvinder"} & set(everything)
@@ -451,13 +453,13 @@ def test_worklist_command(run_cli, files, filled, tmp_path):
     code, out, err = run_cli("worklist", a, "--org", "aarhus", "--out", out_path)
     assert code == 0, err
     assert "Organisation: Aarhus Kommune (Kommune, kode 0751)" in out
-    assert f"Arbejdsliste skrevet til {out_path}: 24 fund på 7 opgaveark." in out
+    assert f"Arbejdsliste skrevet til {out_path}: 23 fund på 7 opgaveark." in out
     assert "Noter overført" not in out
     assert openpyxl.load_workbook(out_path).sheetnames[0] == "Oversigt"
     code, out, _ = run_cli(
-        "worklist", a, "--org", "aarhus", "--it-system", "josa", "--out", out_path
+        "worklist", a, "--org", "aarhus", "--it-system", "tk2", "--out", out_path
     )
-    assert code == 0 and f"Arbejdsliste skrevet til {out_path}: 4 fund på 7 opgaveark." in out
+    assert code == 0 and f"Arbejdsliste skrevet til {out_path}: 8 fund på 7 opgaveark." in out
 
     code, out, err = run_cli(
         "worklist", b, "--org", "751", "--out", tmp_path / "nov.xlsx", "--previous", filled
@@ -467,7 +469,7 @@ def test_worklist_command(run_cli, files, filled, tmp_path):
     header = next(line for line in lines if line.startswith("Tabel"))
     assert header.split()[-3:] == ["Fund", "Noter", "overført"]
     row5 = next(line for line in lines if line.startswith("5 "))
-    assert row5.split()[-2:] == ["4", "1"]
+    assert row5.split()[-2:] == ["3", "1"]
     row7 = next(line for line in lines if line.startswith("7 "))
     assert row7.split()[-2:] == ["mangler", "–"]
     assert f"Noter overført fra {filled}: 5 fund." in lines
