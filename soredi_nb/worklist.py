@@ -382,6 +382,11 @@ def _task_frame(
     """One task sheet as a frame (display columns, then the user columns) and its carried count."""
     rows = sort_findings(df, number)
     shown = display_table(rows, number)  # same order: the sort ends on the unique Excel row
+    # The vendor too, beside the IT system: who the pre-filled Ansvarlig is depends on both, and
+    # the next worklist must be able to tell a default from a name the user wrote.
+    vendor = schema.columns()["it_leverandoer"].label
+    at = shown.columns.get_loc(schema.columns()["it_system"].label) + 1
+    shown.insert(at, vendor, pd.Series(rows["it_leverandoer"].to_numpy(), index=shown.index))
     user = {
         "handling": [None] * len(rows),
         "ansvarlig": [first_responsible(number, row) for _, row in rows.iterrows()],
@@ -402,7 +407,7 @@ def _carry(previous: pd.DataFrame, rows: pd.DataFrame, number: int, user: dict[s
     for old, new in match_findings(previous, rows, number).itertuples(index=False):
         before = {
             c: _given(previous[c].iat[old]) if c in previous else None
-            for c in (*USER_COLUMNS, "it_system")
+            for c in (*USER_COLUMNS, "it_system", "it_leverandoer")
         }
         took = False
         for col in ("handling", "status", "bemaerkning"):
@@ -415,6 +420,8 @@ def _carry(previous: pd.DataFrame, rows: pd.DataFrame, number: int, user: dict[s
         row = rows.iloc[new]
         was = row.copy()
         was["it_system"] = before["it_system"]
+        if "it_leverandoer" in previous:  # worklists before the vendor column did not say
+            was["it_leverandoer"] = before["it_leverandoer"]
         defaults = {user["ansvarlig"][new], first_responsible(number, was)}
         defaults.add(roles.responsible("sor_edi_administrator", *was[list(_OWNER)]))
         if before["ansvarlig"] is not None and before["ansvarlig"] not in defaults:

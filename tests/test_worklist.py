@@ -56,7 +56,10 @@ def test_build_worklist_frames(extracts):
     for n, df in frames.items():
         own = sample[n][sample[n]["ejer"] == OWNER]
         shown = findings.display_table(old.tables[n][old.tables[n]["ejer"] == OWNER], n)
-        assert df.columns.tolist() == [*shown.columns, *USER]
+        # The report's columns, the IT vendor beside the IT system, then the columns to fill in.
+        columns = list(shown.columns)
+        columns.insert(columns.index("It-system") + 1, "It-leverandør")
+        assert df.columns.tolist() == [*columns, *USER]
         assert len(df) == len(own)
         assert df["Status"].tolist() == ["Ikke startet"] * len(df)
         assert df["Handling"].isna().all() and df["Bemærkning"].isna().all()
@@ -144,7 +147,7 @@ def test_workbook_layout(extracts, tmp_path):
     ws = wb[sheet_name(2)]
     headers = [c.value for c in ws[1]]
     assert headers == build_worklist(old, "aarhus")[2].columns.tolist()
-    assert (ws.freeze_panes, ws.auto_filter.ref) == ("A2", "A1:N4")
+    assert (ws.freeze_panes, ws.auto_filter.ref) == ("A2", "A1:O4")
     gln = ws.cell(2, headers.index("Lokationsnummer") + 1)
     assert (gln.value, gln.data_type, gln.number_format) == ("5790000715107", "s", "@")
     closed = ws.cell(2, headers.index("Lukket dato") + 1)
@@ -624,3 +627,18 @@ def test_text_that_fits_exactly_is_not_cut(tmp_path):
     headers = [c.value for c in ws[1]]
     assert ws.cell(2, headers.index("Enhedsnavn") + 1).value == name
     assert result.warnings == []
+
+
+def test_ansvarlig_follows_a_move_to_another_vendor(tmp_path):
+    """A pre-filled Ansvarlig the user never touched is today's default, also when the unit
+    moved from one vendor's system to another's (the sheet keeps the vendor to tell)."""
+    gln, message = "5790000126330", dict(meddelelsestype="XDIS20")
+    before = dict(CURA_MUNICIPALITY, it_system="XMO", it_leverandoer="Tril")
+    after = dict(CURA_MUNICIPALITY, it_system="Sensum", it_leverandoer="EG")
+    old = make_extract({4: rows(before, gln, **message)})
+    path = write_worklist(tmp_path / "oktober.xlsx", old, before["ejer"]).path
+    new = make_extract({4: rows(after, gln, **message)})
+    result = write_worklist(tmp_path / "november.xlsx", new, after["ejer"], previous=path)
+    (row,) = sheet_rows(openpyxl.load_workbook(result.path)[sheet_name(4)])
+    assert row["Ansvarlig"] == "SOR-EDI-administrator: It-leverandøren (EG)"
+    assert row["It-leverandør"] == "EG" and result.carried == {4: 0}
