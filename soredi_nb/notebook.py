@@ -20,7 +20,7 @@ from soredi_nb import danish, findings, plots, roles, schema, tasks
 from soredi_nb.extract import Extract
 from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
 from soredi_nb.summary import Summary, summarise
-from soredi_nb.templates import notebook_name
+from soredi_nb.templates import PAGE_TEMPLATES, notebook_name
 from soredi_nb.texts import text
 
 RECORD_MIMETYPE = "application/vnd.soredi.page+json"
@@ -133,6 +133,10 @@ def show_table(df: pd.DataFrame, page: Page | None = None, filters: tuple[str, .
 
     if page is None or not page.itables_ready:
         itables.init_notebook_mode(all_interactive=False, connected=False)
+        # The tables' layout (text left, numbers right, visible scrollbar) in JupyterLab too;
+        # the page template has the same file for exported pages.
+        css = (PAGE_TEMPLATES / "soredi" / "tables.css").read_text("utf-8")
+        display(HTML(f"<style>{css}</style>"))
         if page is not None:
             page.itables_ready = True
     # itables escapes cell text itself (allow_html is off), so extract text stays data.
