@@ -123,6 +123,7 @@ def render_page(job: PageJob) -> PageResult:
             "extract_sha256": job.expected["extract_sha256"],
             "organisation": job.target.identity,
             "static": static,
+            "scroll_label": text("render.scroll_label"),
         }
         html = execute.to_html(nb, f"{execute.title(nb)} – {job.target.label}", provenance)
         html = site.page_assets(html, static)

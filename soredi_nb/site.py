@@ -30,6 +30,8 @@ INDEX = OVERVIEW_PAGE
 STATIC = "_static"
 """The site's folder of shared assets (``render --standalone`` does without)."""
 LAB_CSS = "jupyterlab.css"
+# A checklist item as the Markdown export writes it: the checkbox, then the action in bold.
+_CHECKBOX = re.compile(r'(<input class="task-list-item-checkbox"[^>]*?)/><strong>([^<]*)</strong>')
 # itables' notices to notebook users (JavaScript did not run; the notebook is not trusted; a
 # link to its help pages), in English and about notebooks, not about the report.
 _ITABLES_NOTICE = re.compile(
@@ -334,6 +336,7 @@ def write_index(
         "missing": note,
         "extract_sha256": info.sha256,
         "organisation": "",
+        "scroll_label": text("render.scroll_label"),
     }
     lines = [
         text(
@@ -430,9 +433,11 @@ def _write_if_changed(path: Path, content: str) -> None:
 def page_assets(html: str, static: str | None) -> str:
     """A rendered page with its shared assets linked from ``static`` (``None``: kept inline).
 
-    Either way, itables' English notices for notebook users are taken out.
+    Either way, itables' English notices for notebook users are taken out, and each checkbox of
+    a checklist is named by its action (a screen reader would otherwise say "checkbox").
     """
     html = _ITABLES_NOTICE.sub("", html)
+    html = _CHECKBOX.sub(r'\1 aria-label="\2"/><strong>\2</strong>', html)
     if static is None:
         return html
     shared = f'<script src="{static}{datatables_file()}"></script>'

@@ -410,3 +410,24 @@ def test_wide_table_scrolls_sorts_by_heading_and_filters(site, tab):
     wanted = int((rows["enhedsnavn"] == unit).sum())
     expect(box.locator(".dt-info")).to_have_text(info(1, wanted, wanted, filtered_from=len(rows)))
     tab.assert_clean()
+
+
+@pytest.mark.parametrize(
+    "relative", ["index.html", f"{AARHUS_SLUG}/index.html", f"{REGION_SLUG}/{task_file(2)}"]
+)
+def test_no_serious_accessibility_violations(site, tab, relative):
+    """axe-core (bundled by axe-playwright-python) on the front page, an overview, a task page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    tab.open(site / relative)
+    wait_for_tables(tab.page)
+    # Before axe runs: axe itself reads the stylesheets by XMLHttpRequest, which a file:// page
+    # refuses with a console error that is axe's, not the page's.
+    tab.assert_clean()
+    violations = Axe().run(tab.page).response["violations"]
+    serious = [
+        (v["id"], [n["target"] for n in v["nodes"]])
+        for v in violations
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert serious == []
