@@ -455,7 +455,8 @@ def _is_plausible(date: dt.datetime, dates: tuple[dt.datetime, dt.datetime]) -> 
 def _implausible_date(dates: tuple[dt.datetime, dt.datetime]) -> str:
     """The warning about a date outside the plausible range."""
     last = dates[1] - dt.timedelta(days=1)
-    return text("load.implausible_date", first=f"{dates[0]:%d-%m-%Y}", last=f"{last:%d-%m-%Y}")
+    form = text("common.date_format")
+    return text("load.implausible_date", first=dates[0].strftime(form), last=last.strftime(form))
 
 
 def _is_blank_row(values: Sequence[Any]) -> bool:

@@ -167,8 +167,8 @@ def _percent(share: float) -> str:
 
 
 def _date(value: pd.Timestamp) -> str:
-    """A date the Danish way (``06-11-2026``)."""
-    return value.strftime(text("plots.date_format"))
+    """A date as every page writes it (``common.date_format``: ``2026-11-06``)."""
+    return value.strftime(text("common.date_format"))
 
 
 def _truncate(label: str, width: int = LABEL_WIDTH) -> str:

@@ -315,7 +315,7 @@ def test_dates_outside_1990_to_a_year_after_the_extract_date_warn(tmp_path):
         pd.Timestamp(2025, 7, 2, 23, 59),
     ]
     assert df["lukket_dato"].isna().tolist() == [True, False, False, True, True, True]
-    message = text("load.implausible_date", first="01-01-1990", last="02-07-2025")
+    message = text("load.implausible_date", first="1990-01-01", last="2025-07-02")
     assert cell_warnings(ex) == [
         Problem(T2, 2, "Lukket dato", "1989-12-31", message),
         Problem(T2, 5, "Lukket dato", "2025-07-03", message),
@@ -335,7 +335,7 @@ def test_without_an_extract_date_dates_are_bounded_by_today(tmp_path):
 
     assert ex.info.extract_date is None
     assert ex.tables[2]["seneste"].isna().tolist() == [False, True]
-    message = text("load.implausible_date", first="01-01-1990", last=f"{last:%d-%m-%Y}")
+    message = text("load.implausible_date", first="1990-01-01", last=f"{last:%Y-%m-%d}")
     assert cell_warnings(ex) == [Problem(T2, 3, "Seneste meddelelse", dates[1], message)]
 
 
@@ -345,7 +345,7 @@ def test_an_implausible_extract_date_is_not_used(tmp_path):
 
     assert ex.info.extract_date is None
     last = _a_year_after(dt.date.today())
-    message = text("load.implausible_date", first="01-01-1990", last=f"{last:%d-%m-%Y}")
+    message = text("load.implausible_date", first="1990-01-01", last=f"{last:%Y-%m-%d}")
     assert cell_warnings(ex) == [
         Problem("Info", 1, "Udtræksdato", "01-01-2099", message),
         Problem(T2, 2, "Seneste meddelelse", "01-01-2098", message),

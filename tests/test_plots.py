@@ -132,14 +132,14 @@ def test_closed_traffic_bars_biggest_first_coloured_by_recency():
     assert yticks(ax) == [f"Bostedet ({GLN_B})", f"Tandplejen ({GLN_A})", f"Hjemmeplejen ({GLN_C})"]
     assert [p.get_width() for p in ax.patches] == [1234, 12, 3]
     assert texts(ax) == ["1.234", "12", "3"]
-    # Reference date: the latest message (01-06-2024). B is 12 days old, A 0, C 92.
+    # Reference date: the latest message (2024-06-01). B is 12 days old, A 0, C 92.
     buckets = text("plots.closed.buckets")
     colours = legend_colours(fig)
     expected = [buckets["month"], buckets["recent"], buckets["older"]]
     assert [to_hex(p.get_facecolor()) for p in ax.patches] == [colours[b] for b in expected]
     # Without an extract date the legend says what the days are counted from instead.
     legend = fig.legends[0].get_title().get_text()
-    assert legend == "Seneste meddelelse (dage før den seneste i tabellen, 01-06-2024)"
+    assert legend == "Seneste meddelelse (dage før den seneste i tabellen, 2024-06-01)"
     assert ax.get_xlabel() == text("plots.closed.xlabel")
 
 
@@ -148,7 +148,7 @@ def test_closed_traffic_reference_date_and_outgoing_title():
     assert title_of(fig) == text("plots.closed.title.3")
     assert list(legend_colours(fig)) == [text("plots.closed.buckets.older")]
     legend = fig.legends[0].get_title().get_text()
-    assert legend == "Seneste meddelelse (dage før udtræksdatoen 15-07-2024)"
+    assert legend == "Seneste meddelelse (dage før udtræksdatoen 2024-07-15)"
 
 
 def test_bars_beyond_the_limit_are_summed_as_others():
@@ -304,13 +304,13 @@ def test_active_without_types_by_it_system_and_age():
     assert texts(ax) == ["2", "1"]
     # The age is counted from the extract date, and the legend says so and shows it.
     legend = fig.legends[0].get_title().get_text()
-    assert legend == "Oprettet (regnet fra udtræksdatoen 01-06-2024)"
+    assert legend == "Oprettet (regnet fra udtræksdatoen 2024-06-01)"
 
 
 def test_active_without_an_extract_date_counts_from_today():
     df = table(1, [{"lokationsnummer": GLN_A, "oprettet": "2024-03-01"}])
     fig = plots.active_without_types_chart(df)
-    today = dt.date.today().strftime("%d-%m-%Y")
+    today = dt.date.today().strftime("%Y-%m-%d")
     assert fig.legends[0].get_title().get_text() == f"Oprettet (regnet fra i dag, {today})"
 
 

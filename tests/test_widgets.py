@@ -270,7 +270,7 @@ def test_chart_counts_ages_from_the_extract_date_not_today():
     row = dict(lokationsnummer="5790000123117", it_system="Cura", oprettet=dt.datetime(2020, 1, 1))
     fig = FilterPanel(canonical_frame(1, pd.DataFrame([row])), 1, dt.date(2024, 7, 2)).chart()
     [legend] = fig.legends
-    assert legend.get_title().get_text() == "Oprettet (regnet fra udtræksdatoen 02-07-2024)"
+    assert legend.get_title().get_text() == "Oprettet (regnet fra udtræksdatoen 2024-07-02)"
 
 
 @pytest.mark.parametrize(
