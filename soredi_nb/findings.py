@@ -212,7 +212,7 @@ def repeat_locations_display(extract: Extract) -> pd.DataFrame:
     return out.rename(columns=labels | _extra_labels("tabeller", "antal_tabeller"))
 
 
-def status(rows: int, median: float | None, missing: bool) -> str:
+def status(rows: int, median: float | None, missing: bool, typical: float | None = None) -> str:
     """The status of one task for the overview's colour.
 
     Parameters
@@ -224,12 +224,17 @@ def status(rows: int, median: float | None, missing: bool) -> str:
         nothing to compare with (a summary of the whole extract).
     missing : bool
         True when the table is missing from the extract.
+    typical : float or None
+        The median among the peers that have findings in the table
+        (``TaskSummary.median_with_findings``). When most peers have none, the median is 0 and
+        any finding would be "more than the median": only more than is typical stands out.
 
     Returns
     -------
     str
-        ``"mangler"`` (table missing), ``"ingen"`` (no findings), ``"under"`` (findings, at
-        most the median), ``"over"`` (more than the median) or ``"fund"`` (findings, no median).
+        ``"mangler"`` (table missing), ``"ingen"`` (no findings), ``"under"`` (findings, not
+        more than is typical), ``"over"`` (more than both the median and what is typical among
+        peers with findings) or ``"fund"`` (findings, nothing to compare with).
     """
     if missing:
         return "mangler"
@@ -237,7 +242,8 @@ def status(rows: int, median: float | None, missing: bool) -> str:
         return "ingen"
     if median is None or pd.isna(median):
         return "fund"
-    return "under" if rows <= median else "over"
+    over = rows > median and (typical is None or rows > typical)
+    return "over" if over else "under"
 
 
 def task_status(task: TaskSummary) -> str:
@@ -252,11 +258,11 @@ def task_status(task: TaskSummary) -> str:
     str
         A key of :data:`STATUSES`; pass it to :func:`status_colour` to colour the overview.
     """
-    return status(task.rows, task.median_rows, task.missing)
+    return status(task.rows, task.median_rows, task.missing, task.median_with_findings)
 
 
 def status_label(key: str) -> str:
-    """The Danish label of a status key (``"over"`` -> ``"Flere fund end medianen"``).
+    """The Danish label of a status key (``"over"`` -> ``"Flere fund end typisk"``).
 
     Parameters
     ----------

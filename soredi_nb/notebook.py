@@ -301,9 +301,16 @@ class TaskPage(Page):
             _md("compare.national", rows=t.rows, location_numbers=t.location_numbers)
             self._causes()
             return
-        key = "compare.above" if t.rows > (t.median_rows or 0) else "compare.at_or_below"
-        shown = danish.number(t.median_rows)
-        _md(key, organisation=self.who, rows=t.rows, peers=self.peers, median=shown)
+        _md(
+            "compare.standing",
+            organisation=self.who,
+            rows=t.rows,
+            share=t.peers_fewer,
+            peers=text(f"summary.peers.{self.organisation.kind}"),
+            per=self.peers,
+            median=danish.number(t.median_rows),
+            typical=danish.number(t.median_with_findings),
+        )
         labels = text("notebook.key_table")
         lines = [
             (labels["rows"], t.rows, t.median_rows),
@@ -372,6 +379,8 @@ class OverviewPage(Page):
         """Per-task counts with a status colour, and the chart against the national median."""
         frame = findings.task_overview(self.summary)
         show_plain(frame, colours=findings.task_overview_colours(self.summary))
+        if self.organisation is not None:
+            _md("status_note", peers=text(f"summary.peers.{self.organisation.kind}"))
         causes = [line for t in self.summary.tasks if (line := t.causes_text())]
         if causes:
             display(Markdown("\n".join(f"- {line}" for line in causes)))

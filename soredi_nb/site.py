@@ -464,7 +464,7 @@ def _status(total: int, kind: str, totals: pd.Series, missing: list[int], by_sys
         "render.index.status_ranked",
         count=total,
         share=share,
-        peers=text(f"render.index.peers.{kind}"),
+        peers=text(f"summary.peers.{kind}"),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from soredi_nb import danish, errorcodes, organisations, schema
@@ -33,6 +34,11 @@ class TaskSummary:
     median_rows: float | None = None
     median_location_numbers: float | None = None
     median_messages: float | None = None
+    peers_fewer: int | None = None
+    """Percentage of the peers (as for the medians) with fewer findings in this table."""
+    median_with_findings: float | None = None
+    """Median of findings among the other peers that have any in this table: what is typical
+    where there is something to clean up, when most peers have nothing and the median is 0."""
     sor_edi_receipts: int | None = None
     unclassified_receipts: int | None = None
 
@@ -196,12 +202,15 @@ def task_figures(df: pd.DataFrame | None, number: int) -> tuple[int, int, int | 
     return len(df), int(df["lokationsnummer"].nunique()), messages
 
 
-def peer_medians(extract: Extract, kind: str) -> dict[int, tuple[float, float, float | None]]:
+def peer_medians(
+    extract: Extract, kind: str
+) -> dict[int, tuple[float, float, float | None, np.ndarray]]:
     """National median per organisation of one owner type, per table present.
 
     The peer group of a municipality is all 98 municipalities and of a region all 5 regions, so
     those without findings count as zero; for private and state owners it is the owners of that
-    type that appear in the extract.
+    type that appear in the extract. Per table: the medians of findings, location numbers and
+    messages, and every peer's number of findings (for where an organisation stands).
     """
     if kind in ("Kommune", "Region"):
         known = organisations.known(kind)
@@ -219,8 +228,24 @@ def peer_medians(extract: Extract, kind: str) -> dict[int, tuple[float, float, f
         # An empty peer group (no private owners at all) has median 0, not NaN.
         med = per.median().fillna(0.0) if peers else pd.Series(0.0, index=per.columns)
         msg = float(med["msg"]) if "msg" in med else None
-        out[number] = (float(med["rows"]), float(med["lok"]), msg)
+        out[number] = (float(med["rows"]), float(med["lok"]), msg, per["rows"].to_numpy())
     return out
+
+
+def _standing(rows: int, peers: np.ndarray | None) -> tuple[int | None, float | None]:
+    """Where ``rows`` findings stand among the peers': the percentage of peers with fewer, and
+    the median among the *other* peers that have findings (0 when none has).
+
+    The organisation is one of its peers; its own count is left out of what is typical, or an
+    organisation alone with findings would be typical of itself.
+    """
+    if peers is None or not len(peers):
+        return None, None
+    others = peers[peers > 0]
+    if rows > 0 and (at := np.flatnonzero(others == rows)).size:
+        others = np.delete(others, at[0])
+    typical = float(np.median(others)) if len(others) else 0.0
+    return int(100 * (peers < rows).sum() // len(peers)), typical
 
 
 def summarise(
@@ -258,7 +283,8 @@ def summarise(
     for number in schema.TABLE_NUMBERS:
         df = selected.table(number)
         rows, lok, msg = task_figures(df, number)
-        med = medians.get(number, (None, None, None))
+        med = medians.get(number, (None, None, None, None))
+        standing = _standing(rows, med[3]) if df is not None else (None, None)
         causes = None
         if df is not None and schema.table(number).counts == "negative_receipts":
             causes = errorcodes.causes(df, classes)
@@ -273,6 +299,8 @@ def summarise(
                 median_rows=med[0],
                 median_location_numbers=med[1],
                 median_messages=med[2],
+                peers_fewer=standing[0],
+                median_with_findings=standing[1],
                 sor_edi_receipts=causes.sor_edi if causes else None,
                 unclassified_receipts=causes.unclassified if causes else None,
             )

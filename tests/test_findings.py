@@ -337,12 +337,45 @@ def test_status_boundaries(rows_, median, missing, expected):
     assert findings.status(rows_, median, missing) == expected
 
 
+@pytest.mark.parametrize(
+    ("rows_", "typical", "expected"),
+    [
+        # Median 0 (most peers have nothing): one finding stands out only if others have fewer.
+        (1, 0.0, "over"),
+        (1, 1.0, "under"),
+        (1, 3.0, "under"),
+        (4, 3.0, "over"),
+        (3, 3.0, "under"),
+    ],
+)
+def test_status_compares_with_what_is_typical_where_there_are_findings(rows_, typical, expected):
+    assert findings.status(rows_, 0.0, False, typical) == expected
+
+
+def test_standing_among_peers():
+    extract = make_extract(
+        {
+            1: rows(AARHUS, "5790000123117", 3)
+            + rows(ODENSE, "5790002407314", 1)
+            + rows(dict(ODENSE, ejer="Vejle Kommune", kommune="Vejle"), "5790000160921", 2),
+        }
+    )
+    t = summarise(extract, "Aarhus").tasks[0]
+    # 97 of the 98 municipalities have fewer than 3 (98 %, rounded down); the others with
+    # findings have 1 and 2. Odense: 95 of 98 have fewer than its 1 (96 %).
+    assert (t.peers_fewer, t.median_with_findings) == (98, 1.5)
+    t = summarise(extract, "Odense").tasks[0]
+    assert (t.peers_fewer, t.median_with_findings) == (96, 2.5)
+    assert findings.task_status(t) == "under"
+    assert summarise(extract).tasks[0].peers_fewer is None
+
+
 def test_status_labels_and_colours():
     assert [findings.status_label(s) for s in findings.STATUSES] == [
         "Tabellen mangler i udtrækket",
         "Ingen fund",
-        "Fund, på eller under medianen",
-        "Flere fund end medianen",
+        "Fund, ikke flere end typisk",
+        "Flere fund end typisk",
         "Fund",
     ]
     colours = [findings.status_colour(s) for s in findings.STATUSES]
@@ -371,7 +404,7 @@ def test_task_overview_for_a_municipality():
     assert out["Negative kvitteringer"].tolist() == [pd.NA] * 5 + [7, pd.NA]
     assert out["Heraf SOR-EDI-fejl"].tolist() == [pd.NA] * 7  # no error codes in the extract
     assert out["Median"].tolist()[:6] == [0.0] * 6 and math.isnan(out["Median"][6])
-    over, none = "Flere fund end medianen", "Ingen fund"
+    over, none = "Flere fund end typisk", "Ingen fund"
     assert out["Status"].tolist() == [
         over,
         over,
@@ -386,7 +419,7 @@ def test_task_overview_for_a_municipality():
 def test_task_overview_under_median_and_national():
     clinic = findings.task_overview(summarise(small_extract(), "Lægerne Søndergade"))
     assert (clinic["Fund"][3], clinic["Median"][3]) == (3, 3.0)
-    assert clinic["Status"][3] == "Fund, på eller under medianen"
+    assert clinic["Status"][3] == "Fund, ikke flere end typisk"
     national = findings.task_overview(summarise(small_extract()))
     assert national["Median"].isna().all()
     assert national["Status"].tolist() == ["Fund"] * 2 + ["Ingen fund"] + ["Fund"] + [
