@@ -188,6 +188,32 @@ class PageLinks(Preprocessor):
         return cell, resources
 
 
+class EmptySections(Preprocessor):
+    """Leave out a section whose code showed nothing: its heading would stand alone.
+
+    A page without findings says so once; its other sections show nothing, and a reader of the
+    page should not meet a row of empty headings.
+    """
+
+    def preprocess(self, nb, resources):
+        """Drop each Markdown heading cell whose section (the code cells up to the next
+        Markdown cell) has code and no output at all."""
+        cells, keep = nb.cells, []
+        for i, cell in enumerate(cells):
+            if cell.cell_type == "markdown" and cell.source.lstrip().startswith("#"):
+                section = []
+                for later in cells[i + 1 :]:
+                    if later.cell_type == "markdown":
+                        break
+                    section.append(later)
+                code = [c for c in section if c.cell_type == "code"]
+                if code and not any(c.get("outputs") for c in code):
+                    continue
+            keep.append(cell)
+        nb.cells = keep
+        return nb, resources
+
+
 def _page_link(match: re.Match) -> str:
     """The page a notebook link points to."""
     return f"]({page_name(match.group(1))})"
@@ -213,6 +239,7 @@ def _exporter():
             language_code="da",
         )
         exporter.register_preprocessor(PageLinks(), enabled=True)
+        exporter.register_preprocessor(EmptySections(), enabled=True)
         _local.exporter = exporter
     return exporter
 

@@ -268,15 +268,23 @@ class TaskPage(Page):
         """True when the table is not in the extract."""
         return self.df is None
 
+    @property
+    def empty(self) -> bool:
+        """True when there is nothing to show: the table is missing or has no findings here."""
+        return self.missing or self.df.empty
+
     def _empty_note(self) -> bool:
-        """Say why there is nothing to show; True if so."""
+        """Say once, under the key figures, why there is nothing to show; True if so.
+
+        A page without findings is one statement: the other sections show nothing (the page
+        export drops their headings too), and the guide's checklist is folded away.
+        """
         if self.missing:
             _md("missing_table", missing=text("common.missing_table", number=self.number))
-            return True
-        if self.df.empty:
+        elif self.df.empty and not self.summary.no_cleanup_task:
+            # With no cleanup task at all, the page's first lines have said so already.
             _md("no_findings", organisation=self.who)
-            return True
-        return False
+        return self.empty
 
     def key_figures(self) -> None:
         """Rows, location numbers and messages against the national median (and since the
@@ -332,12 +340,17 @@ class TaskPage(Page):
             display(Markdown(line))
 
     def guidance(self) -> None:
-        """The guide's goal, question, actions (checklist), causes and best practice."""
-        display(Markdown(self.task.to_markdown(level=None)))
+        """The guide's goal, question, actions (checklist), causes and best practice; folded
+        away (one click to open) when there are no findings here."""
+        guide = self.task.to_markdown(level=None)
+        if self.empty:
+            summary = text("notebook.guidance_folded", number=self.number)
+            guide = f"<details><summary>{summary}</summary>\n\n{guide}\n</details>"
+        display(Markdown(guide))
 
     def contacts(self) -> None:
         """Who does each of this table's actions for these findings, and what the roles are."""
-        if self._empty_note():
+        if self.empty:
             return
         _md("contacts_intro")
         show_plain(findings.task_responsibilities(self.df, self.number))
@@ -345,7 +358,7 @@ class TaskPage(Page):
 
     def findings(self) -> None:
         """The findings table: Danish labels, biggest problems first, interactive offline."""
-        if self._empty_note():
+        if self.empty:
             return
         table = findings.display_table(self.df, self.number)
         intro = "findings_intro" if len(table) > PAGE_LENGTH else "findings_intro_short"
@@ -354,7 +367,7 @@ class TaskPage(Page):
 
     def charts(self) -> None:
         """The chart(s) answering this table's question."""
-        if self._empty_note():
+        if self.empty:
             return
         when = self.extract.info.reference_date
         display(plots.task_chart(self.df, self.number, reference_date=when))
@@ -363,7 +376,7 @@ class TaskPage(Page):
         """Live filters (JupyterLab only): the panel widget, or a note when there is nothing."""
         from soredi_nb.widgets import FilterPanel
 
-        if self._empty_note():
+        if self.empty:
             return None
         return FilterPanel(self.df, self.number, self.extract.info.reference_date).widget
 

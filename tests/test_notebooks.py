@@ -162,3 +162,15 @@ def test_it_system_report_uses_each_findings_own_owner(tmp_path, extract_path):
     others = {roles.responsible(role, k, system) for k in kinds} - expected
     assert not [who for who in others if who in shown]
     assert f"Udføres af: {roles.role(role).heading}." in shown
+
+
+def test_a_table_without_findings_is_one_statement(tmp_path, extract_path):
+    """An organisation with findings elsewhere but none in table 1: "Ingen fund" said once,
+    the guide folded away, no table or contacts."""
+    tables = make_sample(seed=1)["tables"]
+    owners = set(tables[2]["ejer"].dropna()) - set(tables[1]["ejer"].dropna())
+    org = sorted(o for o in owners if o.endswith("Kommune"))[0]
+    shown = run_notebook(NOTEBOOKS[1], tmp_path, extract_path=extract_path, organisation=org)
+    assert shown.count("Ingen fund:") == 1
+    assert "<details><summary>Vejledningen til tabel 1" in shown
+    assert "fund, sorteret" not in shown and "Hvem der udfører" not in shown

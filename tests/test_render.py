@@ -110,7 +110,13 @@ def test_organisation_without_findings(rendered):
     _, result = rendered
     slug = slugify(NO_FINDINGS[0])
     assert "Ingen oprydningsopgave" in page(result, slug)
-    assert "Ingen oprydningsopgave" in page(result, slug, notebook_name(2) + ".html")
+    task = page(result, slug, notebook_name(2) + ".html")
+    # One statement, the guide folded away, no empty sections: a short page.
+    assert task.count("Ingen oprydningsopgave") == 1 and "Ingen fund" not in task
+    assert "<details><summary>Vejledningen til tabel 2" in task
+    for heading in ("Hvem kan rette det?", "Overblik i figurer", ">Fund<"):
+        assert heading not in task
+    assert "<img " not in task
 
 
 def test_index_lists_every_organisation_with_links(rendered):
