@@ -349,13 +349,12 @@ def write_index(
         for rs in failed.values()
         for r in rs
     ]
-    # DataTables itself only, not itables' wrapper: the table is already in the page.
-    itables_only = {"maxBytes", "classes", "display_logo_when_loading", "style"}
-    itables_only.add("text_in_header_can_be_selected")
+    # DataTables' own options, not itables' wrapper's. The table is in the page already, every
+    # row also without JavaScript, so here paging replaces the scrolling box.
+    not_here = {"maxBytes", "classes", "display_logo_when_loading", "style", "scrollY"}
+    not_here |= {"text_in_header_can_be_selected", "scrollCollapse"}
     options = datatables_options(pd.DataFrame(index=range(len(rows))))
-    options = {k: v for k, v in options.items() if k not in itables_only}
-    # The table is in the page already (all rows, also without JavaScript): paging is fine here.
-    options = {k: v for k, v in options.items() if k not in ("scrollY", "scrollCollapse")}
+    options = {k: v for k, v in options.items() if k not in not_here}
     options |= {"order": [], "paging": True, "pageLength": 25}
     options["layout"] = options["layout"] | {"bottomEnd": "paging"}
     html = (
