@@ -281,8 +281,9 @@ class TaskPage(Page):
         """
         if self.missing:
             _md("missing_table", missing=text("common.missing_table", number=self.number))
-        elif self.df.empty and not self.summary.no_cleanup_task:
-            # With no cleanup task at all, the page's first lines have said so already.
+        elif self.df.empty and not (self.organisation is not None and self.summary.empty):
+            # An organisation with no findings at all: the page's first lines (``meta``) have
+            # said so already, in the guide's words.
             _md("no_findings", organisation=self.who)
         return self.empty
 
