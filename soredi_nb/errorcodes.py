@@ -14,7 +14,7 @@ import csv
 import os
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -81,7 +81,13 @@ def classification(aliases: str | os.PathLike | None = None) -> dict[str, bool]:
     """
     out = dict(_packaged())
     if aliases is not None:
-        out |= _user(str(Path(aliases).resolve()))
+        path = Path(aliases).resolve()
+        try:
+            stat = path.stat()
+            stamp = (stat.st_size, stat.st_mtime_ns)
+        except OSError:
+            stamp = None  # read_user_yaml says, in Danish, what is wrong with the file
+        out |= _user(str(path), stamp)
     return out
 
 
@@ -124,9 +130,13 @@ def _packaged() -> dict[str, bool]:
         return {r["kode"].upper(): r["sor_edi"] == "ja" for r in csv.DictReader(f, delimiter=";")}
 
 
-@cache
-def _user(path: str) -> dict[str, bool]:
-    """The ``fejlkoder`` section of the alias file at ``path`` (an absolute path)."""
+@lru_cache(maxsize=8)
+def _user(path: str, stamp: tuple[int, int] | None) -> dict[str, bool]:
+    """The ``fejlkoder`` section of the alias file at ``path`` (an absolute path).
+
+    ``stamp`` (size, modification time) only keys the memo: a kernel that lives on in
+    JupyterLab re-reads an edited file, as ``notebook.open_extract`` re-reads the extract.
+    """
     from soredi_nb.load import read_user_yaml
 
     raw = read_user_yaml(Path(path))

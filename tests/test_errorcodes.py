@@ -117,3 +117,12 @@ def test_the_user_file_reaches_the_summary(tmp_path):
     moved = int(t6.loc[t6["fejlkode"] == "MSG_VALUESET_VALUE_UNKNOWN", "antal"].sum())
     assert moved > 0
     assert extended.sor_edi_receipts == plain.sor_edi_receipts + moved
+
+
+def test_an_edited_alias_file_is_read_again(tmp_path):
+    """A long-lived kernel (JupyterLab) sees the user's edit, as it sees an edited extract."""
+    aliases = tmp_path / "aliaser.yaml"
+    aliases.write_text("fejlkoder:\n  sor_edi: [MSG_X]\n", encoding="utf-8")
+    assert errorcodes.classification(aliases)["MSG_X"] is True
+    aliases.write_text("fejlkoder:\n  andre: [MSG_X, MSG_Y]\n", encoding="utf-8")
+    assert errorcodes.classification(aliases)["MSG_X"] is False
