@@ -489,7 +489,6 @@ def cmd_render(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         scheduler=args.scheduler,
         previous=previous,
-        everyone=args.all and args.by == "ejer",
         standalone=args.standalone,
     )
     for line in summary_lines(result):

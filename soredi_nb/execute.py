@@ -173,18 +173,23 @@ def run(template: Path, parameters: dict, expected: dict) -> nbformat.NotebookNo
 
 # --- the HTML export --------------------------------------------------------------------------
 
-_IPYNB_LINK = re.compile(r"\]\((\d\d_[a-z0-9-]+)\.ipynb\)")
+_IPYNB_LINK = {
+    "text/markdown": re.compile(r"(\]\()(\d\d_[a-z0-9-]+)\.ipynb(\))"),
+    "text/html": re.compile(r'(href=")(\d\d_[a-z0-9-]+)\.ipynb(")'),
+}
 
 
 class PageLinks(Preprocessor):
-    """Turn the overview's Markdown links between notebooks into links between pages."""
+    """Turn the overview's links between notebooks into links between pages."""
 
     def preprocess_cell(self, cell, resources, index):
-        """Rewrite ``](NN_name.ipynb)`` in Markdown outputs; the overview is ``index.html``."""
+        """Rewrite ``](NN_name.ipynb)`` in Markdown and ``href="NN_name.ipynb"`` in HTML
+        outputs; the overview is ``index.html``."""
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            if "text/markdown" in data:
-                data["text/markdown"] = _IPYNB_LINK.sub(_page_link, data["text/markdown"])
+            for mimetype, link in _IPYNB_LINK.items():
+                if mimetype in data:
+                    data[mimetype] = link.sub(_page_link, "".join(data[mimetype]))
         return cell, resources
 
 
@@ -216,7 +221,7 @@ class EmptySections(Preprocessor):
 
 def _page_link(match: re.Match) -> str:
     """The page a notebook link points to."""
-    return f"]({page_name(match.group(1))})"
+    return f"{match.group(1)}{page_name(match.group(2))}{match.group(3)}"
 
 
 def _exporter():

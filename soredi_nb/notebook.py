@@ -123,11 +123,18 @@ def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] 
     return options
 
 
-def show_table(df: pd.DataFrame, page: Page | None = None, filters: tuple[str, ...] = ()) -> None:
+def show_table(
+    df: pd.DataFrame,
+    page: Page | None = None,
+    filters: tuple[str, ...] = (),
+    html_escaped: bool = False,
+) -> None:
     """Show a table: interactive (search, sort, paging, filter panes) and offline, all rows.
 
     The DataTables bundle (~1 MB) is embedded once per page: pass the ``page`` so a second
     table on it reuses the first one's. ``filters`` are column labels to offer filter panes for.
+    ``html_escaped`` says the caller has escaped every text cell itself and put HTML (links) in
+    some; otherwise itables escapes every cell.
     """
     import itables
 
@@ -140,7 +147,8 @@ def show_table(df: pd.DataFrame, page: Page | None = None, filters: tuple[str, .
         if page is not None:
             page.itables_ready = True
     # itables escapes cell text itself (allow_html is off), so extract text stays data.
-    itables.show(findings.danish_decimals(df), **datatables_options(df, filters))
+    options = datatables_options(df, filters) | {"allow_html": html_escaped}
+    itables.show(findings.danish_decimals(df), **options)
 
 
 def _md(key: str, **fields) -> None:
@@ -383,7 +391,95 @@ class TaskPage(Page):
 
 
 class OverviewPage(Page):
-    """The overview page: every task at a glance for an organisation."""
+    """The overview page: every task at a glance for an organisation, or the whole extract.
+
+    Parameters
+    ----------
+    by : {"ejer", "it_system"}
+        For the whole extract: list the organisations per owner or per IT system.
+    report_sets : dict, optional
+        For the whole extract, the report site's front page: identity -> ``{"href": link to
+        its overview or None, "failed": a Danish line per page that failed}``, as ``render``
+        passes it.
+    **kwargs
+        As :class:`Page`.
+    """
+
+    def __init__(
+        self,
+        organisation=None,
+        previous_extract_path=None,
+        *,
+        by: str = "ejer",
+        report_sets: dict | None = None,
+        **kwargs,
+    ):
+        super().__init__(organisation, previous_extract_path, **kwargs)
+        self.by, self.report_sets = by, report_sets
+
+    @property
+    def _has_task_pages(self) -> bool:
+        """Whether this overview has task pages beside it: not for the whole extract."""
+        return self.organisation is not None or bool(self.filters)
+
+    def organisations(self) -> None:
+        """For the whole extract: who has work to do, per organisation and table.
+
+        Every municipality and region, those without findings as having no cleanup task; with
+        ``report_sets`` each name links to its report. Shows nothing for one organisation.
+        """
+        if self.organisation is not None or self.filters:
+            return
+        from soredi_nb import national
+
+        display(Markdown("## " + text("notebook.headings.organisations")))
+        table = national.organisation_table(self.extract, self.by, self.report_sets or ())
+        _md("organisations_intro", count=len(table))
+        if any(self._report(i).get("href") for i in table["identity"]):
+            _md("organisations_links")
+        if self.comparison is not None:
+            table["change"] = national.changes(self.comparison, table, self.by)
+        failures = {i: f for i in table["identity"] if (f := self._report(i).get("failed"))}
+        if failures:
+            table["failed"] = [
+                text("national.failed", count=len(failures[i])) if i in failures else ""
+                for i in table["identity"]
+            ]
+        shown = table.drop(columns=["identity", "owners"])
+        # itables shows these cells as HTML (for the links): every text is escaped here.
+        for column in shown.columns:
+            if not pd.api.types.is_numeric_dtype(shown[column]):
+                shown[column] = shown[column].map(lambda v: html.escape(str(v)))
+        links = [self._report(i).get("href") for i in table["identity"]]
+        shown["organisation"] = [
+            f'<a href="{html.escape(href)}">{name}</a>' if href else name
+            for href, name in zip(links, shown["organisation"], strict=True)
+        ]
+        missing = text("common.missing_cell")
+        for n in self.extract.missing:
+            shown[f"tabel_{n}"] = missing
+        if self.by == "it_system":
+            shown = shown.drop(columns="ejertype")
+        show_table(shown.rename(columns=text("national.columns")), self, html_escaped=True)
+        legend = [
+            "- " + text("notebook.organisations_table", number=n, name=schema.table(n).name)
+            for n in schema.TABLE_NUMBERS
+        ]
+        display(Markdown(text("notebook.organisations_legend") + "\n\n" + "\n".join(legend)))
+        real = table[table["identity"].notna()]
+        display(plots.organisations_chart(real))
+        if failures:
+            display(Markdown("### " + text("notebook.headings.failed_pages")))
+            lines = [
+                f"- {escape(name)}: {escape(line)}"
+                for identity, name in zip(table["identity"], table["organisation"], strict=True)
+                for line in failures.get(identity, [])
+            ]
+            display(Markdown("\n".join(lines)))
+
+    def _report(self, identity) -> dict:
+        """What ``report_sets`` says of ``identity`` (nothing for a grouped row)."""
+        return (self.report_sets or {}).get(identity) or {}
 
     def intro(self) -> None:
         """The guide's opening instructions and the appendix links."""
@@ -392,7 +488,18 @@ class OverviewPage(Page):
     def status(self) -> None:
         """Per-task counts with a status colour, and the chart against the national median."""
         frame = findings.task_overview(self.summary)
-        show_plain(frame, colours=findings.task_overview_colours(self.summary))
+        # Each task's name leads to its page (its notebook in JupyterLab); the whole extract
+        # has no task pages, and a missing table's page has nothing to show.
+        links = {
+            t.name: notebook_name(t.number) + ".ipynb"
+            for t in self.summary.tasks
+            if not t.missing and self._has_task_pages
+        }
+        show_plain(
+            frame,
+            colours=findings.task_overview_colours(self.summary),
+            links={text("summary.columns.name"): links},
+        )
         if self.organisation is not None:
             _md("status_note", peers=text(f"summary.peers.{self.organisation.kind}"))
         causes = [line for t in self.summary.tasks if (line := t.causes_text())]
@@ -475,7 +582,13 @@ class OverviewPage(Page):
         show_table(df.rename(columns=text("notebook.warnings_columns")), self)
 
     def links(self) -> None:
-        """Links to the seven task pages (relative, same folder)."""
+        """Links to the seven task pages (relative, same folder).
+
+        The whole extract has no task pages of its own: it points to the organisations' reports.
+        """
+        if not self._has_task_pages:
+            _md("task_links_whole")
+            return
         lines = []
         for t in self.summary.tasks:
             if t.missing:
@@ -518,12 +631,24 @@ def readable_on(background: str) -> str:
     return "#000000" if (bg + 0.05) / 0.05 >= 1.05 / (bg + 0.05) else "#ffffff"
 
 
-def show_plain(df: pd.DataFrame, colours: list[str] | None = None) -> None:
+def show_plain(
+    df: pd.DataFrame, colours: list[str] | None = None, links: dict[str, dict] | None = None
+) -> None:
     """Show a small table as static HTML: escaped, Danish numbers, optional status colours.
 
-    ``colours`` gives one CSS colour per row for the last column (the status).
+    ``colours`` gives one CSS colour per row for the last column (the status). ``links`` maps
+    a column to ``{cell text: href}``: those cells become links (their text still escaped).
     """
     styler = df.style.hide(axis="index").format(_cell, na_rep="–", escape="html")
+    for column, hrefs in (links or {}).items():
+        # The formatter receives the cell text already escaped (``escape`` runs first).
+        escaped = {html.escape(k): html.escape(v) for k, v in hrefs.items()}
+        styler = styler.format(
+            lambda v, e=escaped: f'<a href="{e[v]}">{v}</a>' if v in e else v,
+            subset=[column],
+            na_rep="–",
+            escape="html",
+        )
     # Jupyter's table CSS right-aligns every cell; text reads better left-aligned.
     text_columns = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
     styler = styler.set_properties(subset=text_columns, **{"text-align": "left"})

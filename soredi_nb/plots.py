@@ -792,10 +792,34 @@ def it_system_chart(counts: pd.DataFrame, ax: Ax = None) -> Figure:
         summed as "Øvrige (N)"), one segment per table in the table's colour, the total after
         each bar. IT systems without findings are left out.
     """
-    title = text("plots.it_system.title")
+    return _by_table(counts, ax, text("plots.it_system.title"))
+
+
+@_styled
+def organisations_chart(counts: pd.DataFrame, ax: Ax = None) -> Figure:
+    """Findings per organisation, stacked by table: the whole extract's "who has work to do".
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        As :func:`it_system_chart` takes, one row per organisation (e.g.
+        ``national.organisation_table`` without its grouped rows).
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of in a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        As :func:`it_system_chart`, per organisation.
+    """
+    return _by_table(counts, ax, text("plots.organisations.title"))
+
+
+def _by_table(counts: pd.DataFrame, ax: Ax, title: str) -> Figure:
+    """Bars per row of ``counts``, a segment per table (see :func:`it_system_chart`)."""
     frame = counts.set_index("organisation") if "organisation" in counts.columns else counts
     columns = sorted(c for c in frame.columns if re.fullmatch(r"tabel_[1-7]", str(c)))
-    frame = frame[columns].fillna(0).astype(float)
+    frame = frame[columns].astype(float).fillna(0)
     frame = frame[frame.sum(axis=1) > 0]
     if frame.empty:
         return _empty(ax, title)

@@ -24,8 +24,8 @@ from soredi_nb.extract import Extract
 from soredi_nb.files import atomic_write, check_writable_folder
 from soredi_nb.manifest import Manifest, key, source_key
 from soredi_nb.site import PageResult
-from soredi_nb.targets import Target
-from soredi_nb.templates import PARAMETERS, notebook_paths, page_name
+from soredi_nb.targets import IT_SYSTEM, Target
+from soredi_nb.templates import NOTEBOOKS, PARAMETERS, notebook_name, notebook_paths, page_name
 from soredi_nb.texts import text
 
 
@@ -117,7 +117,9 @@ def render_page(job: PageJob) -> PageResult:
     done = dict(slug=job.slug, label=job.target.label, notebook=job.name)
     try:
         nb = execute.run(Path(job.notebook), job.parameters, job.expected)
-        static = None if job.standalone else f"../{site.STATIC}/"
+        # Pages are one folder down from ``_static``; the front page is beside it.
+        up = "../" if job.slug else ""
+        static = None if job.standalone else f"{up}{site.STATIC}/"
         provenance = {
             "nav": site.nav(job.target, job.html_name, job.pages),
             "extract_sha256": job.expected["extract_sha256"],
@@ -192,14 +194,7 @@ def page_jobs(
     info = extract.info
     # A standalone page differs from a site page of the same inputs: it has its own key.
     source = source_key(extract, previous) | {"standalone": standalone}
-    common = dict(PARAMETERS) | {
-        "extract_path": str(Path(info.file).resolve()),
-        "aliases_path": info.aliases,
-        "use_cache": info.use_cache,
-        "previous_extract_path": (
-            str(Path(previous.info.file).resolve()) if previous is not None else None
-        ),
-    }
+    common = _source_parameters(extract, previous)
     label = site.extract_label(extract)
     contents = {nb: nb.read_bytes() for nb in notebooks}
     siblings = tuple(page_name(nb.stem) for nb in notebooks if page_name(nb.stem) != site.INDEX)
@@ -213,6 +208,20 @@ def page_jobs(
             page = (str(out), params, expected, k, label, keep_ipynb, standalone, siblings)
             jobs.append(PageJob(target, slug, str(nb), *page))
     return jobs
+
+
+def _source_parameters(extract: Extract, previous: Extract | None) -> dict:
+    """Every notebook parameter with the run's extract, alias file, cache switch and previous
+    extract filled in (absolute paths: a kernel may run elsewhere)."""
+    info = extract.info
+    return dict(PARAMETERS) | {
+        "extract_path": str(Path(info.file).resolve()),
+        "aliases_path": info.aliases,
+        "use_cache": info.use_cache,
+        "previous_extract_path": (
+            str(Path(previous.info.file).resolve()) if previous is not None else None
+        ),
+    }
 
 
 def workers(requested: int | None, pages: int, scheduler: str | None) -> int:
@@ -279,12 +288,83 @@ def _run(todo: list[PageJob], jobs: int, scheduler: str | None, done) -> None:
         raise
     finally:
         if scheduler is None:
+            # The kernels stay up for the front page; ``render`` stops them.
             pool.shutdown(wait=True, cancel_futures=True)
-            shutdown_kernels()
         else:
             with contextlib.suppress(Exception):  # workers that are gone have no kernels left
                 pool.run(shutdown_kernels)
             pool.close()
+
+
+def front_page(
+    extract: Extract,
+    targets_: list[Target],
+    notebooks: list[Path],
+    out: Path,
+    manifest: Manifest,
+    results: list[PageResult],
+    previous: Extract | None,
+    standalone: bool,
+) -> PageJob:
+    """The site's front page: the overview notebook run for the whole extract.
+
+    It is the page a coordinator gets in JupyterLab with ``organisation = None``, plus a link
+    from each organisation to its report set (only to an overview made from this extract) and
+    its failed pages; so it is made last, from every other page's outcome.
+
+    Parameters
+    ----------
+    extract, targets_, previous, standalone
+        As :func:`render` has them.
+    notebooks : list of Path
+        The run's templates; the packaged overview if they have none.
+    out : Path
+    manifest : Manifest
+        The targets' folders.
+    results : list of PageResult
+        Every page's outcome so far.
+
+    Returns
+    -------
+    PageJob
+        For :func:`render_page`; it writes ``out/index.html``, or a failure page there.
+    """
+    overview = notebook_name(0)
+    template = next((p for p in notebooks if p.stem == overview), NOTEBOOKS / f"{overview}.ipynb")
+    failed: dict[str, list[str]] = {}
+    for res in results:
+        if res.status == "failed":
+            line = text(
+                "render.failure_line",
+                notebook=res.notebook,
+                cell=res.cell or "–",
+                error=res.error,
+            )
+            failed.setdefault(res.slug, []).append(line)
+    report_sets = {}
+    for t in targets_:
+        slug = manifest.slug(t)
+        current = site.is_current_page(out / slug / site.INDEX, extract.info.sha256)
+        report_sets[t.identity] = {
+            "href": f"{slug}/{site.INDEX}" if current else None,
+            "failed": failed.get(slug, []),
+        }
+    by = IT_SYSTEM if targets_ and targets_[0].kind == IT_SYSTEM else "ejer"
+    whole = Target(text("summary.national"), site.WHOLE, "", {"organisation": None})
+    info = extract.info
+    return PageJob(
+        target=whole,
+        slug="",
+        notebook=str(template),
+        out_dir=str(out),
+        parameters=_source_parameters(extract, previous)
+        | whole.parameters
+        | {"by": by, "report_sets": report_sets},
+        expected={"extract_sha256": info.sha256, "aliases": info.aliases} | whole.expected,
+        key="",  # made on every run: it shows every other page's outcome
+        extract=site.extract_label(extract),
+        standalone=standalone,
+    )
 
 
 def render(
@@ -299,7 +379,6 @@ def render(
     progress: bool = True,
     scheduler: str | None = None,
     previous: Extract | None = None,
-    everyone: bool = False,
     standalone: bool = False,
 ) -> RenderResult:
     """Render the report sets of ``targets_`` into ``out_dir``.
@@ -312,8 +391,9 @@ def render(
     targets_ : list of Target
         From :func:`targets.targets`.
     out_dir : path
-        ``out_dir/index.html`` lists every target; ``out_dir/<slug>/`` holds its pages and
-        worklist. Checked to be a writable folder before any notebook runs.
+        ``out_dir/index.html`` is the front page (:func:`front_page`); ``out_dir/<slug>/``
+        holds a target's pages and worklist. Checked to be a writable folder before any
+        notebook runs.
     jobs : int, optional
         Pages rendered at once (default and maximum without ``scheduler``: the CPU cores).
     force : bool
@@ -329,10 +409,7 @@ def render(
         Address of a Dask distributed scheduler to run the pages on; its workers need the
         package installed and the same paths to the extract and ``out_dir``.
     previous : Extract, optional
-        An earlier extract: the pages and the index then show what changed since it.
-    everyone : bool
-        The index lists every municipality and region, those without findings as having no
-        cleanup task (``render --all``).
+        An earlier extract: the pages and the front page then show what changed since it.
     standalone : bool
         Every page carries its scripts and styles itself (about 1.3 MB each), so that one page
         can be mailed alone (``--standalone``). By default a site's pages share them from
@@ -384,33 +461,30 @@ def render(
     try:
         if todo:
             _run(todo, n_jobs, scheduler, done)
+        bar.close()
+        manifest.write()
+        failures, warnings = site.write_worklists(
+            extract, targets_, manifest, source_key(extract, previous), force
+        )
+        results += failures
+        # A folder holds this run's pages only (failure pages included), and the notebooks kept
+        # of the pages that did not fail.
+        failed = {(r.slug, r.notebook) for r in results if r.status == "failed"}
+        keep: dict[str, set[str]] = {manifest.slug(t): set() for t in targets_}
+        for j in all_jobs:
+            keep[j.slug].add(j.html_name)
+            if keep_ipynb and (j.slug, j.name) not in failed:
+                keep[j.slug].add(j.ipynb_name)
+        for slug, names in keep.items():
+            site.remove_stale(out / slug, names)
+        job = front_page(extract, targets_, paths, out, manifest, results, previous, standalone)
+        if (front := render_page(job)).status == "failed":
+            results.append(front)
     finally:
         bar.close()
         manifest.write()
-    failures, warnings = site.write_worklists(
-        extract, targets_, manifest, source_key(extract, previous), force
-    )
-    results += failures
-    # A folder holds this run's pages only (failure pages included), and the notebooks kept of
-    # the pages that did not fail.
-    failed = {(r.slug, r.notebook) for r in results if r.status == "failed"}
-    keep: dict[str, set[str]] = {manifest.slug(t): set() for t in targets_}
-    for j in all_jobs:
-        keep[j.slug].add(j.html_name)
-        if keep_ipynb and (j.slug, j.name) not in failed:
-            keep[j.slug].add(j.ipynb_name)
-    for slug, names in keep.items():
-        site.remove_stale(out / slug, names)
-    index = site.write_index(
-        extract,
-        targets_,
-        manifest.slugs,
-        out,
-        results,
-        previous,
-        everyone=everyone,
-        static=None if standalone else f"{site.STATIC}/",
-    )
+        shutdown_kernels()
+    index = out / site.INDEX
     return RenderResult(out, index, results, n_jobs, warnings)
 
 

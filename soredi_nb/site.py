@@ -12,21 +12,18 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import pandas as pd
-from markupsafe import Markup
-
-from soredi_nb import danish, schema, tasks
-from soredi_nb.danish import fold
+from soredi_nb import schema
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
 from soredi_nb.files import atomic_write
 from soredi_nb.manifest import Manifest, key
-from soredi_nb.organisations import known, list_organisations
 from soredi_nb.targets import IT_SYSTEM, Target
 from soredi_nb.templates import OVERVIEW_PAGE, PAGE_TEMPLATES
 from soredi_nb.texts import text
 
 INDEX = OVERVIEW_PAGE
+WHOLE = "whole"
+"""The ``kind`` of the front page's target: the whole extract (``render.front_page``)."""
 STATIC = "_static"
 """The site's folder of shared assets (``render --standalone`` does without)."""
 LAB_CSS = "jupyterlab.css"
@@ -87,7 +84,8 @@ def nav(target: Target, page: str, pages: tuple[str, ...] = ()) -> list[dict]:
     Returns
     -------
     list of dict
-        Links ``{"href", "label", "title", "current"}``: all organisations, the overview, each
+        Links ``{"href", "label", "title", "current"}``: the front page (all organisations;
+        on the front page itself, only that), the overview, each
         task page (the current page marked), the worklist (not for an IT system), and on a task
         page the previous and next task.
     """
@@ -95,6 +93,8 @@ def nav(target: Target, page: str, pages: tuple[str, ...] = ()) -> list[dict]:
     def link(href: str, label: str, title: str = "", current: bool = False) -> dict:
         return {"href": href, "label": label, "title": title, "current": current}
 
+    if target.kind == WHOLE:
+        return [link(INDEX, text("render.back_to_index"), current=True)]
     links = [link(f"../{INDEX}", text("render.back_to_index"))]
     overview = text("render.nav.overview", organisation=target.label)
     links.append(link(INDEX, overview, current=page == INDEX))
@@ -227,159 +227,6 @@ def is_current_page(path: Path, sha256: str) -> bool:
     return sha256 in head
 
 
-def write_index(
-    extract: Extract,
-    targets: list[Target],
-    slugs: dict[str, str],
-    out: Path,
-    results: list[PageResult],
-    previous: Extract | None = None,
-    everyone: bool = False,
-    static: str | None = None,
-) -> Path:
-    """Write the site's front page: who has work to do, and a link to each report set.
-
-    Parameters
-    ----------
-    extract : Extract
-    targets : list of Target
-        The run's report sets, in display order.
-    slugs : dict
-        Identity -> folder name (``Manifest.slugs``).
-    out : Path
-        The site folder.
-    results : list of PageResult
-        Every page's outcome: failures are counted per report set and listed below the table.
-    previous : Extract, optional
-        Adds the change since the earlier extract per report set.
-    everyone : bool
-        List every municipality and region of Denmark (``render --all``), those that are not
-        in the extract as having no cleanup task, as the guide says.
-    static : str, optional
-        Where the shared DataTables script is (``"_static/"``, see :func:`write_static`);
-        ``None`` puts it in the page.
-
-    Returns
-    -------
-    Path
-        ``out/index.html``. The organisation table is plain HTML, so every row is there without
-        JavaScript; with it, DataTables adds search, sorting and paging. A report set is linked
-        only when its overview was made from this extract.
-    """
-    import itables
-
-    from soredi_nb.notebook import datatables_options
-
-    by_system = bool(targets) and targets[0].kind == IT_SYSTEM
-    counts = list_organisations(extract, by=IT_SYSTEM if by_system else "ejer")
-    if by_system:
-        # A report set shows every spelling of its system (as ``filter_extract`` selects it).
-        counts = counts.dropna(subset=["organisation"])
-        counts = counts.groupby(counts["organisation"].map(fold)).sum(numeric_only=True)
-    else:
-        counts = counts.set_index("identity")
-    failed: dict[str, list[PageResult]] = {}
-    for r in results:
-        if r.status == "failed":
-            failed.setdefault(r.slug, []).append(r)
-    listed = [(t.label, t.kind, fold(t.label) if by_system else t.identity, t) for t in targets]
-    if everyone and not by_system:
-        shown = {identity for *_, identity, _ in listed}
-        for kind in ("Kommune", "Region"):
-            listed += [
-                (o.name, kind, o.identity, None) for o in known(kind) if o.identity not in shown
-            ]
-    totals = counts["i_alt"] if "i_alt" in counts else pd.Series(dtype="int64")
-    rows = []
-    for label, kind, where, target in listed:
-        found = counts.loc[where] if where in counts.index else None
-        row = {
-            "label": label,
-            "kind": kind,
-            # A missing table has not been assessed: not 0 (the note above the table says so).
-            "tables": [
-                text("common.missing_cell")
-                if n not in extract.tables
-                else int(found[f"tabel_{n}"])
-                if found is not None and f"tabel_{n}" in found
-                else 0
-                for n in schema.TABLE_NUMBERS
-            ],
-            "total": int(found["i_alt"]) if found is not None else 0,
-            "href": None,
-            "change": None,
-            "failed": "",
-        }
-        row["status"] = _status(row["total"], kind, totals, extract.missing, by_system)
-        if target is not None:
-            slug = slugs[target.identity]
-            # Link only to an overview of this extract (one that could not be replaced is stale).
-            if is_current_page(out / slug / INDEX, extract.info.sha256):
-                row["href"] = f"{slug}/{INDEX}"
-            if previous is not None:
-                row["change"] = change(previous, extract, target)
-            if bad := failed.get(slug):
-                row["failed"] = text("render.index.status_failed", count=len(bad))
-        rows.append(row)
-    info = extract.info
-    unknown = text("notebook.unknown")
-    missing = extract.missing
-    note = text("common.missing_table", number=danish.enumeration(missing)) if missing else None
-    page = {
-        "title": text("render.index.title"),
-        "intro": text(
-            "render.index.intro",
-            file=Path(info.file).name,
-            period=info.period or unknown,
-            date=info.extract_date or unknown,
-        ),
-        "missing": note,
-        "extract_sha256": info.sha256,
-        "organisation": "",
-        "scroll_label": text("render.scroll_label"),
-    }
-    lines = [
-        text(
-            "render.index.failure_line",
-            organisation=r.label,
-            notebook=r.notebook,
-            cell=r.cell or "–",
-            error=r.error,
-        )
-        for rs in failed.values()
-        for r in rs
-    ]
-    # DataTables' own options, not itables' wrapper's. The table is in the page already, every
-    # row also without JavaScript, so here paging replaces the scrolling box.
-    not_here = {"maxBytes", "classes", "display_logo_when_loading", "style", "scrollY"}
-    not_here |= {"text_in_header_can_be_selected", "scrollCollapse"}
-    options = datatables_options(pd.DataFrame(index=range(len(rows))))
-    options = {k: v for k, v in options.items() if k not in not_here}
-    options |= {"order": [], "paging": True, "pageLength": 25}
-    options["layout"] = options["layout"] | {"bottomEnd": "paging"}
-    html = (
-        _environment()
-        .get_template("site_index.html.j2")
-        .render(
-            page=page,
-            rows=rows,
-            tables=[schema.table(n) for n in schema.TABLE_NUMBERS],
-            by_system=by_system,
-            with_change=previous is not None,
-            bundle=Markup(page_assets(datatables_script(), static)),
-            itables_global="_itables_" + itables.__version__.replace(".", "_"),
-            options=options,
-            failures=lines,
-            texts=text("render.index"),
-            intro=tasks.intro(),
-            headings=text("tasks"),
-        )
-    )
-    path = out / INDEX
-    atomic_write(path, html)
-    return path
-
-
 @cache
 def datatables_script() -> str:
     """The script that loads the offline DataTables bundle (itables'), without its ``noscript``
@@ -441,39 +288,3 @@ def page_assets(html: str, static: str | None) -> str:
         return html
     shared = f'<script src="{static}{datatables_file()}"></script>'
     return html.replace(datatables_script(), shared, 1)
-
-
-def _status(total: int, kind: str, totals: pd.Series, missing: list[int], by_system: bool) -> str:
-    """What an organisation's findings amount to, in Danish, for the front page.
-
-    None: the guide's "no cleanup task" (or only "no findings" when a table is missing). Some:
-    how many, and for a municipality or region, more than what share of its peers (all 98
-    municipalities or all 5 regions, those without findings as zero).
-    """
-    if total == 0:
-        if missing:
-            numbers = danish.enumeration(missing)
-            return text("render.index.status_none_missing", numbers=numbers)
-        return text("render.index.status_none")
-    if by_system or kind not in ("Kommune", "Region"):
-        return text("render.index.status_some", count=total)
-    peers = [o.identity for o in known(kind)]
-    share = int(100 * (totals.reindex(peers, fill_value=0) < total).sum() / len(peers))
-    return text(
-        "render.index.status_ranked",
-        count=total,
-        share=share,
-        peers=text(f"summary.peers.{kind}"),
-    )
-
-
-def change(previous: Extract, extract: Extract, target: Target) -> str:
-    """A target's change since the previous extract, e.g. "−5 (3 nye, 8 løste)"."""
-    from soredi_nb.compare import compare
-
-    totals = compare(previous, extract, target.organisation, **target.filters).counts()
-    totals = totals[["new", "resolved"]].sum()
-    new, resolved = int(totals["new"]), int(totals["resolved"])
-    delta = new - resolved
-    sign = "+" if delta > 0 else ("−" if delta < 0 else "±")
-    return text("render.index.change", delta=f"{sign}{abs(delta)}", new=new, resolved=resolved)

@@ -53,7 +53,7 @@ class Target:
     @property
     def expected(self) -> dict:
         """What the page's record (``notebook.Page.record``) must say about who it is for."""
-        organisation = None if self.kind == IT_SYSTEM else self.identity
+        organisation = None if self.organisation is None else self.identity
         return {"organisation": organisation, "filters": self.filters}
 
 

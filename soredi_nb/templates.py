@@ -40,6 +40,10 @@ PARAMETERS = {
     "previous_extract_path": None,
 }
 """The ``parameters`` cell every template declares, with its defaults (the bundled sample)."""
+OVERVIEW_PARAMETERS = {"by": "ejer", "report_sets": None}
+"""What the overview declares besides ``PARAMETERS``: run for the whole extract (``organisation``
+``None``), it lists the organisations ``by`` owner or IT system, and on a report site's front
+page links each to its report (``render`` passes ``report_sets``)."""
 INTERACTIVE_TAG = "interactive"
 """Cells with this tag need a live kernel; the HTML export drops them."""
 _ASSIGNMENT = re.compile(r"^(\w+)\s*=")
@@ -67,7 +71,8 @@ def notebook_paths(source: str | Path | Iterable[str | Path] | None = None) -> l
     Raises
     ------
     SorediError
-        If there is no notebook, or a notebook lacks one of ``PARAMETERS``.
+        If there is no notebook, or a notebook lacks one of ``PARAMETERS`` (the overview also
+        one of ``OVERVIEW_PARAMETERS``).
     """
     if source is None or isinstance(source, str | Path):
         where = NOTEBOOKS if source is None else Path(source)
@@ -82,7 +87,8 @@ def notebook_paths(source: str | Path | Iterable[str | Path] | None = None) -> l
             # Its page would overwrite the overview's.
             raise SorediError(text("render.reserved_name", notebook=path))
         declared = set(declared_parameters(path))
-        missing = [name for name in PARAMETERS if name not in declared]
+        wanted = PARAMETERS | (OVERVIEW_PARAMETERS if path.stem == notebook_name(0) else {})
+        missing = [name for name in wanted if name not in declared]
         if missing:
             raise SorediError(
                 text("render.bad_parameters", notebook=path, names=", ".join(missing))

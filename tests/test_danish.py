@@ -60,9 +60,9 @@ def test_enumeration_is_danish(items, expected):
 @pytest.mark.parametrize(
     ("key", "fields", "expected"),
     [
-        ("render.index.status_failed", {"count": 1}, "Fejl i 1 side"),
-        ("render.index.status_failed", {"count": 2}, "Fejl i 2 sider"),
-        ("render.index.status_failed", {"count": 12345}, "Fejl i 12.345 sider"),
+        ("national.failed", {"count": 1}, "Fejl i 1 side"),
+        ("national.failed", {"count": 2}, "Fejl i 2 sider"),
+        ("national.failed", {"count": 12345}, "Fejl i 12.345 sider"),
         (
             "cli.compare_totals",
             {"new": 1, "resolved": 2, "persisting": 1},

@@ -41,13 +41,18 @@ def test_eight_notebooks_ship_in_the_package():
 
 
 def test_one_parameters_cell_the_same_in_all_eight():
+    """The task notebooks' cell is the overview's, less the overview's own two parameters."""
     cells = [templates.parameters_cell(read(p)).source for p in NOTEBOOKS]
-    assert len(set(cells)) == 1
-    assert templates.declared_parameters(NOTEBOOKS[0]) == list(templates.PARAMETERS)
+    overview, tasks = cells[0], cells[1:]
+    assert len(set(tasks)) == 1 and overview.startswith(tasks[0] + "\n")
+    own = list(templates.OVERVIEW_PARAMETERS)
+    assert templates.declared_parameters(NOTEBOOKS[0]) == list(templates.PARAMETERS) + own
+    assert templates.declared_parameters(NOTEBOOKS[1]) == list(templates.PARAMETERS)
     # Literal defaults only, and the contract's own values.
     namespace: dict = {}
-    exec(cells[0], namespace)
-    assert {k: namespace[k] for k in templates.PARAMETERS} == templates.PARAMETERS
+    exec(overview, namespace)
+    contract = templates.PARAMETERS | templates.OVERVIEW_PARAMETERS
+    assert {k: namespace[k] for k in contract} == contract
 
 
 def test_task_notebooks_differ_only_in_their_table():

@@ -124,7 +124,12 @@ def test_index_lists_every_organisation_with_links(rendered):
     index = (result.out_dir / "index.html").read_text(encoding="utf-8")
     for slug in ("aarhus-kommune", "region-midtjylland"):
         assert f'href=\\"{slug}/index.html\\"' in index or f'href="{slug}/index.html"' in index
-    assert "rapporter pr. organisation" in index
+    assert "<h2" in index and "Hvem har noget at rette?" in index
+    # The overview links its task pages from the status table (and the whole extract none).
+    overview = page(result, "aarhus-kommune")
+    for n in range(1, 8):
+        assert overview.count(f'href="{notebook_name(n)}.html"') >= 2, n
+    assert f'href="{notebook_name(2)}.html"' not in index
     # The guide's opening instructions and appendix links, on the index and every overview.
     intro = tasks.intro()
     overview = page(result, "aarhus-kommune")

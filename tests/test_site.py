@@ -306,55 +306,39 @@ def test_worklist_warnings_reach_the_terminal_summary(tmp_path):
     assert any(line.startswith("Advarsel: Aarhus Kommune: ") for line in lines)
 
 
-def test_index_marks_a_missing_table_and_counts_failed_pages(tmp_path):
-    """A missing table is "mangler" (not 0) with the one sentence for it; one failure is 1 side."""
-    from soredi_nb import site
-
+def test_front_page_marks_a_missing_table_and_counts_failed_pages(tmp_path):
+    """The front page is the overview run for the whole extract: every municipality and region,
+    a missing table as "mangler" (not 0), failed pages counted per organisation, one link."""
     sample = make_sample()
     del sample["tables"][7]
     extract = load_extract(write_extract(sample, tmp_path / "udtraek.xlsx"))
-    [aarhus] = targets(extract, ["Aarhus"])
-    slug = "aarhus-kommune"
-    failed = site.PageResult(slug, aarhus.label, notebook_name(2), "failed", cell=3, error="x")
-    out = tmp_path / "out"
-    out.mkdir()
-    index = site.write_index(extract, [aarhus], {aarhus.identity: slug}, out, [failed])
-    html = index.read_text(encoding="utf-8")
-    assert "<p>Tabel 7 mangler i udtrækket og kan ikke vurderes.</p>" in html
-    assert "Fejl i 1 side" in html and "Fejl i 1 sider" not in html
-    # The row: name, owner type, T1-T7 (T7 missing, not 0), total, status, failed pages.
-    [row] = index_rows(html)
-    assert row[0] == "Aarhus Kommune" and row[8] == "mangler" and row[11] == "Fejl i 1 side"
+    nb = copies(tmp_path / "nb", 0, 2)
+    break_notebook(nb / f"{notebook_name(2)}.ipynb")
+    result = r.render(extract, targets(extract, ["Aarhus"]), tmp_path / "out", notebooks=nb)
+    assert [f.notebook for f in result.failures] == [notebook_name(2)]
+    html = result.index.read_text(encoding="utf-8")
+    assert "Tabel 7 mangler i udtrækket og kan ikke vurderes." in html
+    assert f'content="{extract.info.sha256}"' in html
+    rows = front_page_rows(html)
+    assert rows[0][:2] == ["Organisation", "Ejertype"] and rows[0][-1] == "Sider, der fejlede"
+    body = {row[0]: row for row in rows[1:]}
+    aarhus = body["Aarhus Kommune"]
     total = sum(int((df["ejer"] == "Aarhus Kommune").sum()) for df in sample["tables"].values())
-    assert row[9] == str(total) and row[10].startswith(f"{total} fund – flere end ")
+    assert aarhus[8] == "mangler" and aarhus[9] == str(total)
+    assert aarhus[10].startswith(f"{total} fund – flere end ") and aarhus[11] == "Fejl i 1 side"
+    assert 'href="aarhus-kommune/index.html"' in html
+    assert html.count('/index.html"') == 1  # only Aarhus has a report set to link to
+    assert body["Aalborg Kommune"][9:12] == ["0", "Ingen fund (tabel 7 mangler i udtrækket)", ""]
 
 
-def index_rows(html: str) -> list[list[str]]:
-    """The cells' text of every row of the front page's organisation table."""
-    body = html[html.index("<tbody>") : html.index("</tbody>")]
-    rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.DOTALL)
-    cells = [re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.DOTALL) for row in rows]
+def front_page_rows(html: str) -> list[list[str]]:
+    """The cells' text of the front page's organisation table, header first, as a reader
+    without JavaScript sees it (itables' plain table)."""
+    tables = re.findall(r'<div id="itables_\w+_fallback">(.*?)</table>', html, flags=re.DOTALL)
+    [table] = [t for t in tables if ">Vurdering</th>" in t]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, flags=re.DOTALL)
+    cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.DOTALL) for row in rows]
     return [[re.sub(r"<[^>]+>", "", c).strip() for c in row] for row in cells]
-
-
-def test_index_lists_every_municipality_and_region_with_all(tmp_path):
-    """With --all, who has no findings is listed too, as the guide says: no cleanup task."""
-    from soredi_nb import site
-
-    extract = load_extract(write_extract(make_sample(), tmp_path / "udtraek.xlsx"))
-    chosen = targets(extract, all_=True)
-    out = tmp_path / "out"
-    out.mkdir()
-    slugs = {t.identity: f"mappe-{i}" for i, t in enumerate(chosen)}
-    html = site.write_index(extract, chosen, slugs, out, [], everyone=True).read_text("utf-8")
-    rows = index_rows(html)
-    names = [row[0] for row in rows]
-    assert len(rows) == 98 + 5 and len(set(names)) == len(names)
-    without = [row for row in rows if row[9] == "0"]
-    assert without and all(row[10] == "Ingen oprydningsopgave" for row in without)
-    assert len(without) == 103 - len(chosen)
-    # The table is complete in the HTML itself: readable with JavaScript off.
-    assert "<noscript>" not in html and "init_notebook_mode" not in html
 
 
 def test_navigation_bar_links_every_task_and_the_neighbours():
