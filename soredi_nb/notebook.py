@@ -17,6 +17,7 @@ import pandas as pd
 from IPython.display import HTML, Markdown, display
 
 from soredi_nb import danish, findings, plots, roles, schema, tasks
+from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
 from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
 from soredi_nb.summary import Summary, summarise
@@ -414,6 +415,8 @@ class OverviewPage(Page):
         report_sets: dict | None = None,
         **kwargs,
     ):
+        if by not in ("ejer", "it_system"):
+            raise SorediError(text("notebook.bad_by", value=by))
         super().__init__(organisation, previous_extract_path, **kwargs)
         self.by, self.report_sets = by, report_sets
 
@@ -434,9 +437,9 @@ class OverviewPage(Page):
 
         display(Markdown("## " + text("notebook.headings.organisations")))
         table = national.organisation_table(self.extract, self.by, self.report_sets or ())
-        _md("organisations_intro", count=len(table))
+        _md(f"organisations_intro.{self.by}", count=len(table))
         if any(self._report(i).get("href") for i in table["identity"]):
-            _md("organisations_links")
+            _md(f"organisations_links.{self.by}")
         if self.comparison is not None:
             table["change"] = national.changes(self.comparison, table, self.by)
         failures = {i: f for i in table["identity"] if (f := self._report(i).get("failed"))}
@@ -458,9 +461,11 @@ class OverviewPage(Page):
         missing = text("common.missing_cell")
         for n in self.extract.missing:
             shown[f"tabel_{n}"] = missing
+        labels = text("national.columns")
         if self.by == "it_system":
             shown = shown.drop(columns="ejertype")
-        show_table(shown.rename(columns=text("national.columns")), self, html_escaped=True)
+            labels = labels | {"organisation": text("national.it_system")}
+        show_table(shown.rename(columns=labels), self, html_escaped=True)
         legend = [
             "- " + text("notebook.organisations_table", number=n, name=schema.table(n).name)
             for n in schema.TABLE_NUMBERS

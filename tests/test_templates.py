@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import papermill
 import pytest
 
 from soredi_nb import templates
+from soredi_nb.load import load_extract
 from soredi_nb.notebook import escape
 from soredi_nb.sample import write_sample
 from soredi_nb.templates import NOTEBOOKS, PARAMETERS, notebook_name
@@ -142,3 +144,24 @@ def test_copies_are_the_packaged_templates_when_nothing_is_given(tmp_path):
     paths = templates.write_working_copies(tmp_path / "w", {})
     for path in paths:
         assert path.read_bytes() == (NOTEBOOKS / path.name).read_bytes()
+
+
+def test_overview_for_the_whole_extract_as_a_coordinator_opens_it(book):
+    """``organisation = None`` in JupyterLab: the organisation table, per IT system if asked,
+    with no link to pages that do not exist; a wrong ``by`` is a Danish error."""
+    overview = str(NOTEBOOKS / f"{notebook_name(0)}.ipynb")
+    run = dict(extract_path=str(book), organisation=None, by="it_system")
+    shown = outputs(
+        papermill.execute_notebook(
+            overview, None, parameters=run, progress_bar=False, kernel_name="python3"
+        )
+    )
+    assert "Hvem har noget at rette?" in shown and "Fund pr. it-system i udtrækkets" in shown
+    assert "Alle kommuner og regioner" not in shown and "Klik på et it-system" not in shown
+    systems = {s for df in load_extract(book).tables.values() for s in df["it_system"].dropna()}
+    assert all(html.escape(s) in shown for s in systems)
+    assert ".ipynb" not in shown  # the whole extract has no task notebooks to link to
+    with pytest.raises(papermill.PapermillExecutionError, match="by skal være"):
+        papermill.execute_notebook(
+            overview, None, parameters=run | {"by": "kommune"}, progress_bar=False
+        )
