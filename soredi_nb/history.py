@@ -1,0 +1,372 @@
+"""A history of extracts: the earlier months an administrator keeps, and each finding's past.
+
+A history is a folder of earlier extracts as users keep them: workbooks and CSV folders under any
+names, read with the same alias file and through the same parse cache as the current extract.
+Each extract is one period (its ``Info`` sheet's ``Periode``, else the month before its extract
+date); two of one period are an error. A finding is the same finding across periods by
+``compare.finding_key``, counted as multisets as ``compare`` counts them: the k-th row of a key
+in one period is the k-th row of that key in the next. A table missing from a period is not
+comparable there: its findings are neither resolved nor new, and a run of months a finding has
+been in continues across the gap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from soredi_nb import schema
+from soredi_nb.compare import finding_key
+from soredi_nb.exceptions import SorediError
+from soredi_nb.extract import Extract
+from soredi_nb.load import WORKBOOK_SUFFIXES, load_extract
+from soredi_nb.organisations import Organisation, filter_extract
+from soredi_nb.texts import text
+
+
+@dataclass(frozen=True)
+class History:
+    """Extracts of consecutive (or not) periods, oldest first, each period once.
+
+    Attributes
+    ----------
+    periods : list of str
+        ``YYYY-MM``, ascending.
+    extracts : list of Extract
+        One per period, in the same order.
+    notes : list of str
+        What was assumed while reading, in Danish (a period taken from the extract date).
+    """
+
+    periods: list[str]
+    extracts: list[Extract]
+    notes: list[str] = field(default_factory=list)
+
+    def with_current(self, current: Extract) -> History:
+        """This history with ``current`` as its latest period (replacing one of that period).
+
+        Raises
+        ------
+        SorediError
+            If ``current`` is older than a period of the history: the history is then not the
+            current extract's past.
+        """
+        period, notes = period_of(current)
+        pairs = [(p, e) for p, e in zip(self.periods, self.extracts, strict=True) if p != period]
+        if pairs and pairs[-1][0] > period:
+            raise SorediError(text("history.current_older", period=period, latest=pairs[-1][0]))
+        pairs.append((period, current))
+        return History([p for p, _ in pairs], [e for _, e in pairs], self.notes + notes)
+
+
+def period_of(extract: Extract) -> tuple[str, list[str]]:
+    """An extract's period, and a note when it had to be taken from the extract date.
+
+    Raises
+    ------
+    SorediError
+        If the extract has neither a period nor an extract date (naming the file).
+    """
+    info = extract.info
+    if info.period:
+        return info.period, []
+    if info.extract_date is not None:
+        # An extract is made after the month it covers: the month before the extract date.
+        previous = info.extract_date.replace(day=1) - dt.timedelta(days=1)
+        period = previous.strftime("%Y-%m")
+        note = text(
+            "history.period_from_date",
+            file=Path(info.file).name,
+            date=info.extract_date.isoformat(),
+            period=period,
+        )
+        return period, [note]
+    raise SorediError(text("history.no_period", file=info.file))
+
+
+def candidates(folder: Path) -> list[Path]:
+    """The extracts in a history folder: workbooks, and folders holding CSV files.
+
+    Excel's lock files (``~$…``) and hidden files are not extracts; anything else is tried.
+    """
+    if not folder.is_dir():
+        raise SorediError(text("history.not_a_folder", path=folder))
+    found = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith(("~$", ".")):
+            continue
+        workbook = path.is_file() and path.suffix.lower() in WORKBOOK_SUFFIXES
+        if workbook or (path.is_dir() and any(p.suffix.lower() == ".csv" for p in path.iterdir())):
+            found.append(path)
+    return found
+
+
+def read_history(
+    folder: str | os.PathLike,
+    aliases: str | os.PathLike | None = None,
+    *,
+    cache: bool = True,
+) -> History:
+    """Read every extract in ``folder`` (through the parse cache) and order them by period.
+
+    Parameters
+    ----------
+    folder : path
+        Workbooks and CSV folders of earlier extracts, under any names.
+    aliases : path, optional
+        The alias file every extract is read with (``--aliases``).
+    cache : bool
+        Use the parse cache (``--no-cache`` is ``False``).
+
+    Returns
+    -------
+    History
+
+    Raises
+    ------
+    SorediError
+        The folder holds no extract; an extract cannot be read (its own error, which names the
+        file); an extract has no period nor extract date; two extracts are of one period (both
+        named).
+    """
+    folder = Path(folder)
+    paths = candidates(folder)
+    if not paths:
+        raise SorediError(text("history.empty", path=folder))
+    by_period: dict[str, Extract] = {}
+    notes: list[str] = []
+    for path in paths:
+        extract = load_extract(path, aliases, cache=cache)
+        period, note = period_of(extract)
+        if period in by_period:
+            raise SorediError(
+                text(
+                    "history.same_period",
+                    period=period,
+                    first=by_period[period].info.file,
+                    second=extract.info.file,
+                )
+            )
+        by_period[period] = extract
+        notes += note
+    periods = sorted(by_period)
+    return History(periods, [by_period[p] for p in periods], notes)
+
+
+def _uids(df: pd.DataFrame, number: int) -> pd.Series:
+    """Each row's finding key with its occurrence among rows of that key (``key#k``), so that
+    matching the same uid across periods is ``compare``'s multiset matching."""
+    key = finding_key(df, number)
+    return key + "#" + key.groupby(key, sort=False).cumcount().astype("str")
+
+
+@dataclass(frozen=True)
+class TableHistory:
+    """One table's findings over the periods of a history, for one selection.
+
+    Attributes
+    ----------
+    number : int
+    periods : list of str
+    presence : pandas.DataFrame
+        One row per finding (uid) ever seen, one ``bool`` column per period where the table is
+        present (a missing table's period has no column).
+    current : pandas.DataFrame
+        The latest period's rows (the selection, in the extract's order) with ``first_seen``
+        (the period its current run began) and ``extracts`` (the periods of that run it was in);
+        empty when the table is missing from the latest period.
+    """
+
+    number: int
+    periods: list[str]
+    presence: pd.DataFrame
+    current: pd.DataFrame
+
+    def transitions(self) -> pd.DataFrame:
+        """New, resolved and persisting findings per period, against the period before it.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per period: ``period``, ``rows`` (findings then; NA where the table is
+            missing), ``new``, ``resolved``, ``persisting`` (``Int64``; NA in the first period
+            and where this period or the one before lacks the table: not comparable, as in
+            ``compare``) and ``comparable``.
+        """
+        records = []
+        for i, period in enumerate(self.periods):
+            here = self.presence.get(period)
+            before = self.presence.get(self.periods[i - 1]) if i else None
+            row = {"period": period, "rows": None if here is None else int(here.sum())}
+            if here is not None and before is not None:
+                row |= {
+                    "new": int((here & ~before).sum()),
+                    "resolved": int((~here & before).sum()),
+                    "persisting": int((here & before).sum()),
+                }
+            records.append(row)
+        out = pd.DataFrame(records, columns=["period", "rows", "new", "resolved", "persisting"])
+        out = out.astype({c: "Int64" for c in ("rows", "new", "resolved", "persisting")})
+        out["comparable"] = out["new"].notna()
+        return out
+
+
+def table_history(
+    history: History,
+    number: int,
+    organisation: Organisation | None = None,
+    **filters,
+) -> TableHistory:
+    """Follow table ``number`` of one selection through every period of ``history``.
+
+    Parameters
+    ----------
+    history : History
+        Its latest period is the current extract (see :meth:`History.with_current`).
+    number : int
+    organisation : Organisation, optional
+        ``None`` for the whole extract.
+    **filters
+        As ``organisations.filter_extract`` takes them.
+
+    Returns
+    -------
+    TableHistory
+    """
+    columns: dict[str, pd.Series] = {}
+    frames: dict[str, pd.Series] = {}
+    for period, extract in zip(history.periods, history.extracts, strict=True):
+        df = filter_extract(extract, organisation, **filters).table(number)
+        if df is None:
+            continue
+        frames[period] = _uids(df, number)
+    everyone = pd.Index(pd.unique(np.concatenate([u.to_numpy() for u in frames.values()])))
+    for period, uids in frames.items():
+        columns[period] = pd.Series(everyone.isin(uids.to_numpy()), index=everyone)
+    presence = pd.DataFrame(columns, index=everyone)
+    latest = history.periods[-1]
+    current = filter_extract(history.extracts[-1], organisation, **filters).table(number)
+    if current is None or latest not in frames:
+        empty = pd.DataFrame(columns=[*schema.table(number).columns, "first_seen", "extracts"])
+        return TableHistory(number, history.periods, presence, empty)
+    first, count = _runs(presence, frames[latest])
+    current = current.assign(first_seen=first, extracts=count)
+    return TableHistory(number, history.periods, presence, current)
+
+
+def _runs(presence: pd.DataFrame, uids: pd.Series) -> tuple[list[str], list[int]]:
+    """For each current finding: the period its unbroken run began, and the periods in it.
+
+    A run is broken by a period where the table is present and the finding is not; a period
+    without the table (no column) neither breaks nor extends it.
+    """
+    periods = list(presence.columns)
+    matrix = presence.loc[uids.to_numpy()].to_numpy()
+    first_index = np.full(len(matrix), len(periods) - 1)
+    count = np.zeros(len(matrix), dtype=int)
+    alive = np.ones(len(matrix), dtype=bool)
+    for j in range(len(periods) - 1, -1, -1):
+        present = matrix[:, j]
+        alive &= present
+        first_index = np.where(alive, j, first_index)
+        count += alive
+    return [periods[i] for i in first_index], count.tolist()
+
+
+def period_figures(
+    history: History, organisation: Organisation | None = None, **filters
+) -> pd.DataFrame:
+    """Per period and table: the selection's findings and counts, the peer median, the change.
+
+    Parameters
+    ----------
+    history : History
+    organisation : Organisation, optional
+        By identity, the same owner in every period; ``None`` for the whole extracts.
+    **filters
+        As ``organisations.filter_extract`` takes them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per period and table: ``period``, ``number``, ``name``, ``missing`` and, NA
+        where the table is missing from the period, ``rows``, ``location_numbers``,
+        ``messages`` (tables that count messages or receipts), ``median`` (of findings per
+        organisation of the same owner type; NA for the whole extract), then ``new``,
+        ``resolved``, ``persisting`` against the period before (NA where not comparable, see
+        :meth:`TableHistory.transitions`). The figures are ``summary.summarise``'s, period by
+        period.
+    """
+    from soredi_nb.summary import summarise
+
+    records = []
+    for period, extract in zip(history.periods, history.extracts, strict=True):
+        for t in summarise(extract, organisation, **filters).tasks:
+            records.append(
+                {
+                    "period": period,
+                    "number": t.number,
+                    "name": t.name,
+                    "missing": t.missing,
+                    "rows": None if t.missing else t.rows,
+                    "location_numbers": None if t.missing else t.location_numbers,
+                    "messages": None if t.missing else t.messages,
+                    "median": t.median_rows,
+                }
+            )
+    out = pd.DataFrame(records)
+    changes = pd.concat(
+        [
+            table_history(history, n, organisation, **filters).transitions().assign(number=n)
+            for n in schema.TABLE_NUMBERS
+        ]
+    )[["period", "number", "new", "resolved", "persisting"]]
+    out = out.merge(changes, on=["period", "number"], how="left")
+    ints = ["rows", "location_numbers", "messages", "new", "resolved", "persisting"]
+    return out.astype({c: "Int64" for c in ints} | {"median": "float64"})
+
+
+def to_dict(history: History, figures: pd.DataFrame, organisation: Organisation | None) -> dict:
+    """The ``history --json`` shape: the organisation, and per period its file and tables."""
+
+    def value(v):
+        return None if pd.isna(v) else (float(v) if isinstance(v, float) else int(v))
+
+    periods = []
+    for period, extract in zip(history.periods, history.extracts, strict=True):
+        rows = figures[figures["period"] == period]
+        periods.append(
+            {
+                "period": period,
+                "file": extract.info.file,
+                "extract_date": (
+                    extract.info.extract_date.isoformat() if extract.info.extract_date else None
+                ),
+                "tables": [
+                    {"number": int(r.number), "missing": bool(r.missing)}
+                    | {
+                        k: value(getattr(r, k))
+                        for k in (
+                            "rows",
+                            "location_numbers",
+                            "messages",
+                            "median",
+                            "new",
+                            "resolved",
+                            "persisting",
+                        )
+                    }
+                    for r in rows.itertuples()
+                ],
+            }
+        )
+    return {
+        "organisation": organisation.name if organisation else None,
+        "notes": history.notes,
+        "periods": periods,
+    }

@@ -1,0 +1,185 @@
+"""A history of extracts: each finding's past, counted exactly across three months."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pandas as pd
+import pytest
+
+from soredi_nb import history as h
+from soredi_nb.exceptions import SorediError
+from soredi_nb.organisations import resolve
+from soredi_nb.sample import DEMO_ORGANISATION, make_sample, write_extract
+from soredi_nb.validate import gln_check_digit
+
+NEW_GLN = "579000099990"
+NEW_GLN += str(gln_check_digit(NEW_GLN))
+
+
+def month(sample: dict, period: str) -> dict:
+    """``sample`` dated to ``period`` (extract date: the 8th of the month after)."""
+    year, mon = (int(p) for p in period.split("-"))
+    date = dt.date(year + mon // 12, mon % 12 + 1, 8)
+    return {"tables": sample["tables"], "info": {"Udtræksdato": date, "Periode": period}}
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory):
+    """Months 1-3. Aarhus in table 2: finding X (a closed location number of its own) in months
+    1 and 3 but not 2, the first row A0 gone in month 2 only; table 5 is missing from month 2."""
+    folder = tmp_path_factory.mktemp("historik")
+    base = make_sample()
+    t2 = base["tables"][2]
+    aarhus = t2.index[t2["ejer"] == DEMO_ORGANISATION]
+    x = t2.loc[aarhus[:1]].assign(lokationsnummer=NEW_GLN)
+    with_x = pd.concat([t2, x], ignore_index=True)
+    m1 = {n: df for n, df in base["tables"].items()} | {2: with_x}
+    m2 = {n: df for n, df in base["tables"].items() if n != 5} | {2: t2.drop(aarhus[:1])}
+    m3 = dict(m1)
+    # Any file names, in any order: the period decides.
+    write_extract(month({"tables": m3}, "2026-10"), folder / "seneste.xlsx")
+    write_extract(month({"tables": m1}, "2026-08"), folder / "a.xlsx")
+    write_extract(month({"tables": m2}, "2026-09"), folder / "udtraek september", csv=True)
+    return folder, len(aarhus)
+
+
+def test_periods_ordered_by_period_not_by_name(three):
+    folder, _ = three
+    history = h.read_history(folder)
+    assert history.periods == ["2026-08", "2026-09", "2026-10"]
+    assert [e.info.file.rsplit("/", 1)[-1] for e in history.extracts] == [
+        "a.xlsx",
+        "udtraek september",
+        "seneste.xlsx",
+    ]
+
+
+def test_gone_in_month_two_is_resolved_then_new_again(three):
+    folder, n = three
+    history = h.read_history(folder)
+    aarhus = resolve(DEMO_ORGANISATION, history.extracts[-1])
+    t2 = h.table_history(history, 2, aarhus)
+    tr = t2.transitions().set_index("period")
+    assert tr.loc["2026-08", ["rows", "comparable"]].tolist() == [n + 1, False]
+    assert tr.loc["2026-09", ["rows", "new", "resolved", "persisting"]].tolist() == [
+        n - 1,
+        0,
+        2,
+        n - 1,
+    ]
+    assert tr.loc["2026-10", ["rows", "new", "resolved", "persisting"]].tolist() == [
+        n + 1,
+        2,
+        0,
+        n - 1,
+    ]
+    current = t2.current
+    assert len(current) == n + 1
+    back = current["lokationsnummer"].eq(NEW_GLN)
+    back.iloc[0] = True  # A0, the first Aarhus row, came back too
+    assert (current.loc[back, ["first_seen", "extracts"]].values.tolist()) == [["2026-10", 1]] * 2
+    assert (current.loc[~back, "first_seen"] == "2026-08").all()
+    assert (current.loc[~back, "extracts"] == 3).all()
+
+
+def test_a_missing_table_is_not_comparable_and_does_not_break_a_run(three):
+    folder, _ = three
+    history = h.read_history(folder)
+    aarhus = resolve(DEMO_ORGANISATION, history.extracts[-1])
+    t5 = h.table_history(history, 5, aarhus)
+    tr = t5.transitions().set_index("period")
+    assert tr["comparable"].tolist() == [False, False, False]
+    assert tr["resolved"].isna().all() and pd.isna(tr.loc["2026-09", "rows"])
+    assert (t5.current["first_seen"] == "2026-08").all() and (t5.current["extracts"] == 2).all()
+    assert len(t5.current) == int((make_sample()["tables"][5]["ejer"] == DEMO_ORGANISATION).sum())
+
+
+def test_period_figures_and_json_agree_with_summary(three):
+    from soredi_nb.summary import summarise
+
+    folder, n = three
+    history = h.read_history(folder)
+    aarhus = resolve(DEMO_ORGANISATION, history.extracts[-1])
+    figures = h.period_figures(history, aarhus)
+    assert len(figures) == 3 * 7
+    for period, extract in zip(history.periods, history.extracts, strict=True):
+        for t in summarise(extract, aarhus).tasks:
+            row = figures[(figures["period"] == period) & (figures["number"] == t.number)].iloc[0]
+            assert bool(row["missing"]) == t.missing
+            if not t.missing:
+                assert (row["rows"], row["median"]) == (t.rows, t.median_rows)
+    data = json.loads(json.dumps(h.to_dict(history, figures, aarhus)))
+    assert data["organisation"] == DEMO_ORGANISATION
+    september = data["periods"][1]["tables"]
+    assert september[4] == {
+        "number": 5,
+        "missing": True,
+        "rows": None,
+        "location_numbers": None,
+        "messages": None,
+        "median": None,
+        "new": None,
+        "resolved": None,
+        "persisting": None,
+    }
+    assert september[1]["resolved"] == 2 and data["periods"][2]["tables"][1]["new"] == 2
+
+
+def test_two_extracts_of_one_period_are_refused_naming_both(three, tmp_path):
+    folder, _ = three
+    twin = tmp_path / "twin"
+    twin.mkdir()
+    for name in ("a.xlsx", "seneste.xlsx"):
+        (twin / name).write_bytes((folder / name).read_bytes())
+    (twin / "kopi.xlsx").write_bytes((folder / "a.xlsx").read_bytes())
+    with pytest.raises(SorediError) as err:
+        h.read_history(twin)
+    message = str(err.value)
+    assert "samme periode (2026-08)" in message
+    assert str(twin / "a.xlsx") in message and str(twin / "kopi.xlsx") in message
+
+
+def without_info(folder, *keys: str) -> None:
+    """Take lines out of a CSV extract's ``Info.csv`` (a file from before the sheet had them)."""
+    info = folder / "Info.csv"
+    lines = info.read_text(encoding="utf-8-sig").splitlines()
+    kept = [line for line in lines if not line.startswith(keys)]
+    info.write_text("\n".join(kept) + "\n", encoding="utf-8-sig")
+
+
+def test_period_from_the_extract_date_is_said_and_none_is_an_error(tmp_path):
+    folder = tmp_path / "h"
+    march = {"Udtræksdato": dt.date(2026, 3, 2), "Periode": "2026-02"}
+    write_extract(make_sample() | {"info": march}, folder / "x", csv=True)
+    without_info(folder / "x", "Periode")
+    history = h.read_history(folder)
+    assert history.periods == ["2026-02"]
+    assert history.notes == [
+        "x har ingen periode; den er sat til 2026-02, måneden før udtræksdatoen 2026-03-02."
+    ]
+    write_extract(make_sample() | {"info": march}, folder / "y", csv=True)
+    without_info(folder / "y", "Periode", "Udtræksdato")
+    with pytest.raises(SorediError, match="hverken periode"):
+        h.read_history(folder)
+
+
+def test_an_empty_folder_and_a_file_are_clear_errors(tmp_path):
+    (tmp_path / "noter.txt").write_text("ikke et udtræk")
+    with pytest.raises(SorediError, match="ingen udtræk i"):
+        h.read_history(tmp_path)
+    with pytest.raises(SorediError, match="er ikke en mappe"):
+        h.read_history(tmp_path / "noter.txt")
+
+
+def test_current_replaces_its_period_and_must_be_the_latest(three):
+    folder, _ = three
+    history = h.read_history(folder)
+    latest = history.extracts[-1]
+    assert (
+        h.History(history.periods[:2], history.extracts[:2]).with_current(latest).periods
+        == history.periods
+    )
+    with pytest.raises(SorediError, match="historikken har et nyere"):
+        history.with_current(history.extracts[0])
