@@ -127,7 +127,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("old", type=Path, metavar=mv["old"], help=h["old"])
     c.add_argument("new", type=Path, metavar=mv["new"], help=h["new"])
     c.add_argument("--json", action="store_true", help=h["json"])
-    for q in (w, c):
+    y = sub.add_parser("history", help=h["history"], description=h["history"])
+    y.add_argument("folder", type=Path, metavar=mv["folder"], help=h["history_folder"])
+    y.add_argument("--json", action="store_true", help=h["json"])
+    for q in (w, c, y):
         q.add_argument("--aliases", type=Path, metavar=mv["aliases"], help=h["aliases"])
         q.add_argument("--no-cache", action="store_true", help=h["no_cache"])
         for flag in ("org", *_FILTERS):
@@ -459,6 +462,50 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_history(args: argparse.Namespace) -> int:
+    """``soredi-nb history``: an organisation's findings per period and table."""
+    from soredi_nb import history
+    from soredi_nb.organisations import resolve
+
+    past = history.read_history(args.folder, args.aliases, cache=not args.no_cache)
+    org = resolve(args.org, past.extracts[-1]) if args.org is not None else None
+    figures = history.period_figures(past, org, **_filters(args))
+    if args.json:
+        _print_json(history.to_dict(past, figures, org))
+        return 0
+    _say(
+        text(
+            "cli.history_line",
+            count=len(past.periods),
+            folder=args.folder,
+            first=past.periods[0],
+            last=past.periods[-1],
+        )
+    )
+    for note in past.notes:
+        _say(note)
+    _print_organisation(org)
+    labels = text("cli.history_columns")
+    missing = text("common.missing_cell")
+    for number, rows in figures.groupby("number", sort=True):
+        _say()
+        _say(text("cli.history_table", number=number, name=rows["name"].iloc[0]))
+        shown = ["period", "rows", "location_numbers", "messages", "median", "new", "resolved"]
+        table = rows[shown]
+        if org is None:
+            table = table.drop(columns="median")
+        if table["messages"].isna().all():
+            table = table.drop(columns="messages")
+        table = table.astype(object).where(table.notna(), "–")
+        table.loc[rows["missing"].to_numpy(), table.columns[1:]] = missing
+        _print_table(table.rename(columns=labels), (labels["period"],))
+    _say()
+    _say(text("cli.history_explanation"))
+    if org is not None:
+        _say(text("cli.median_note", peers=text(f"summary.peer_group.{org.kind}")))
+    return 0
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     """``soredi-nb render``: exit 1 if any page failed (the others are still written)."""
     from soredi_nb.render import render, summary_lines, workers
@@ -523,6 +570,7 @@ COMMANDS = {
     "summary": cmd_summary,
     "worklist": cmd_worklist,
     "compare": cmd_compare,
+    "history": cmd_history,
     "render": cmd_render,
     "notebooks": cmd_notebooks,
 }

@@ -183,3 +183,30 @@ def test_current_replaces_its_period_and_must_be_the_latest(three):
     )
     with pytest.raises(SorediError, match="historikken har et nyere"):
         history.with_current(history.extracts[0])
+
+
+def test_history_command_in_danish_and_as_json(three, run_cli):
+    folder, n = three
+    code, out, err = run_cli("history", folder, "--org", "aarhus")
+    assert code == 0, err
+    assert f"Historik: 3 udtræk i {folder}, perioderne 2026-08 til 2026-10." in out
+    block = out.split("Tabel 2: ")[1].split("\n\n")[0].splitlines()
+    assert block[1].split() == [
+        "Periode",
+        "Fund",
+        "Lokationsnumre",
+        "Antal",
+        "Median",
+        "Nye",
+        "Løste",
+    ]
+    assert block[3].split()[:2] == ["2026-09", str(n - 1)] and block[3].split()[-2:] == ["0", "2"]
+    september = out.split("Tabel 5: ")[1].splitlines()[3].split()
+    assert september == ["2026-09"] + ["mangler"] * 6
+    code, out, err = run_cli("history", folder, "--org", "aarhus", "--json")
+    assert code == 0, err
+    data = json.loads(out)
+    assert [p["period"] for p in data["periods"]] == ["2026-08", "2026-09", "2026-10"]
+    assert data["periods"][2]["tables"][1]["rows"] == n + 1
+    code, out, err = run_cli("history", folder / "a.xlsx")
+    assert code == 1 and "er ikke en mappe" in err
