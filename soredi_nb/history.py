@@ -47,6 +47,10 @@ class History:
     extracts: list[Extract]
     notes: list[str] = field(default_factory=list)
 
+    def selected(self, organisation: Organisation | None, **filters) -> list[Extract]:
+        """Every period's extract narrowed to one selection (``filter_extract``), oldest first."""
+        return [filter_extract(e, organisation, **filters) for e in self.extracts]
+
     def with_current(self, current: Extract) -> History:
         """This history with ``current`` as its latest period (replacing one of that period).
 
@@ -216,23 +220,16 @@ class TableHistory:
         return out
 
 
-def table_history(
-    history: History,
-    number: int,
-    organisation: Organisation | None = None,
-    **filters,
-) -> TableHistory:
-    """Follow table ``number`` of one selection through every period of ``history``.
+def table_history(periods: list[str], selected: list[Extract], number: int) -> TableHistory:
+    """Follow table ``number`` of one selection through every period.
 
     Parameters
     ----------
-    history : History
-        Its latest period is the current extract (see :meth:`History.with_current`).
+    periods : list of str
+        ``History.periods``; the last is the current extract's.
+    selected : list of Extract
+        ``History.selected(organisation, **filters)``: each period narrowed to the selection.
     number : int
-    organisation : Organisation, optional
-        ``None`` for the whole extract.
-    **filters
-        As ``organisations.filter_extract`` takes them.
 
     Returns
     -------
@@ -240,8 +237,8 @@ def table_history(
     """
     columns: dict[str, pd.Series] = {}
     frames: dict[str, pd.Series] = {}
-    for period, extract in zip(history.periods, history.extracts, strict=True):
-        df = filter_extract(extract, organisation, **filters).table(number)
+    for period, extract in zip(periods, selected, strict=True):
+        df = extract.table(number)
         if df is None:
             continue
         frames[period] = _uids(df, number)
@@ -249,14 +246,12 @@ def table_history(
     for period, uids in frames.items():
         columns[period] = pd.Series(everyone.isin(uids.to_numpy()), index=everyone)
     presence = pd.DataFrame(columns, index=everyone)
-    latest = history.periods[-1]
-    current = filter_extract(history.extracts[-1], organisation, **filters).table(number)
-    if current is None or latest not in frames:
+    current = selected[-1].table(number)
+    if current is None:
         empty = pd.DataFrame(columns=[*schema.table(number).columns, "first_seen", "extracts"])
-        return TableHistory(number, history.periods, presence, empty)
-    first, count = _runs(presence, frames[latest])
-    current = current.assign(first_seen=first, extracts=count)
-    return TableHistory(number, history.periods, presence, current)
+        return TableHistory(number, periods, presence, empty)
+    first, count = _runs(presence, frames[periods[-1]])
+    return TableHistory(number, periods, presence, current.assign(first_seen=first, extracts=count))
 
 
 def _runs(presence: pd.DataFrame, uids: pd.Series) -> tuple[list[str], list[int]]:
@@ -305,6 +300,7 @@ def period_figures(
     from soredi_nb.summary import summarise
 
     records = []
+    selected = history.selected(organisation, **filters)
     for period, extract in zip(history.periods, history.extracts, strict=True):
         for t in summarise(extract, organisation, **filters).tasks:
             records.append(
@@ -322,7 +318,7 @@ def period_figures(
     out = pd.DataFrame(records)
     changes = pd.concat(
         [
-            table_history(history, n, organisation, **filters).transitions().assign(number=n)
+            table_history(history.periods, selected, n).transitions().assign(number=n)
             for n in schema.TABLE_NUMBERS
         ]
     )[["period", "number", "new", "resolved", "persisting"]]

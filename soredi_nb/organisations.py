@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
 import pandas as pd
 
@@ -45,7 +45,7 @@ class Organisation:
     kind: str
     code: str | None = None
 
-    @property
+    @cached_property
     def identity(self) -> str:
         """What the organisation's rows are matched on: owner type and folded name."""
         return f"{self.kind}:{fold(self.name)}"
