@@ -22,6 +22,10 @@ STATUSES = ("mangler", "ingen", "under", "over", "fund")
 SHARE = "andel"
 """Computed column: negative receipts as a percentage of the messages (tables 6-7)."""
 
+HISTORY = ("first_seen", "extracts")
+"""Columns a history adds to a table's rows (``history.TableHistory.current``): the period a
+finding's current run began, and the extracts of that run it was in."""
+
 # The date that says how current a finding is, most telling first.
 _SORT_DATES = ("seneste", "lukket_dato", "oprettet")
 _GLN_COLUMNS = ("lokationsnummer", "modpart_lokationsnummer")
@@ -68,10 +72,14 @@ def sort_findings(df: pd.DataFrame, number: int) -> pd.DataFrame:
     pandas.DataFrame
         The same columns, rows by ``antal`` descending (tables that count messages), then the
         table's date (``seneste``, else ``lukket_dato``, else ``oprettet``) most recent first,
-        then location number, then Excel row; missing values last. The index is reset.
+        then location number, then Excel row; missing values last. With a history
+        (``first_seen``), the findings that have waited longest come first. The index is reset.
     """
     table_cols = schema.table(number).columns
     keys, ascending = [], []
+    if "first_seen" in df:
+        keys.append("first_seen")
+        ascending.append(True)
     if schema.table(number).counts and "antal" in df:
         keys.append("antal")
         ascending.append(False)
@@ -106,11 +114,15 @@ def display_table(df: pd.DataFrame, number: int) -> pd.DataFrame:
         ``antal_i_alt``, one decimal, NA where the total is unknown, zero or smaller than
         ``antal``. Columns empty in every row are left out, except the identity columns (location
         number, unit name, SOR code, IT system: a finding is recognised by them); an empty
-        selection keeps every column, so the header still says what would be there.
+        selection keeps every column, so the header still says what would be there. Rows with
+        a history (``HISTORY`` columns) show them after the identity columns: "I udtrækket
+        siden" and "Antal udtræk".
     """
     rows = sort_findings(df, number)
     out = pd.DataFrame(index=rows.index)
-    for col in columns(number):
+    identity = text("findings.identity")
+    history = tuple(c for c in HISTORY if c in rows)
+    for col in (*identity, *history, *columns(number)[len(identity) :]):
         if col == SHARE:
             if "antal" in rows and "antal_i_alt" in rows:
                 out[col] = share(rows["antal"], rows["antal_i_alt"])
@@ -118,7 +130,6 @@ def display_table(df: pd.DataFrame, number: int) -> pd.DataFrame:
             out[col] = _display_column(rows[col], col)
     if len(out):
         # The identity columns stay even when empty: a finding must be recognisable by them.
-        identity = text("findings.identity")
         empty = [c for c in out.columns if c not in identity and out[c].isna().all()]
         out = out.drop(columns=empty)
     return out.rename(columns=labels(number))
@@ -435,6 +446,8 @@ def _per_person(long: pd.DataFrame, order: pd.Series) -> pd.DataFrame:
 
 def _display_column(s: pd.Series, col: str) -> pd.Series:
     """One canonical column in display form (see :func:`display_table`)."""
+    if col in HISTORY:
+        return s.astype("str" if col == "first_seen" else "Int64")
     kind = schema.columns()[col].type
     if col in _GLN_COLUMNS:
         return gln_text(s)
@@ -465,7 +478,7 @@ def labels(number: int) -> dict[str, str]:
     direction of the negative receipts in tables 6-7), plus the computed share.
     """
     own = text("findings.table_labels").get(number, {})
-    return schema.table(number).headers | own | _extra_labels(SHARE)
+    return schema.table(number).headers | own | _extra_labels(SHARE, *HISTORY)
 
 
 FILTER_COLUMNS = ("it_system", "meddelelsestype", "enhedsnavn")

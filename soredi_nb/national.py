@@ -217,3 +217,30 @@ def _row_keys(frame: pd.DataFrame, table: pd.DataFrame, by: str) -> list:
         else:
             keys.append(("group", identity.split(":", 1)[0]))
     return keys
+
+
+def change_since(then: pd.DataFrame, now: pd.DataFrame) -> pd.Series:
+    """Each row's change in findings since an earlier extract: negative is fewer.
+
+    Parameters
+    ----------
+    then, now : pandas.DataFrame
+        :func:`organisation_table` of the earlier and the later extract, with the same ``by``
+        and ``own_reports``.
+
+    Returns
+    -------
+    pandas.Series
+        ``Int64``, aligned with ``now``: its ``i_alt`` less the same row's then (an
+        organisation by identity, a grouped row by owner type; 0 then where it had no row).
+    """
+
+    def keys(table: pd.DataFrame) -> list:
+        return [
+            i if isinstance(i, str) else f"\x00{kind}"
+            for i, kind in zip(table["identity"], table["ejertype"], strict=True)
+        ]
+
+    before = pd.Series(then["i_alt"].to_numpy(), index=keys(then))
+    earlier = before.reindex(keys(now), fill_value=0).to_numpy()
+    return pd.Series(now["i_alt"].to_numpy() - earlier, index=now.index, dtype="Int64")

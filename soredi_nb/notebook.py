@@ -19,6 +19,7 @@ from IPython.display import HTML, Markdown, display
 from soredi_nb import danish, findings, plots, roles, schema, tasks
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
+from soredi_nb.history import History, TableHistory, candidates, read_history, table_history
 from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
 from soredi_nb.summary import Summary, summarise
 from soredi_nb.templates import PAGE_TEMPLATES, notebook_name
@@ -60,6 +61,36 @@ def open_extract(
         except OSError:
             stamp.append((str(path), None, None))  # let the loader report the missing file
     return _load_once(tuple(stamp), bool(use_cache))
+
+
+def open_history(
+    history_path: str | Path, aliases_path: str | Path | None = None, use_cache: bool = True
+) -> History:
+    """Read a history folder as ``soredi-nb history`` would, kept in memory like an extract.
+
+    Every page of a render reads the same folder; it is read again only when an extract in it
+    (or the alias file) changes size or modification time, or one is added or removed.
+    """
+    folder = Path(history_path).resolve()
+    files = [folder, *([Path(aliases_path).resolve()] if aliases_path else [])]
+    if folder.is_dir():
+        for path in candidates(folder):
+            files += sorted(path.iterdir()) if path.is_dir() else [path]
+    stamp = []
+    for path in files:
+        try:
+            stat = path.stat()
+            stamp.append((str(path), stat.st_size, stat.st_mtime_ns))
+        except OSError:
+            stamp.append((str(path), None, None))
+    aliases = str(Path(aliases_path).resolve()) if aliases_path else None
+    return _history_once(str(folder), aliases, bool(use_cache), tuple(stamp))
+
+
+@lru_cache(maxsize=2)
+def _history_once(folder: str, aliases: str | None, use_cache: bool, stamp: tuple) -> History:
+    """Read the history at ``folder``; ``stamp`` (sizes and times) only keys the memo."""
+    return read_history(folder, aliases, cache=use_cache)
 
 
 @lru_cache(maxsize=2)
@@ -167,6 +198,9 @@ class Page:
         passes ``Organisation.selector``, which names exactly one organisation.
     previous_extract_path : str, Path or None
         An earlier extract to show the progress since.
+    history_path : str, Path or None
+        A folder of earlier extracts (``history.read_history``) to show the development over
+        their periods and since when each finding has been in the extract.
     extract_path : str, Path or None
         The extract; ``None`` for the bundled sample.
     aliases_path : str, Path or None
@@ -182,6 +216,7 @@ class Page:
         self,
         organisation=None,
         previous_extract_path=None,
+        history_path=None,
         *,
         extract_path=None,
         aliases_path=None,
@@ -191,6 +226,7 @@ class Page:
         self.source = {"aliases_path": aliases_path, "use_cache": use_cache}
         self.extract = open_extract(extract_path, **self.source)
         self.previous_extract_path = previous_extract_path
+        self.history_path = history_path
         self.filters = {k: v for k, v in filters.items() if v is not None}
         self.organisation: Organisation | None = (
             resolve(organisation, self.extract) if organisation is not None else None
@@ -208,6 +244,22 @@ class Page:
 
         previous = open_extract(self.previous_extract_path, **self.source)
         return compare(previous, self.extract, self.organisation, **self.filters)
+
+    @cached_property
+    def history(self) -> History | None:
+        """The history of ``history_path`` with this extract as its latest period."""
+        if self.history_path is None:
+            return None
+        return open_history(self.history_path, **self.source).with_current(self.extract)
+
+    @cached_property
+    def selected_history(self) -> list[Extract]:
+        """Every period of :attr:`history` narrowed to this page's selection."""
+        return self.history.selected(self.organisation, **self.filters)
+
+    def table_history(self, number: int) -> TableHistory:
+        """Table ``number`` of this page's selection through the periods of :attr:`history`."""
+        return table_history(self.history.periods, self.selected_history, number)
 
     @property
     def who(self) -> str:
@@ -265,8 +317,8 @@ class Page:
 class TaskPage(Page):
     """The page of one cleanup task (table 1-7) for an organisation."""
 
-    def __init__(self, number: int, organisation=None, previous_extract_path=None, **kwargs):
-        super().__init__(organisation, previous_extract_path, **kwargs)
+    def __init__(self, number: int, organisation=None, *args, **kwargs):
+        super().__init__(organisation, *args, **kwargs)
         self.number = number
         self.task = tasks.task(number)
         self.df = self.selected.table(number)
@@ -370,9 +422,21 @@ class TaskPage(Page):
         """The findings table: Danish labels, biggest problems first, interactive offline."""
         if self.empty:
             return
-        table = findings.display_table(self.df, self.number)
+        df = self.df
+        if self.history is not None:
+            df = self.table_history(self.number).current
+        table = findings.display_table(df, self.number)
         intro = "findings_intro" if len(table) > PAGE_LENGTH else "findings_intro_short"
         _md(intro, rows=len(table))
+        if self.history is not None:
+            periods = self.history.periods
+            _md(
+                "history_findings",
+                count=len(periods),
+                first=periods[0],
+                last=periods[-1],
+                oldest=int((df["first_seen"] == periods[0]).sum()),
+            )
         show_table(table, self, findings.filter_labels(self.number))
 
     def charts(self) -> None:
@@ -381,6 +445,8 @@ class TaskPage(Page):
             return
         when = self.extract.info.reference_date
         display(plots.task_chart(self.df, self.number, reference_date=when))
+        if self.history is not None:
+            display(plots.history_chart(self.table_history(self.number).transitions()))
 
     def panel(self):
         """Live filters (JupyterLab only): the panel widget, or a note when there is nothing."""
@@ -409,15 +475,14 @@ class OverviewPage(Page):
     def __init__(
         self,
         organisation=None,
-        previous_extract_path=None,
-        *,
+        *args,
         by: str = "ejer",
         report_sets: dict | None = None,
         **kwargs,
     ):
         if by not in ("ejer", "it_system"):
             raise SorediError(text("notebook.bad_by", value=by))
-        super().__init__(organisation, previous_extract_path, **kwargs)
+        super().__init__(organisation, *args, **kwargs)
         self.by, self.report_sets = by, report_sets
 
     @property
@@ -442,6 +507,14 @@ class OverviewPage(Page):
             _md(f"organisations_links.{self.by}")
         if self.comparison is not None:
             table["change"] = national.changes(self.comparison, table, self.by)
+        change_labels = {}
+        if self.history is not None and len(self.history.periods) > 1:
+            periods, extracts = self.history.periods, self.history.extracts
+            own = self.report_sets or ()
+            for column, i in (("since_first", 0), ("since_last", -2)):
+                then = national.organisation_table(extracts[i], self.by, own)
+                table[column] = national.change_since(then, table)
+                change_labels[column] = text("national.change_since", period=periods[i])
         failures = {i: f for i in table["identity"] if (f := self._report(i).get("failed"))}
         if failures:
             table["failed"] = [
@@ -461,7 +534,7 @@ class OverviewPage(Page):
         missing = text("common.missing_cell")
         for n in self.extract.missing:
             shown[f"tabel_{n}"] = missing
-        labels = text("national.columns")
+        labels = text("national.columns") | change_labels
         if self.by == "it_system":
             shown = shown.drop(columns="ejertype")
             labels = labels | {"organisation": text("national.it_system")}
@@ -513,6 +586,47 @@ class OverviewPage(Page):
         tasks_df = pd.DataFrame([t.__dict__ for t in self.summary.tasks])
         if self.organisation is not None:
             display(plots.overview_chart(tasks_df, peer_label=self.peers))
+
+    def development(self) -> None:
+        """Over the periods of ``history_path``: findings per task and period, the peers'
+        median, and what has been resolved since the first period.
+
+        Shows nothing without a history, so the section has its own heading.
+        """
+        if self.history is None:
+            return
+        from soredi_nb import history
+
+        display(Markdown("## " + text("notebook.headings.development")))
+        periods = self.history.periods
+        figures = history.period_figures(self.history, self.organisation, **self.filters)
+        resolved = new = 0
+        for n in schema.TABLE_NUMBERS:
+            presence = self.table_history(n).presence
+            if periods[0] in presence and periods[-1] in presence:
+                first, now = presence[periods[0]], presence[periods[-1]]
+                resolved += int((first & ~now).sum())
+                new += int((now & ~first).sum())
+        _md(
+            "development_intro",
+            count=len(periods),
+            first=periods[0],
+            last=periods[-1],
+            resolved=resolved,
+            new=new,
+        )
+        table = figures.pivot(index="period", columns="number", values="rows")
+        table.columns = [f"tabel_{n}" for n in table.columns]
+        table["i_alt"] = table.sum(axis=1, min_count=1)
+        if self.organisation is not None:
+            medians = figures.pivot(index="period", columns="number", values="median")
+            table["median"] = medians.sum(axis=1, min_count=1)
+        labels = text("national.columns") | {"median": text("notebook.development_median")}
+        shown = table.astype(object).where(table.notna(), text("common.missing_cell"))
+        show_plain(shown.rename(columns=labels).rename_axis(labels["period"]).reset_index())
+        if self.organisation is not None:
+            _md("development_median_note", peers=text(f"summary.peers.{self.organisation.kind}"))
+        display(plots.development_chart(table, median_label=labels["median"]))
 
     def progress(self) -> None:
         """Since the previous extract: findings per task then and now, resolved and new findings.

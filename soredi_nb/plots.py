@@ -833,3 +833,162 @@ def _by_table(counts: pd.DataFrame, ax: Ax, title: str) -> Figure:
     _bar_layout(ax, list(frame.index), text("plots.it_system.xlabel"))
     _finish(ax, own, title)
     return fig
+
+
+@_styled
+def history_chart(transitions: pd.DataFrame, ax: Ax = None) -> Figure:
+    """New, resolved and persisting findings per period: is the number going down?
+
+    Parameters
+    ----------
+    transitions : pandas.DataFrame
+        ``history.TableHistory.transitions()``: ``period``, ``rows``, ``new``, ``resolved``,
+        ``persisting``, ``comparable``.
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of in a new figure.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Per period (oldest left) a bar of its findings, split into those still there from the
+        period before and the new ones, and beside it a bar of those resolved since then. A
+        period that cannot be compared (the first, or a missing table) shows its findings in
+        one colour; a period without the table says so.
+    """
+    title = text("plots.history.title")
+    t = transitions.reset_index(drop=True)
+    if t.empty:
+        return _empty(ax, title)
+    fig, ax, own = _axes(ax, 3.6)
+    x = np.arange(len(t))
+    width = 0.38
+    rows = pd.to_numeric(t["rows"]).to_numpy(dtype=float, na_value=np.nan)
+    comparable = t["comparable"].astype(bool).to_numpy()
+    persisting = pd.to_numeric(t["persisting"]).to_numpy(dtype=float, na_value=0.0)
+    new = pd.to_numeric(t["new"]).to_numpy(dtype=float, na_value=0.0)
+    resolved = pd.to_numeric(t["resolved"]).to_numpy(dtype=float, na_value=0.0)
+    present = ~np.isnan(rows)
+    whole = present & ~comparable
+    labels = text("plots.history.legend")
+    ax.bar(x[whole] - width / 2, rows[whole], width, color="C7", label=labels["rows"])
+    ax.bar(
+        x[comparable] - width / 2,
+        persisting[comparable],
+        width,
+        color="#4a90c2",
+        label=labels["persisting"],
+    )
+    ax.bar(
+        x[comparable] - width / 2,
+        new[comparable],
+        width,
+        bottom=persisting[comparable],
+        color="#d6604d",
+        label=labels["new"],
+    )
+    ax.bar(
+        x[comparable] + width / 2,
+        resolved[comparable],
+        width,
+        color="#4dac26",
+        label=labels["resolved"],
+    )
+    for i in np.flatnonzero(present):
+        ax.annotate(
+            danish.number(rows[i]),
+            (x[i] - width / 2, rows[i]),
+            ha="center",
+            va="bottom",
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
+    for i in np.flatnonzero(~present):
+        ax.text(
+            x[i],
+            0,
+            text("plots.history.missing"),
+            rotation=90,
+            ha="center",
+            va="bottom",
+            color=_MUTED,
+            style="italic",
+        )
+    ax.set_xticks(x, list(t["period"]), rotation=45 if len(t) > 8 else 0)
+    ax.grid(axis="x", visible=False)
+    ax.grid(axis="y", visible=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: danish.number(v)))
+    ax.set_ylabel(text("plots.history.ylabel"))
+    ax.margins(y=0.15)
+    _finish(ax, own, title)
+    return fig
+
+
+@_styled
+def development_chart(
+    table: pd.DataFrame, ax: Ax = None, *, median_label: str | None = None
+) -> Figure:
+    """Findings per period, stacked by table, against the peers' median.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per period (the index, oldest first), one column ``tabel_N`` per table
+        (NA where the table is missing that period) and optionally ``median``: the sum over the
+        tables of the peers' median.
+    ax : matplotlib.axes.Axes, optional
+        Draw here instead of in a new figure.
+    median_label : str, optional
+        The legend of the median line.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        A bar per period, one segment per table in the table's colour, the total above it, and
+        the median as a dashed line.
+    """
+    title = text("plots.development.title")
+    if table.empty:
+        return _empty(ax, title)
+    fig, ax, own = _axes(ax, 3.6)
+    x = np.arange(len(table))
+    bottom = np.zeros(len(table))
+    for column in sorted(c for c in table.columns if re.fullmatch(r"tabel_[1-7]", str(c))):
+        n = int(column.removeprefix("tabel_"))
+        values = pd.to_numeric(table[column]).to_numpy(dtype=float, na_value=0.0)
+        ax.bar(
+            x,
+            values,
+            0.6,
+            bottom=bottom,
+            color=f"C{n - 1}",
+            label=text("plots.it_system.table", number=n),
+        )
+        bottom += values
+    for i, total in enumerate(bottom):
+        ax.annotate(
+            danish.number(total),
+            (x[i], total),
+            ha="center",
+            va="bottom",
+            xytext=(0, 2),
+            textcoords="offset points",
+        )
+    if "median" in table and table["median"].notna().any():
+        ax.plot(
+            x,
+            pd.to_numeric(table["median"]).to_numpy(dtype=float, na_value=np.nan),
+            color="#1a1a1a",
+            linestyle="--",
+            marker="o",
+            label=median_label,
+        )
+    ax.set_xticks(x, [str(p) for p in table.index], rotation=45 if len(table) > 8 else 0)
+    ax.grid(axis="x", visible=False)
+    ax.grid(axis="y", visible=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: danish.number(v)))
+    ax.set_ylabel(text("plots.overview.xlabel"))
+    ax.margins(y=0.15)
+    _finish(ax, own, title)
+    return fig

@@ -38,6 +38,7 @@ PARAMETERS = {
     "it_system": None,
     "sor_kode": None,
     "previous_extract_path": None,
+    "history_path": None,
 }
 """The ``parameters`` cell every template declares, with its defaults (the bundled sample)."""
 OVERVIEW_PARAMETERS = {"by": "ejer", "report_sets": None}
