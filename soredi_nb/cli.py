@@ -123,6 +123,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, required=True, metavar=mv["worklist_out"], help=h["worklist_out"]
     )
     w.add_argument("--previous", type=Path, metavar=mv["previous"], help=h["previous"])
+    w.add_argument("--history", type=Path, metavar=mv["folder"], help=h["worklist_history"])
     c = sub.add_parser("compare", help=h["compare"], description=h["compare"])
     c.add_argument("old", type=Path, metavar=mv["old"], help=h["old"])
     c.add_argument("new", type=Path, metavar=mv["new"], help=h["new"])
@@ -157,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true", help=h["quiet"])
     r.add_argument("--scheduler", metavar=mv["scheduler"], help=h["scheduler"])
     r.add_argument("--previous", type=Path, metavar=mv["extract"], help=h["render_previous"])
+    r.add_argument("--history", type=Path, metavar=mv["folder"], help=h["render_history"])
     r.add_argument("--aliases", type=Path, metavar=mv["aliases"], help=h["aliases"])
     r.add_argument("--no-cache", action="store_true", help=h["no_cache"])
     r.add_argument("--notebooks", type=Path, metavar=mv["folder"], help=h["render_notebooks"])
@@ -393,7 +395,9 @@ def cmd_worklist(args: argparse.Namespace) -> int:
     from soredi_nb.worklist import write_worklist
 
     extract = _load(args)
-    result = write_worklist(args.out, extract, args.org, args.previous, **_filters(args))
+    result = write_worklist(
+        args.out, extract, args.org, args.previous, _history(args), **_filters(args)
+    )
     _header(extract)
     _print_organisation(result.organisation)
     _say()
@@ -462,6 +466,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _history(args: argparse.Namespace):
+    """The ``--history`` folder read (its notes said), or ``None`` without one."""
+    if args.history is None:
+        return None
+    from soredi_nb.history import read_history
+
+    past = read_history(args.history, args.aliases, cache=not args.no_cache)
+    for note in past.notes:
+        _say(note, err=True)
+    return past
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     """``soredi-nb history``: an organisation's findings per period and table."""
     from soredi_nb import history
@@ -519,6 +535,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         from soredi_nb.load import load_extract
 
         previous = load_extract(args.previous, aliases=args.aliases, cache=not args.no_cache)
+    history = _history(args)
     chosen = targets(
         extract, args.org or (), all_=args.all, by=args.by, include_private=args.include_private
     )
@@ -537,6 +554,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         previous=previous,
         standalone=args.standalone,
+        history=history,
     )
     for line in summary_lines(result):
         _say(line, err=bool(result.failures) and line.startswith("  "))

@@ -41,11 +41,14 @@ class History:
         One per period, in the same order.
     notes : list of str
         What was assumed while reading, in Danish (a period taken from the extract date).
+    folder : str, optional
+        The folder it was read from (absolute), for a render to hand to its notebooks.
     """
 
     periods: list[str]
     extracts: list[Extract]
     notes: list[str] = field(default_factory=list)
+    folder: str | None = None
 
     def selected(self, organisation: Organisation | None, **filters) -> list[Extract]:
         """Every period's extract narrowed to one selection (``filter_extract``), oldest first."""
@@ -65,7 +68,8 @@ class History:
         if pairs and pairs[-1][0] > period:
             raise SorediError(text("history.current_older", period=period, latest=pairs[-1][0]))
         pairs.append((period, current))
-        return History([p for p, _ in pairs], [e for _, e in pairs], self.notes + notes)
+        periods, extracts = [p for p, _ in pairs], [e for _, e in pairs]
+        return History(periods, extracts, self.notes + notes, self.folder)
 
 
 def period_of(extract: Extract) -> tuple[str, list[str]]:
@@ -159,7 +163,7 @@ def read_history(
         by_period[period] = extract
         notes += note
     periods = sorted(by_period)
-    return History(periods, [by_period[p] for p in periods], notes)
+    return History(periods, [by_period[p] for p in periods], notes, str(folder.resolve()))
 
 
 def _uids(df: pd.DataFrame, number: int) -> pd.Series:

@@ -38,20 +38,25 @@ def package_digest() -> str:
     return digest.hexdigest()
 
 
-def source_key(extract: Extract, previous: Extract | None = None) -> dict:
+def source_key(extract: Extract, previous: Extract | None = None, history=None) -> dict:
     """What every output of a run depends on, by content.
 
     Returns
     -------
     dict
         SHA-256 of the extract, of the alias file (``None`` without one), of the previous
-        extract, and ``package_digest``. Paths as typed play no part.
+        extract, of each extract of the history (``history.History``, in period order), and
+        ``package_digest``. Paths as typed play no part.
     """
     aliases = extract.info.aliases
+    past = None
+    if history is not None:
+        past = [[p, e.info.sha256] for p, e in zip(history.periods, history.extracts, strict=True)]
     return {
         "extract": extract.info.sha256,
         "aliases": readers.file_sha256(Path(aliases)) if aliases else None,
         "previous": previous.info.sha256 if previous is not None else None,
+        "history": past,
         "package": package_digest(),
     }
 

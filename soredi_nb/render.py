@@ -22,6 +22,7 @@ from soredi_nb.exceptions import SorediError
 from soredi_nb.execute import PageFailed, shutdown_kernels
 from soredi_nb.extract import Extract
 from soredi_nb.files import atomic_write, check_writable_folder
+from soredi_nb.history import History
 from soredi_nb.manifest import Manifest, key, source_key
 from soredi_nb.site import PageResult
 from soredi_nb.targets import IT_SYSTEM, Target
@@ -163,6 +164,7 @@ def page_jobs(
     keep_ipynb: bool = False,
     previous: Extract | None = None,
     standalone: bool = False,
+    history: History | None = None,
 ) -> list[PageJob]:
     """Every page of every target, decided before any page runs.
 
@@ -183,6 +185,8 @@ def page_jobs(
         The earlier extract the pages compare with.
     standalone : bool
         Pages that carry their assets themselves, rather than sharing ``_static``.
+    history : History, optional
+        Earlier extracts the pages show the development over.
 
     Returns
     -------
@@ -193,8 +197,8 @@ def page_jobs(
     manifest = manifest or Manifest(out)
     info = extract.info
     # A standalone page differs from a site page of the same inputs: it has its own key.
-    source = source_key(extract, previous) | {"standalone": standalone}
-    common = _source_parameters(extract, previous)
+    source = source_key(extract, previous, history) | {"standalone": standalone}
+    common = _source_parameters(extract, previous, history)
     label = site.extract_label(extract)
     contents = {nb: nb.read_bytes() for nb in notebooks}
     siblings = tuple(page_name(nb.stem) for nb in notebooks if page_name(nb.stem) != site.INDEX)
@@ -210,11 +214,14 @@ def page_jobs(
     return jobs
 
 
-def _source_parameters(extract: Extract, previous: Extract | None) -> dict:
-    """Every notebook parameter with the run's extract, alias file, cache switch and previous
-    extract filled in (absolute paths: a kernel may run elsewhere)."""
+def _source_parameters(
+    extract: Extract, previous: Extract | None, history: History | None = None
+) -> dict:
+    """Every notebook parameter with the run's extract, alias file, cache switch, previous
+    extract and history filled in (absolute paths: a kernel may run elsewhere)."""
     info = extract.info
     return dict(PARAMETERS) | {
+        "history_path": history.folder if history is not None else None,
         "extract_path": str(Path(info.file).resolve()),
         "aliases_path": info.aliases,
         "use_cache": info.use_cache,
@@ -305,6 +312,7 @@ def front_page(
     results: list[PageResult],
     previous: Extract | None,
     standalone: bool,
+    history: History | None = None,
 ) -> PageJob:
     """The site's front page: the overview notebook run for the whole extract.
 
@@ -314,7 +322,7 @@ def front_page(
 
     Parameters
     ----------
-    extract, targets_, previous, standalone
+    extract, targets_, previous, standalone, history
         As :func:`render` has them.
     notebooks : list of Path
         The run's templates; the packaged overview if they have none.
@@ -357,7 +365,7 @@ def front_page(
         slug="",
         notebook=str(template),
         out_dir=str(out),
-        parameters=_source_parameters(extract, previous)
+        parameters=_source_parameters(extract, previous, history)
         | whole.parameters
         | {"by": by, "report_sets": report_sets},
         expected={"extract_sha256": info.sha256, "aliases": info.aliases} | whole.expected,
@@ -380,6 +388,7 @@ def render(
     scheduler: str | None = None,
     previous: Extract | None = None,
     standalone: bool = False,
+    history: History | None = None,
 ) -> RenderResult:
     """Render the report sets of ``targets_`` into ``out_dir``.
 
@@ -414,6 +423,10 @@ def render(
         Every page carries its scripts and styles itself (about 1.3 MB each), so that one page
         can be mailed alone (``--standalone``). By default a site's pages share them from
         ``out_dir/_static``.
+    history : History, optional
+        Earlier extracts (``history.read_history``): every page shows the development over
+        their periods, and since when each finding has been there. Checked before any page
+        runs: the extract must be at least as new as every one of them.
 
     Returns
     -------
@@ -425,6 +438,8 @@ def render(
     if source == out or out in source.parents:
         raise SorediError(text("render.overwrite_input", out=out, extract=source))
     paths = notebook_paths(notebooks)
+    if history is not None:
+        history.with_current(extract)  # an extract older than its history is refused here
     check_writable_folder(out)
     manifest = Manifest.read(out)
     all_jobs = page_jobs(
@@ -436,6 +451,7 @@ def render(
         keep_ipynb=keep_ipynb,
         previous=previous,
         standalone=standalone,
+        history=history,
     )
     if not standalone:
         site.write_static(out)
@@ -464,7 +480,7 @@ def render(
         bar.close()
         manifest.write()
         failures, warnings = site.write_worklists(
-            extract, targets_, manifest, source_key(extract, previous), force
+            extract, targets_, manifest, source_key(extract, previous, history), force, history
         )
         results += failures
         # A folder holds this run's pages only (failure pages included), and the notebooks kept
@@ -477,7 +493,9 @@ def render(
                 keep[j.slug].add(j.ipynb_name)
         for slug, names in keep.items():
             site.remove_stale(out / slug, names)
-        job = front_page(extract, targets_, paths, out, manifest, results, previous, standalone)
+        job = front_page(
+            extract, targets_, paths, out, manifest, results, previous, standalone, history
+        )
         if (front := render_page(job)).status == "failed":
             results.append(front)
     finally:

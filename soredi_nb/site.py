@@ -168,7 +168,12 @@ def remove_stale(folder: Path, keep: set[str]) -> None:
 
 
 def write_worklists(
-    extract: Extract, targets: list[Target], manifest: Manifest, source: dict, force: bool
+    extract: Extract,
+    targets: list[Target],
+    manifest: Manifest,
+    source: dict,
+    force: bool,
+    history=None,
 ) -> tuple[list[PageResult], list[str]]:
     """Write each organisation's worklist beside its pages when its inputs changed.
 
@@ -183,6 +188,8 @@ def write_worklists(
         The run's ``manifest.source_key``.
     force : bool
         Write every worklist, changed or not.
+    history : history.History, optional
+        Earlier extracts: each finding says since which period it has been there.
 
     Returns
     -------
@@ -205,7 +212,7 @@ def write_worklists(
         if not force and manifest.is_current(slug, WORKLIST, k):
             continue
         try:
-            written = write_worklist(path, extract, t.organisation, **t.filters)
+            written = write_worklist(path, extract, t.organisation, history=history, **t.filters)
             warnings += [f"{t.label}: {w}" for w in written.warnings]
         except SorediError as err:
             failures.append(PageResult(slug, t.label, WORKLIST_STEP, "failed", error=str(err)))

@@ -42,6 +42,7 @@ from soredi_nb.extract import Extract, ExtractInfo
 from soredi_nb.files import atomic_path
 from soredi_nb.findings import display_table, sort_findings
 from soredi_nb.findings import labels as finding_labels
+from soredi_nb.history import History, table_history
 from soredi_nb.load import HEADER_SEARCH_ROWS, normalise_header, table_number
 from soredi_nb.organisations import Organisation, filter_extract, resolve
 from soredi_nb.sample import EXCEL_DATE, sheet_name
@@ -118,6 +119,7 @@ def build_worklist(
     extract: Extract,
     organisation: str | int | Organisation | None = None,
     previous: dict[int, pd.DataFrame] | None = None,
+    history: History | None = None,
     **filters,
 ) -> dict[int, pd.DataFrame]:
     """The task sheets of a worklist, as DataFrames.
@@ -131,6 +133,9 @@ def build_worklist(
         (narrowed by ``filters``, e.g. an IT system).
     previous : dict[int, pandas.DataFrame], optional
         A filled-in worklist of an earlier extract, as :func:`read_worklist` returns it.
+    history : History, optional
+        Earlier extracts (``history.read_history``): each finding then says since which
+        period it has been in the extract ("I udtrækket siden"), the longest-standing first.
     **filters
         Narrowing filters of ``organisations.filter_extract`` (``region``, ``kommune``,
         ``sor_kode``, ``enhedsnavn``, ``it_system``).
@@ -145,7 +150,7 @@ def build_worklist(
         a finding that is still there gets its Handling, Status and Bemærkning back, and its
         Ansvarlig when the user had changed it; blank cells never replace a value.
     """
-    return _build(extract, organisation, previous, filters)[1]
+    return _build(extract, organisation, previous, filters, history)[1]
 
 
 def write_worklist(
@@ -153,6 +158,7 @@ def write_worklist(
     extract: Extract,
     organisation: str | int | Organisation | None = None,
     previous: str | os.PathLike | None = None,
+    history: History | None = None,
     **filters,
 ) -> WorklistResult:
     """Write an organisation's worklist as an Excel workbook.
@@ -170,6 +176,8 @@ def write_worklist(
         See :func:`build_worklist`.
     previous : str or os.PathLike, optional
         A filled-in worklist of an earlier extract whose notes to carry over.
+    history : History, optional
+        See :func:`build_worklist`.
     **filters
         See :func:`build_worklist`.
 
@@ -206,7 +214,7 @@ def write_worklist(
     _check_target(path, extract.path, previous)
     before = _read_previous(previous) if previous is not None else None
     frames_before = None if before is None else before.frames
-    org, frames, carried = _build(extract, organisation, frames_before, filters)
+    org, frames, carried = _build(extract, organisation, frames_before, filters, history)
     alerts = [] if before is None else [*_owner_alerts(before, org, previous), *before.alerts]
     wb = openpyxl.Workbook()
     overview = wb.active
@@ -364,14 +372,20 @@ def _build(
     organisation: str | int | Organisation | None,
     previous: dict[int, pd.DataFrame] | None,
     filters: dict,
+    history: History | None = None,
 ) -> tuple[Organisation | None, dict[int, pd.DataFrame], dict[int, int]]:
     """The organisation, the task frames and the carried count per task."""
     org = organisation
     if org is not None and not isinstance(org, Organisation):
         org = resolve(org, extract)
     selected = filter_extract(extract, org, **_given_filters(filters))
+    tables = dict(selected.tables)
+    if history is not None:
+        past = history.with_current(extract)
+        narrowed = past.selected(org, **_given_filters(filters))
+        tables = {n: table_history(past.periods, narrowed, n).current for n in tables}
     frames, carried = {}, {}
-    for number, df in sorted(selected.tables.items()):
+    for number, df in sorted(tables.items()):
         frames[number], carried[number] = _task_frame(df, number, (previous or {}).get(number))
     return org, frames, carried
 
