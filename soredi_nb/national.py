@@ -231,8 +231,9 @@ def change_since(then: pd.DataFrame, now: pd.DataFrame) -> pd.Series:
     Returns
     -------
     pandas.Series
-        ``Int64``, aligned with ``now``: its ``i_alt`` less the same row's then (an
-        organisation by identity, a grouped row by owner type; 0 then where it had no row).
+        ``Int64``, aligned with ``now``: its findings less the same row's then (an
+        organisation by identity, a grouped row by owner type; 0 then where it had no row),
+        over the tables both extracts have: a table missing from one says nothing of change.
     """
 
     def keys(table: pd.DataFrame) -> list:
@@ -241,6 +242,8 @@ def change_since(then: pd.DataFrame, now: pd.DataFrame) -> pd.Series:
             for i, kind in zip(table["identity"], table["ejertype"], strict=True)
         ]
 
-    before = pd.Series(then["i_alt"].to_numpy(), index=keys(then))
+    both = [c for c in COLUMNS if now[c].notna().any() and then[c].notna().any()]
+    before = pd.Series(then[both].sum(axis=1).to_numpy(), index=keys(then))
     earlier = before.reindex(keys(now), fill_value=0).to_numpy()
-    return pd.Series(now["i_alt"].to_numpy() - earlier, index=now.index, dtype="Int64")
+    later = now[both].sum(axis=1).to_numpy()
+    return pd.Series(later - earlier, index=now.index, dtype="Int64")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 
@@ -103,3 +104,13 @@ def changed_sample() -> dict:
 
 def _append(df: pd.DataFrame, extra: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([df, extra], ignore_index=True)
+
+
+def front_page_rows(html: str) -> list[list[str]]:
+    """The cells' text of a report site's front page organisation table, header first, as a
+    reader without JavaScript sees it (itables' plain table)."""
+    tables = re.findall(r'<div id="itables_\w+_fallback">(.*?)</table>', html, flags=re.DOTALL)
+    [table] = [t for t in tables if ">Vurdering</th>" in t]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, flags=re.DOTALL)
+    cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.DOTALL) for row in rows]
+    return [[re.sub(r"<[^>]+>", "", c).strip() for c in row] for row in cells]

@@ -7,9 +7,11 @@ import json
 
 import pandas as pd
 import pytest
+from factories import front_page_rows
 
 from soredi_nb import history as h
 from soredi_nb.exceptions import SorediError
+from soredi_nb.load import load_extract
 from soredi_nb.organisations import resolve
 from soredi_nb.sample import DEMO_ORGANISATION, make_sample, write_extract
 from soredi_nb.validate import gln_check_digit
@@ -210,3 +212,52 @@ def test_history_command_in_danish_and_as_json(three, run_cli):
     assert data["periods"][2]["tables"][1]["rows"] == n + 1
     code, out, err = run_cli("history", folder / "a.xlsx")
     assert code == 1 and "er ikke en mappe" in err
+
+
+def test_render_with_history_pages_front_page_and_worklist(three, tmp_path):
+    """Every page knows the earlier extracts: since when a finding is there (task page and
+    worklist), and the front page's change since the first and the last period."""
+    import openpyxl
+
+    from soredi_nb import render as r
+    from soredi_nb.targets import targets
+    from soredi_nb.templates import NOTEBOOKS, notebook_name
+
+    folder, n = three
+    extract = load_extract(folder / "seneste.xlsx")
+    notebooks = [NOTEBOOKS / f"{notebook_name(k)}.ipynb" for k in (0, 2)]
+    result = r.render(
+        extract,
+        targets(extract, ["Aarhus"]),
+        tmp_path / "out",
+        notebooks=notebooks,
+        history=h.read_history(folder),
+        progress=False,
+    )
+    assert result.failures == []
+    task = (tmp_path / "out" / "aarhus-kommune" / f"{notebook_name(2)}.html").read_text("utf-8")
+    assert "I udtrækket siden" in task and "Fund pr. periode – nye, løste og uændrede" in task
+    assert f"{n - 1} fund har været med siden 2026-08" in task
+    front = (tmp_path / "out" / "index.html").read_text("utf-8")
+    rows = {row[0]: row for row in front_page_rows(front)}
+    header = front_page_rows(front)[0]
+    since_first = header.index("Ændring siden 2026-08")
+    since_last = header.index("Ændring siden 2026-09")
+    # Since August: the same findings. Since September: X and A0 back; table 5 (missing in
+    # September) is not counted as change.
+    assert rows["Aarhus Kommune"][since_first] == "0"
+    assert rows["Aarhus Kommune"][since_last] == "2"
+    book = openpyxl.load_workbook(tmp_path / "out" / "aarhus-kommune" / "arbejdsliste.xlsx")
+    sheet = next(ws for ws in book.worksheets if ws.title.startswith("2 "))
+    head = [c.value for c in sheet[1]]
+    since = head.index("I udtrækket siden")
+    values = [row[since] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert sorted(values) == ["2026-08"] * (n - 1) + ["2026-10"] * 2
+
+
+def test_render_refuses_an_extract_older_than_its_history(three, tmp_path, run_cli):
+    folder, _ = three
+    code, _, err = run_cli(
+        "render", folder / "a.xlsx", "--org", "aarhus", "--history", folder, "--out", tmp_path
+    )
+    assert code == 1 and "historikken har et nyere (2026-10)" in err

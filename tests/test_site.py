@@ -5,13 +5,13 @@ from __future__ import annotations
 import errno
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 
 import nbformat
 import pandas as pd
 import pytest
+from factories import front_page_rows
 
 from soredi_nb import render as r
 from soredi_nb.exceptions import SorediError
@@ -329,16 +329,6 @@ def test_front_page_marks_a_missing_table_and_counts_failed_pages(tmp_path):
     assert 'href="aarhus-kommune/index.html"' in html
     assert html.count('/index.html"') == 1  # only Aarhus has a report set to link to
     assert body["Aalborg Kommune"][9:12] == ["0", "Ingen fund (tabel 7 mangler i udtrækket)", ""]
-
-
-def front_page_rows(html: str) -> list[list[str]]:
-    """The cells' text of the front page's organisation table, header first, as a reader
-    without JavaScript sees it (itables' plain table)."""
-    tables = re.findall(r'<div id="itables_\w+_fallback">(.*?)</table>', html, flags=re.DOTALL)
-    [table] = [t for t in tables if ">Vurdering</th>" in t]
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", table, flags=re.DOTALL)
-    cells = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.DOTALL) for row in rows]
-    return [[re.sub(r"<[^>]+>", "", c).strip() for c in row] for row in cells]
 
 
 def test_navigation_bar_links_every_task_and_the_neighbours():
