@@ -49,10 +49,22 @@ class History:
     extracts: list[Extract]
     notes: list[str] = field(default_factory=list)
     folder: str | None = None
+    memo: dict = field(default_factory=dict, compare=False, repr=False)
+    """Work done once per history in memory: a render's kernel shows the same history on
+    every page, and an organisation's eight pages ask for the same selection."""
 
     def selected(self, organisation: Organisation | None, **filters) -> list[Extract]:
-        """Every period's extract narrowed to one selection (``filter_extract``), oldest first."""
-        return [filter_extract(e, organisation, **filters) for e in self.extracts]
+        """Every period's extract narrowed to one selection (``filter_extract``), oldest first.
+
+        The last selection is kept (see ``memo``): the pages of one organisation follow each
+        other on a kernel.
+        """
+        key = (organisation.identity if organisation else None, tuple(sorted(filters.items())))
+        last = self.memo.get("selected")
+        if last is None or last[0] != key:
+            last = (key, [filter_extract(e, organisation, **filters) for e in self.extracts])
+            self.memo["selected"] = last
+        return last[1]
 
     def with_current(self, current: Extract) -> History:
         """This history with ``current`` as its latest period (replacing one of that period).
@@ -63,13 +75,17 @@ class History:
             If ``current`` is older than a period of the history: the history is then not the
             current extract's past.
         """
+        known = self.memo.setdefault("with_current", {})
+        if current.info.sha256 in known:
+            return known[current.info.sha256]
         period, notes = period_of(current)
         pairs = [(p, e) for p, e in zip(self.periods, self.extracts, strict=True) if p != period]
         if pairs and pairs[-1][0] > period:
             raise SorediError(text("history.current_older", period=period, latest=pairs[-1][0]))
         pairs.append((period, current))
         periods, extracts = [p for p, _ in pairs], [e for _, e in pairs]
-        return History(periods, extracts, self.notes + notes, self.folder)
+        known[current.info.sha256] = History(periods, extracts, self.notes + notes, self.folder)
+        return known[current.info.sha256]
 
 
 def period_of(extract: Extract) -> tuple[str, list[str]]:
