@@ -12,6 +12,9 @@ agree: the receipts of the latest month (tables 6-7) are for messages of that mo
 than the traffic tables count for the same pair and type, and one set of receipts has the same
 numbers seen from its sender (table 6) and from its receiver (table 7).
 
+`make_history` adds the months before the sample, with findings resolved, new and persisting as
+from one real month to the next.
+
 Output is deterministic for a given ``scale`` and ``seed``: one ``numpy`` generator drives every
 choice, and nothing depends on the clock or on set ordering.
 """
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import numbers
 import os
 import re
 import shutil
@@ -772,9 +776,10 @@ def make_history(scale: str = "small", seed: int = 0, months: int = 6) -> list[d
     """Generate ``months`` consecutive monthly extracts in memory, oldest first.
 
     The newest is exactly ``make_sample(scale, seed)``; each earlier one is the extract of the
-    month before, made by going back in time from the newer one. Per month, roughly 10 % of the
-    findings were resolved by the next month, 5-8 % are new since the month before, and the rest
-    persist, keyed as :func:`soredi_nb.compare.finding_key` keys them. A quarter of the newest
+    month before, made by going back in time from the newer one. Per month, 9-12 % of the
+    findings were resolved by the next month, 5-7 % are new since the month before (more where
+    dates force it), and the rest persist, keyed as :func:`soredi_nb.compare.finding_key` keys
+    them. A quarter of the newest
     findings are never new going back, so they are in every month (long-standing); findings that
     were resolved can come back. Dates follow the month: a location number created or closed
     after an earlier extract date is not in that extract, and a closed number's latest message
@@ -837,7 +842,8 @@ def _keyed(df: pd.DataFrame, number: int, key) -> pd.DataFrame:
 
 def _check_months(months: object) -> None:
     """Refuse a number of months that is not a whole number from 1 to ``MAX_MONTHS``."""
-    if isinstance(months, bool) or not isinstance(months, int) or not 1 <= months <= MAX_MONTHS:
+    whole = isinstance(months, numbers.Integral) and not isinstance(months, bool)
+    if not whole or not 1 <= months <= MAX_MONTHS:
         raise SorediError(text("sample.months_range", months=months, most=MAX_MONTHS))
 
 
@@ -925,14 +931,14 @@ class _History:
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Drop whole findings (all rows of a key) until about ``rows`` rows are gone."""
         keys = df[_KEY].drop_duplicates()
-        keys = keys[~keys.isin(self.protected[n])].to_numpy()
+        keys = keys[~_isin(keys, self.protected[n])].to_numpy()
         if rows <= 0 or not len(keys):
             return df, df.iloc[:0]
         sizes = df[_KEY].value_counts()
         order = keys[rng.permutation(len(keys))]
         total = np.cumsum(sizes.loc[order].to_numpy())
         gone = set(order[: int(np.searchsorted(total, rows)) + 1])
-        mask = df[_KEY].isin(gone)
+        mask = _isin(df[_KEY], gone)
         return df[~mask], df[mask]
 
     def _resolved(
@@ -943,13 +949,13 @@ class _History:
         # Findings dropped at least one month before come back (going back: were there before).
         # One that cannot be there at ``date`` cannot be in any earlier month either.
         dormant = self.dormant[n]
-        dormant = dormant[dormant[_KEY].isin(_fit(dormant, n, date, rng, adjust=False)[_KEY])]
+        dormant = dormant[_isin(dormant[_KEY], _fit(dormant, n, date, rng, adjust=False)[_KEY])]
         back = dormant[dormant["gone"] < step].drop(columns="gone")
         take = self._take(back, round(rows * _REAPPEAR * rng.uniform(0.5, 1)), rng)
         if len(take):
             parts.append(_fit(take, n, date, rng))
             rows -= len(take)
-        self.dormant[n] = dormant[~dormant[_KEY].isin(take[_KEY])]
+        self.dormant[n] = dormant[~_isin(dormant[_KEY], take[_KEY])]
         shift = pd.Timedelta(days=(self.date - date).days)
         while rows > 0:
             if self.pool[n].empty:
@@ -959,7 +965,7 @@ class _History:
             if len(take):
                 parts.append(_fit(take, n, date, rng))
                 rows -= len(take)
-            self.pool[n] = self.pool[n].loc[fits.index[~fits[_KEY].isin(take[_KEY])]]
+            self.pool[n] = self.pool[n].loc[fits.index[~_isin(fits[_KEY], take[_KEY])]]
         if not parts:
             return self.tables[n].iloc[:0]
         return pd.concat(parts, ignore_index=True)
@@ -974,7 +980,7 @@ class _History:
             keys = keys[rng.permutation(len(keys))]
         total = np.cumsum(df[_KEY].value_counts().loc[keys].to_numpy())
         chosen = set(keys[: int(np.searchsorted(total, rows)) + 1])
-        return df[df[_KEY].isin(chosen)]
+        return df[_isin(df[_KEY], chosen)]
 
     def _refill(self) -> None:
         """Add the findings of one more sample (another seed) to the pool, in random order."""
@@ -990,13 +996,22 @@ class _History:
             ok = pd.Series(True, index=df.index)
             for col in ("lokationsnummer", "modpart_lokationsnummer", "sor_kode"):
                 if col in df:
-                    ok &= ~df[col].isin(self.claimed)
+                    ok &= ~_isin(df[col], self.claimed)
             df = _keyed(_shift_dates(df[ok], shift), n, self.key)
             keys = df[_KEY].drop_duplicates().to_numpy()
             rank = pd.Series(rng.permutation(len(keys)), index=keys)
             df = df.iloc[np.argsort(rank.loc[df[_KEY]].to_numpy(), kind="stable")]
             self.pool[n] = pd.concat([self.pool[n], df], ignore_index=True)
         self.claimed |= self._identifiers(tables)
+
+
+def _isin(values: pd.Series, among) -> np.ndarray:
+    """Which of the texts ``values`` are ``among`` (a set or a Series of texts).
+
+    As objects: pandas' Arrow-backed ``isin`` makes a scalar of each of ``among`` first, which
+    took most of the time of a national year.
+    """
+    return pd.Series(values.to_numpy(dtype=object), dtype=object).isin(list(among)).to_numpy()
 
 
 def _shift_dates(df: pd.DataFrame, shift: pd.Timedelta) -> pd.DataFrame:
