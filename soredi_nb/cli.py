@@ -99,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, metavar=mv["seed"], help=h["seed"])
     s.add_argument("--csv", action="store_true", help=h["csv"])
     s.add_argument("--force", action="store_true", help=h["sample_force"])
+    s.add_argument("--months", type=int, default=1, metavar=mv["months"], help=h["months"])
 
     def with_extract(name: str) -> argparse.ArgumentParser:
         c = sub.add_parser(name, help=h[name], description=h[name])
@@ -239,13 +240,31 @@ def _header(extract: Extract) -> None:
 
 def cmd_sample(args: argparse.Namespace) -> int:
     """``soredi-nb sample``."""
-    from soredi_nb.sample import make_sample, write_sample
+    from soredi_nb.sample import history_period, make_sample, write_history, write_sample
 
-    path = write_sample(
-        args.out, scale=args.scale, seed=args.seed, csv=args.csv, overwrite=args.force
+    if args.months == 1:
+        path = write_sample(
+            args.out, scale=args.scale, seed=args.seed, csv=args.csv, overwrite=args.force
+        )
+        rows = sum(len(df) for df in make_sample(args.scale, args.seed)["tables"].values())
+        _say(text("cli.sample_written", path=path, rows=rows))
+        return 0
+    # OUT is then a folder with one extract per month (see `write_extracts`).
+    paths = write_history(
+        args.out, args.scale, args.seed, args.months, csv=args.csv, overwrite=args.force
     )
-    rows = sum(len(df) for df in make_sample(args.scale, args.seed)["tables"].values())
-    _say(text("cli.sample_written", path=path, rows=rows))
+    # The newest month is the one-month sample (cached by now).
+    latest = make_sample(args.scale, args.seed)
+    _say(
+        text(
+            "cli.history_written",
+            count=len(paths),
+            folder=args.out,
+            first=history_period(paths[0]),
+            last=history_period(paths[-1]),
+            rows=sum(len(df) for df in latest["tables"].values()),
+        )
+    )
     return 0
 
 

@@ -12,6 +12,9 @@ agree: the receipts of the latest month (tables 6-7) are for messages of that mo
 than the traffic tables count for the same pair and type, and one set of receipts has the same
 numbers seen from its sender (table 6) and from its receiver (table 7).
 
+`make_history` adds the months before the sample, with findings resolved, new and persisting as
+from one real month to the next.
+
 Output is deterministic for a given ``scale`` and ``seed``: one ``numpy`` generator drives every
 choice, and nothing depends on the clock or on set ordering.
 """
@@ -20,10 +23,13 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import numbers
 import os
+import re
 import shutil
 import zipfile
 from bisect import bisect
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
@@ -744,6 +750,327 @@ def make_sample(scale: str = "small", seed: int = 0) -> dict:
     }
 
 
+# -- months: a history of extracts ---------------------------------------------------------------
+
+MAX_MONTHS = 60
+"""The most months `make_history` goes back (five years; the generator's dates start in 2008)."""
+
+HISTORY_MISSING_TABLE = 5
+"""The table one earlier month of a history lacks, as a real month's extract now and then does."""
+
+_RESOLVED = (0.09, 0.12)
+"""Range of the share of a month's findings that the next month no longer has (drawn per month)."""
+_NEW = (0.05, 0.07)
+"""Range of the share of a month's findings that the month before did not have."""
+_REAPPEAR = 0.3
+"""At most this share of a month's resolved findings are ones that were resolved before, too."""
+_LONG_STANDING = 0.25
+"""Share of the latest findings never dropped at random going back: the long-standing ones."""
+_KEY = "_key"
+"""Internal column: the finding's key (`soredi_nb.compare.finding_key`) while building months."""
+_COUNTS = {"antal": "_antal", "antal_i_alt": "_antal_i_alt"}
+"""Internal columns of tables 6-7: the counts as the sample made them, which each month varies."""
+
+
+def make_history(scale: str = "small", seed: int = 0, months: int = 6) -> list[dict]:
+    """Generate ``months`` consecutive monthly extracts in memory, oldest first.
+
+    The newest is exactly ``make_sample(scale, seed)``; each earlier one is the extract of the
+    month before, made by going back in time from the newer one. Per month, 9-12 % of the
+    findings were resolved by the next month, 5-7 % are new since the month before (more where
+    dates force it), and the rest persist, keyed as :func:`soredi_nb.compare.finding_key` keys
+    them. A quarter of the newest
+    findings are never new going back, so they are in every month (long-standing); findings that
+    were resolved can come back. Dates follow the month: a location number created or closed
+    after an earlier extract date is not in that extract, and a closed number's latest message
+    and message count (tables 2-3) are those up to that date. The receipts of the latest month
+    (tables 6-7) vary from month to month, the same for one set of receipts seen from both
+    sides. Findings resolved before the newest month are taken from samples of other seeds.
+    Exactly one earlier month lacks table ``HISTORY_MISSING_TABLE``: the second-oldest with three
+    months or more, else the oldest.
+
+    Parameters
+    ----------
+    scale : {"small", "national"}
+        Size of each extract, see :func:`make_sample`.
+    seed : int
+        Seed of the newest extract and of every change going back.
+    months : int, default 6
+        How many extracts, 1 to ``MAX_MONTHS``. The months a history has in common with a longer
+        one of the same scale and seed are the same, apart from the month without a table.
+
+    Returns
+    -------
+    list of dict
+        ``months`` extracts in :func:`make_sample`'s shape, oldest first; the extract dates are
+        one calendar month apart on the same day, and each ``Periode`` is the month before its
+        extract date.
+
+    Raises
+    ------
+    SorediError
+        If ``scale`` is not one of ``SCALES``, or ``months`` is not a whole number from 1 to
+        ``MAX_MONTHS``.
+    """
+    _check_months(months)
+    latest = make_sample(scale, seed)
+    if months == 1:
+        return [latest]
+    # Imported here: comparing pulls in most of the package, which writing a sample never needs.
+    from soredi_nb.compare import finding_key
+
+    keyed = {n: _keyed(df, n, finding_key) for n, df in latest["tables"].items()}
+    date = latest["info"]["Udtræksdato"]
+    history = _History(scale, int(seed), date, keyed, finding_key)
+    out = [latest]
+    for step in range(months - 1):
+        date = _month_before(date)
+        tables = history.step(step, date)
+        out.append({"tables": tables, "info": _info(date)})
+    out.reverse()
+    del out[1 if months >= 3 else 0]["tables"][HISTORY_MISSING_TABLE]
+    return out
+
+
+def _keyed(df: pd.DataFrame, number: int, key) -> pd.DataFrame:
+    """``df`` with the internal columns: its findings' keys, and (6-7) the counts as made."""
+    df = df.assign(**{_KEY: key(df, number)})
+    if number in (6, 7):
+        df = df.assign(**{_COUNTS[c]: df[c] for c in _COUNTS})
+    return df
+
+
+def _check_months(months: object) -> None:
+    """Refuse a number of months that is not a whole number from 1 to ``MAX_MONTHS``."""
+    whole = isinstance(months, numbers.Integral) and not isinstance(months, bool)
+    if not whole or not 1 <= months <= MAX_MONTHS:
+        raise SorediError(text("sample.months_range", months=months, most=MAX_MONTHS))
+
+
+def _month_before(date: dt.date) -> dt.date:
+    """The same day a calendar month earlier (the sample's extract days are all below 29)."""
+    return date.replace(year=date.year - (date.month == 1), month=(date.month - 2) % 12 + 1)
+
+
+def _info(date: dt.date) -> dict:
+    """The ``Info`` values of an extract dated ``date``: ``Periode`` is the month before."""
+    period = (date.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+    return {"Udtræksdato": date, "Periode": period}
+
+
+def _uniform(values: pd.Series, salt: str) -> np.ndarray:
+    """A uniform number in [0, 1) per value, fixed by the value and ``salt`` (not by row order)."""
+    # pandas' hash has a fixed key, so the numbers are the same in every run and process.
+    hashed = pd.util.hash_array((salt + "|" + values.astype("str")).to_numpy(dtype=object))
+    return (hashed >> np.uint64(11)).astype("float64") / float(1 << 53)
+
+
+class _History:
+    """Going back one month at a time from the newest extract (see `make_history`)."""
+
+    def __init__(
+        self, scale: str, seed: int, date: dt.date, latest: dict[int, pd.DataFrame], key
+    ) -> None:
+        self.scale, self.seed, self.date, self.key = scale, seed, date, key
+        self.tables = latest
+        """The month last made, each table with its `_KEY` column."""
+        self.dormant = {n: df.iloc[:0].assign(gone=0) for n, df in latest.items()}
+        """Findings dropped going back, with the step that dropped them: they may come back."""
+        self.pool = {n: df.iloc[:0] for n, df in latest.items()}
+        """Findings of other seeds' samples, in random order, not yet used."""
+        self.pools = 0
+        self.claimed = self._identifiers(latest)
+        """Location numbers and SOR-IDs in use: another sample's findings must not reuse one."""
+        # Long-standing: these findings of the newest month are never new going back.
+        self.protected = {n: set(df.loc[self._long(df), _KEY]) for n, df in latest.items()}
+
+    def _long(self, df: pd.DataFrame) -> np.ndarray:
+        """Which rows' findings are long-standing."""
+        return _uniform(df[_KEY], f"{self.seed}|long") < _LONG_STANDING
+
+    @staticmethod
+    def _identifiers(tables: dict[int, pd.DataFrame]) -> set[str]:
+        """Every location number (own and counterpart) and SOR-ID in ``tables``."""
+        out: set[str] = set()
+        for df in tables.values():
+            for col in ("lokationsnummer", "modpart_lokationsnummer", "sor_kode"):
+                if col in df:
+                    out.update(df[col].dropna())
+        return out
+
+    def step(self, step: int, date: dt.date) -> dict[int, pd.DataFrame]:
+        """The month before the last one made, dated ``date``: the output frames."""
+        rng = np.random.default_rng([self.seed, step, 12])
+        resolved, new = rng.uniform(*_RESOLVED), rng.uniform(*_NEW)
+        later = {n: self.tables[n] for n in sorted(self.tables)}
+        kept = {n: _fit(df, n, date, rng) for n, df in later.items()}
+        # About `new` of the later month's findings are new: first those that could not be there
+        # yet (dates), then others at random, where the dates left fewer than the share.
+        short = {n: max(0.0, new * len(df) - (len(df) - len(kept[n]))) for n, df in later.items()}
+        forced = sum(len(df) - len(kept[n]) for n, df in later.items())
+        budget = max(0.0, new * sum(map(len, later.values())) - forced)
+        scale = budget / sum(short.values()) if sum(short.values()) else 0.0
+        out = {}
+        for n in later:
+            kept[n], dropped = self._drop(n, kept[n], round(short[n] * scale), rng)
+            dropped = dropped.assign(gone=step)
+            self.dormant[n] = pd.concat([self.dormant[n], dropped], ignore_index=True)
+            wanted = round(resolved / (1 - resolved) * len(kept[n]))
+            added = self._resolved(n, step, date, wanted, rng)
+            df = pd.concat([kept[n], added], ignore_index=True)
+            if n in (6, 7):
+                df = _vary_receipts(df, n, f"{self.seed}|{step}")
+            self.tables[n] = df
+            order = df.sort_values(["ejer", "lokationsnummer", "enhedsnavn"], kind="stable").index
+            internal = [c for c in df.columns if c.startswith("_")]
+            out[n] = df.loc[order].drop(columns=internal).reset_index(drop=True)
+        return out
+
+    def _drop(
+        self, n: int, df: pd.DataFrame, rows: int, rng: np.random.Generator
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Drop whole findings (all rows of a key) until about ``rows`` rows are gone."""
+        keys = df[_KEY].drop_duplicates()
+        keys = keys[~_isin(keys, self.protected[n])].to_numpy()
+        if rows <= 0 or not len(keys):
+            return df, df.iloc[:0]
+        sizes = df[_KEY].value_counts()
+        order = keys[rng.permutation(len(keys))]
+        total = np.cumsum(sizes.loc[order].to_numpy())
+        gone = set(order[: int(np.searchsorted(total, rows)) + 1])
+        mask = _isin(df[_KEY], gone)
+        return df[~mask], df[mask]
+
+    def _resolved(
+        self, n: int, step: int, date: dt.date, rows: int, rng: np.random.Generator
+    ) -> pd.DataFrame:
+        """About ``rows`` rows of findings that were there at ``date`` and resolved later."""
+        parts = []
+        # Findings dropped at least one month before come back (going back: were there before).
+        # One that cannot be there at ``date`` cannot be in any earlier month either.
+        dormant = self.dormant[n]
+        dormant = dormant[_isin(dormant[_KEY], _fit(dormant, n, date, rng, adjust=False)[_KEY])]
+        back = dormant[dormant["gone"] < step].drop(columns="gone")
+        take = self._take(back, round(rows * _REAPPEAR * rng.uniform(0.5, 1)), rng)
+        if len(take):
+            parts.append(_fit(take, n, date, rng))
+            rows -= len(take)
+        self.dormant[n] = dormant[~_isin(dormant[_KEY], take[_KEY])]
+        shift = pd.Timedelta(days=(self.date - date).days)
+        while rows > 0:
+            if self.pool[n].empty:
+                self._refill()
+            fits = _fit(_shift_dates(self.pool[n], shift), n, date, rng, adjust=False)
+            take = self._take(fits, rows, None)
+            if len(take):
+                parts.append(_fit(take, n, date, rng))
+                rows -= len(take)
+            self.pool[n] = self.pool[n].loc[fits.index[~_isin(fits[_KEY], take[_KEY])]]
+        if not parts:
+            return self.tables[n].iloc[:0]
+        return pd.concat(parts, ignore_index=True)
+
+    @staticmethod
+    def _take(df: pd.DataFrame, rows: int, rng: np.random.Generator | None) -> pd.DataFrame:
+        """Whole findings of ``df``, about ``rows`` rows: in random order, or in order (no rng)."""
+        if rows <= 0 or df.empty:
+            return df.iloc[:0]
+        keys = df[_KEY].drop_duplicates().to_numpy()
+        if rng is not None:
+            keys = keys[rng.permutation(len(keys))]
+        total = np.cumsum(df[_KEY].value_counts().loc[keys].to_numpy())
+        chosen = set(keys[: int(np.searchsorted(total, rows)) + 1])
+        return df[_isin(df[_KEY], chosen)]
+
+    def _refill(self) -> None:
+        """Add the findings of one more sample (another seed) to the pool, in random order."""
+        self.pools += 1
+        seed = 1_000_003 * self.pools + self.seed
+        # Uncached: the cache keeps the samples tests and notebooks ask for.
+        tables, date, _ = _generate.__wrapped__(self.scale, seed)
+        rng = np.random.default_rng([self.seed, seed])
+        # Its dates as if it had been made on the newest extract's date.
+        shift = pd.Timedelta(days=(date - self.date).days)
+        for n, df in tables.items():
+            # A finding whose location numbers or SOR-IDs are in use would be another unit's.
+            ok = pd.Series(True, index=df.index)
+            for col in ("lokationsnummer", "modpart_lokationsnummer", "sor_kode"):
+                if col in df:
+                    ok &= ~_isin(df[col], self.claimed)
+            df = _keyed(_shift_dates(df[ok], shift), n, self.key)
+            keys = df[_KEY].drop_duplicates().to_numpy()
+            rank = pd.Series(rng.permutation(len(keys)), index=keys)
+            df = df.iloc[np.argsort(rank.loc[df[_KEY]].to_numpy(), kind="stable")]
+            self.pool[n] = pd.concat([self.pool[n], df], ignore_index=True)
+        self.claimed |= self._identifiers(tables)
+
+
+def _isin(values: pd.Series, among) -> np.ndarray:
+    """Which of the texts ``values`` are ``among`` (a set or a Series of texts).
+
+    As objects: pandas' Arrow-backed ``isin`` makes a scalar of each of ``among`` first, which
+    took most of the time of a national year.
+    """
+    return pd.Series(values.to_numpy(dtype=object), dtype=object).isin(list(among)).to_numpy()
+
+
+def _shift_dates(df: pd.DataFrame, shift: pd.Timedelta) -> pd.DataFrame:
+    """``df`` with every date column ``shift`` earlier."""
+    types = schema.columns()
+    cols = [c for c in df.columns if c in types and types[c].type == "date"]
+    return df.assign(**{c: df[c] - shift for c in cols})
+
+
+def _fit(
+    df: pd.DataFrame,
+    number: int,
+    date: dt.date,
+    rng: np.random.Generator,
+    adjust: bool = True,
+) -> pd.DataFrame:
+    """The rows of ``df`` that can be in an extract dated ``date``, their dates fitted to it.
+
+    A location number created (table 1) or closed (tables 2-3) after ``date`` has no finding
+    yet. A closed number's latest message after ``date`` becomes an earlier one, after the
+    closing; its count shrinks in proportion to the time since the closing (``adjust``).
+    """
+    day = pd.Timestamp(date)
+    if number == 1:
+        return df[df["oprettet"] <= day]
+    if number not in (2, 3):
+        return df
+    df = df[df["lukket_dato"] < day]
+    late = (df["seneste"] > day).to_numpy()
+    if not adjust or not late.any():
+        return df
+    closed, latest = df.loc[late, "lukket_dato"], df.loc[late, "seneste"]
+    gap = (day - closed).dt.days.to_numpy()
+    # As the generator dates a latest message: mostly within weeks of the extract date.
+    back = np.minimum(rng.exponential(45, len(gap)).astype("int64"), gap - 1)
+    seneste = pd.Series(day - pd.to_timedelta(back, unit="D"), index=closed.index)
+    share = (seneste - closed).dt.days / (latest - closed).dt.days
+    antal = (df.loc[late, "antal"].astype("float64") * share).round().clip(lower=1)
+    df = df.copy()
+    df.loc[late, "seneste"] = seneste.astype(df["seneste"].dtype)
+    df.loc[late, "antal"] = antal.astype("Int64")
+    return df
+
+
+def _vary_receipts(df: pd.DataFrame, number: int, salt: str) -> pd.DataFrame:
+    """The receipts of the month ``salt`` names: the counts as made, times 0.6-1.6.
+
+    The factor is fixed by the month, sender, receiver and type, so table 6 (the sender's view)
+    and table 7 (the receiver's) show the same receipts in every month.
+    """
+    own, other = df["lokationsnummer"], df["modpart_lokationsnummer"].fillna("")
+    sender, receiver = (own, other) if number == 6 else (other, own)
+    u = _uniform(sender + "|" + receiver + "|" + df["meddelelsestype"].fillna(""), salt)
+    factor = np.exp(u - 0.5)
+    antal = (df["_antal"].astype("float64") * factor).round().clip(lower=1)
+    total = np.maximum((df["_antal_i_alt"].astype("float64") * factor).round(), antal)
+    return df.assign(antal=antal.astype("Int64"), antal_i_alt=total.astype("Int64"))
+
+
 # -- writing -------------------------------------------------------------------------------------
 
 
@@ -932,15 +1259,28 @@ def _check_workbook_target(path: Path, overwrite: bool) -> None:
         raise SorediError(text("sample.out_exists", path=path))
 
 
-def _replace_folder(path: Path, write) -> None:
-    """Fill a new temporary folder with ``write(folder)``, then swap it in for ``path``."""
-    ours = {csv_name(n) for n in schema.TABLE_NUMBERS} | {f"{schema.info_sheet()[0]}.csv"}
+def _csv_names() -> set[str]:
+    """The names of the files in a CSV extract folder that `write_extract` writes."""
+    return {csv_name(n) for n in schema.TABLE_NUMBERS} | {f"{schema.info_sheet()[0]}.csv"}
+
+
+def _check_csv_folder(path: Path) -> None:
+    """Refuse a file, or a folder holding anything but a sample's CSV files, at ``path``."""
+    if os.path.lexists(path) and not path.is_dir():
+        raise SorediError(text("sample.folder_is_file", path=path))
+    ours = _csv_names()
+    if path.is_dir() and any(p.name not in ours for p in path.iterdir()):
+        raise SorediError(text("sample.folder_not_empty", path=path))
+
+
+def _replace_folder(path: Path, write, check=_check_csv_folder) -> None:
+    """Fill a new temporary folder with ``write(folder)``, then swap it in for ``path``.
+
+    ``check(path)`` runs first and raises when ``path`` must not be replaced.
+    """
     tmp, old = temporary_name(path), temporary_name(path)
     try:
-        if os.path.lexists(path) and not path.is_dir():
-            raise SorediError(text("sample.folder_is_file", path=path))
-        if path.is_dir() and any(p.name not in ours for p in path.iterdir()):
-            raise SorediError(text("sample.folder_not_empty", path=path))
+        check(path)
         tmp.mkdir()
         write(tmp)
         if path.is_dir():
@@ -955,6 +1295,147 @@ def _replace_folder(path: Path, write) -> None:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+
+
+# -- writing months ------------------------------------------------------------------------------
+
+HISTORY_PREFIX = "kvalitetsudtraek"
+"""File names of a history's extracts: ``kvalitetsudtraek-2026-10.xlsx`` (the ``Periode``)."""
+_PARALLEL_ROWS = 100_000
+"""`write_extracts` writes workbooks in parallel processes above this many rows in all."""
+_HISTORY_NAME = re.compile(rf"{HISTORY_PREFIX}-\d{{4}}-\d{{2}}(\.xlsx)?")
+
+
+def history_name(period: str, csv: bool = False) -> str:
+    """The name of the month ``period``'s extract in a history folder.
+
+    ``"kvalitetsudtraek-2026-10.xlsx"``, or with ``csv`` the CSV folder
+    ``"kvalitetsudtraek-2026-10"``: the reporting month, so the names sort by time.
+    """
+    return f"{HISTORY_PREFIX}-{period}" + ("" if csv else ".xlsx")
+
+
+def write_history(
+    folder: str | os.PathLike,
+    scale: str = "small",
+    seed: int = 0,
+    months: int = 6,
+    csv: bool = False,
+    overwrite: bool = False,
+) -> list[Path]:
+    """Write the ``months`` extracts of :func:`make_history`; see :func:`write_extracts`.
+
+    ``folder`` is checked before the months are generated, so a refusal comes at once.
+    """
+    _check_months(months)
+    _check_history_folder(Path(folder), overwrite)
+    return write_extracts(make_history(scale, seed, months), folder, csv=csv, overwrite=overwrite)
+
+
+def history_period(path: str | os.PathLike) -> str | None:
+    """The month (``"2026-10"``) in the name of an extract written by :func:`write_extracts`.
+
+    ``None`` for a name :func:`history_name` does not give.
+    """
+    name = Path(path).name
+    if not _HISTORY_NAME.fullmatch(name):
+        return None
+    return name.removeprefix(f"{HISTORY_PREFIX}-").removesuffix(".xlsx")
+
+
+def write_extracts(
+    history: list[dict], folder: str | os.PathLike, csv: bool = False, overwrite: bool = False
+) -> list[Path]:
+    """Write monthly extracts into one folder, each named by its month (:func:`history_name`).
+
+    The folder appears complete or not at all: it is filled under a temporary name next to it
+    and then swapped in, so a reader never sees a mix of two runs' months. The same extracts
+    always give the same bytes (see :func:`write_extract`).
+
+    Parameters
+    ----------
+    history : list of dict
+        Extracts in :func:`make_sample`'s shape, e.g. from :func:`make_history`; each needs its
+        own ``Periode``.
+    folder : str or os.PathLike
+        The folder to write. It may be missing or empty; one holding only earlier extracts
+        written this way is replaced if ``overwrite``; one holding anything else is never
+        touched.
+    csv : bool
+        Write one CSV folder per month instead of one workbook per month.
+    overwrite : bool, default False
+        Replace the extracts of an earlier run (``sample --months`` with ``--force``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The extracts written, in the order of ``history``.
+
+    Raises
+    ------
+    SorediError
+        In Danish, naming ``folder``, before anything is written: a folder name ending in
+        ``.xlsx``, a file where the folder should be, a folder with other files, or earlier
+        extracts without ``overwrite``. After that, any operating-system error, with the folder
+        as it was.
+    ValueError
+        If two extracts have the same ``Periode`` (a programming error).
+    """
+    folder = Path(folder)
+    names = [history_name(s["info"]["Periode"], csv) for s in history]
+    if len(set(names)) != len(names):
+        raise ValueError(f"two extracts of the same month: {names}")
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SorediError(
+            text("files.folder_failed", path=folder.parent, reason=reason(err))
+        ) from err
+
+    def write(tmp: Path) -> None:
+        targets = [tmp / name for name in names]
+        if csv:
+            for sample, target in zip(history, targets, strict=True):
+                target.mkdir()
+                _write_csv(sample, target)
+            return
+        rows = sum(len(df) for sample in history for df in sample["tables"].values())
+        jobs = min(len(history), os.cpu_count() or 1) if rows > _PARALLEL_ROWS else 1
+        if jobs == 1:
+            for sample, target in zip(history, targets, strict=True):
+                _write_xlsx(sample, target)
+            return
+        # openpyxl spends about 9 s of one core on a national workbook; a year of them is
+        # minutes, so the months are written side by side (the bytes do not depend on it).
+        with ProcessPoolExecutor(jobs) as pool:
+            list(pool.map(_write_xlsx, history, targets))
+
+    _replace_folder(folder, write, check=lambda path: _check_history_folder(path, overwrite))
+    return [folder / name for name in names]
+
+
+def _check_history_folder(path: Path, overwrite: bool) -> None:
+    """Refuse a file, a folder with other files, or (unless told) earlier months at ``path``."""
+    # `x.xlsx` as a folder is a mistake: one workbook was meant (``--months 1``).
+    if path.suffix.lower() == ".xlsx":
+        raise SorediError(text("sample.history_suffix", path=path))
+    if os.path.lexists(path) and not path.is_dir():
+        raise SorediError(text("sample.history_is_file", path=path))
+    if not path.is_dir():
+        return
+    entries = list(path.iterdir())
+    csv_files = _csv_names()
+    for entry in entries:
+        # A month's CSV folder is ours only while it holds nothing but an extract's files.
+        ours = _HISTORY_NAME.fullmatch(entry.name) and (
+            entry.is_file()
+            if entry.suffix == ".xlsx"
+            else entry.is_dir() and all(p.name in csv_files for p in entry.iterdir())
+        )
+        if not ours:
+            raise SorediError(text("sample.history_not_ours", path=path, name=entry.name))
+    if entries and not overwrite:
+        raise SorediError(text("sample.history_exists", path=path))
 
 
 def cache_dir() -> Path:

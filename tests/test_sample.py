@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from soredi_nb import messagetypes, reference, sample, schema
+from soredi_nb.compare import finding_key, match_findings
 from soredi_nb.exceptions import SorediError
 from soredi_nb.validate import is_valid_gln
 
@@ -711,3 +712,297 @@ def test_csv_folder_is_kept_when_the_swap_fails(tmp_path, monkeypatch):
     )
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir()] == ["udtraek"]
+
+
+# -- months: a history of extracts ---------------------------------------------------------------
+
+ALL_TABLES = set(schema.TABLE_NUMBERS)
+
+
+@pytest.fixture(scope="module")
+def history() -> list[dict]:
+    return sample.make_history(months=6)
+
+
+def keys_of(s: dict, n: int) -> pd.Series:
+    """The finding keys of table ``n`` of an extract."""
+    return finding_key(s["tables"][n], n)
+
+
+def test_history_ends_with_the_sample(history, small):
+    assert len(history) == 6
+    assert history[-1]["info"] == small["info"]
+    assert history[-1]["tables"].keys() == small["tables"].keys()
+    for n, df in small["tables"].items():
+        pd.testing.assert_frame_equal(history[-1]["tables"][n], df)
+
+
+def test_history_months_are_consecutive(history, small):
+    assert small["info"]["Udtræksdato"] == dt.date(2026, 11, 8)
+    assert [s["info"]["Udtræksdato"] for s in history] == [
+        dt.date(2026, m, 8) for m in range(6, 12)
+    ]
+    assert [s["info"]["Periode"] for s in history] == [f"2026-{m:02d}" for m in range(5, 11)]
+    january = sample.make_history(months=12)
+    assert [s["info"]["Periode"] for s in january[:3]] == ["2025-11", "2025-12", "2026-01"]
+    assert january[2]["info"]["Udtræksdato"] == dt.date(2026, 2, 8)
+
+
+@pytest.mark.parametrize(("months", "lacking"), [(1, None), (2, 0), (3, 1), (6, 1)])
+def test_exactly_one_earlier_month_lacks_table_5(months, lacking):
+    tables = [set(s["tables"]) for s in sample.make_history(months=months)]
+    expected = [ALL_TABLES - {5} if i == lacking else ALL_TABLES for i in range(months)]
+    assert tables == expected
+
+
+def test_one_month_is_the_sample(small):
+    (only,) = sample.make_history(months=1)
+    assert only["info"] == small["info"]
+    for n, df in small["tables"].items():
+        pd.testing.assert_frame_equal(only["tables"][n], df)
+
+
+def test_history_rows_are_valid_for_their_month(history, small):
+    for s in history:
+        date = pd.Timestamp(s["info"]["Udtræksdato"])
+        t = s["tables"]
+        for n, df in t.items():
+            assert list(df.columns) == schema.table(n).columns
+            assert df.dtypes.equals(small["tables"][n].dtypes), n
+        rows = all_rows(s)
+        assert rows["lokationsnummer"].map(is_valid_gln).all()
+        assert rows["modpart_lokationsnummer"].dropna().map(is_valid_gln).all()
+        assert rows["sor_kode"].str.fullmatch(SOR_ID).all()
+        assert (t[1]["oprettet"] <= date).all()
+        for n in (2, 3):
+            assert (t[n]["lukket_dato"] < date).all()
+            assert (t[n]["seneste"] > t[n]["lukket_dato"]).all() and (t[n]["seneste"] <= date).all()
+        for n in (2, 3, 5, 6, 7):
+            if n in t:
+                assert (t[n]["antal"] >= 1).all()
+        for n in (6, 7):
+            assert (t[n]["antal_i_alt"] >= t[n]["antal"]).all()
+        assert_receipts_agree(t, 0)
+        # A location number is one unit (or one group of units sharing it) in every month.
+        units = rows.drop_duplicates(["lokationsnummer", "sor_kode"])
+        assert not units.duplicated("sor_kode").any()
+        assert not set(rows["ejer"]) & set(sample.NO_FINDINGS)
+
+
+def assert_receipts_agree(t: dict, at_least: int) -> None:
+    """One set of receipts, seen by its sender (6) and its rejecter (7), has the same numbers."""
+    seen = t[6].merge(t[7].rename(columns=SWAP), on=KEY, suffixes=("_6", "_7"))
+    assert len(seen) >= at_least
+    for col in ("antal", "antal_i_alt", "fejlkode"):
+        assert seen[f"{col}_6"].equals(seen[f"{col}_7"]), col
+
+
+def test_national_history_receipts_agree_in_every_month():
+    months = sample.make_history("national", months=3)
+    for s in months:
+        assert_receipts_agree(s["tables"], 10)
+    # They are other numbers than the month after.
+    old, new = (s["tables"][7] for s in months[-2:])
+    pairs = match_findings(old, new, 7)
+    counts = [df["antal"].iloc[pairs[side]].to_numpy() for df, side in ((old, "old"), (new, "new"))]
+    assert 0.2 < (counts[0] != counts[1]).mean() < 1
+
+
+def test_history_changes_at_realistic_rates(history):
+    """Month to month, counted as ``compare`` counts: most persist, some resolved, a few new."""
+    for old, new in zip(history, history[1:], strict=False):
+        common = sorted(set(old["tables"]) & set(new["tables"]))
+        persisting = sum(len(match_findings(old["tables"][n], new["tables"][n], n)) for n in common)
+        before = sum(len(old["tables"][n]) for n in common)
+        after = sum(len(new["tables"][n]) for n in common)
+        month = new["info"]["Periode"]
+        assert 0.80 <= persisting / before <= 0.92, month
+        assert 0.08 <= 1 - persisting / before <= 0.20, month
+        assert 0.02 <= 1 - persisting / after <= 0.12, month
+
+
+def test_findings_last_come_and_go(history):
+    months = range(len(history))
+    back = 0
+    for n in (1, 2, 3, 4, 6, 7):
+        present = [set(keys_of(s, n)) for s in history]
+        long_standing = set.intersection(*present)
+        assert len(long_standing) >= 0.25 * len(present[-1]), n
+        # Resolved, then back: there in one month, gone the next, there again later.
+        back += len(
+            {
+                k
+                for i, j, m in combinations(months, 3)
+                for k in present[i] & present[m]
+                if k not in present[j]
+            }
+        )
+    assert back >= 5
+    # The receipts of a persisting finding change from month to month (many counts are 1-3).
+    old, new = history[-2]["tables"][6], history[-1]["tables"][6]
+    pairs = match_findings(old, new, 6)
+    counts = [df["antal"].iloc[pairs[side]].to_numpy() for df, side in ((old, "old"), (new, "new"))]
+    assert 0.2 < (counts[0] != counts[1]).mean() < 1
+
+
+def test_history_is_deterministic_and_longer_reaches_further_back(history):
+    again = sample.make_history(months=6)
+    longer = sample.make_history(months=9)
+    for a, b, c in zip(history, again, longer[3:], strict=True):
+        assert a["info"] == b["info"] == c["info"]
+        for n, df in a["tables"].items():
+            pd.testing.assert_frame_equal(df, b["tables"][n])
+            pd.testing.assert_frame_equal(df, c["tables"][n])
+    assert sample.make_history(seed=1, months=2)[0]["info"] != history[-2]["info"]
+
+
+@pytest.mark.parametrize("months", [0, -1, 61, 2.5, True, "3"])
+def test_history_months_must_be_1_to_60(months):
+    with pytest.raises(SorediError, match=f"helt tal fra 1 til 60, ikke '{months}'"):
+        sample.make_history(months=months)
+
+
+@pytest.fixture(scope="module")
+def history_folder(tmp_path_factory) -> Path:
+    return sample.write_history(tmp_path_factory.mktemp("months") / "udtraek", months=3)[0].parent
+
+
+def test_write_history_writes_one_workbook_per_month(history_folder):
+    names = sorted(p.name for p in history_folder.iterdir())
+    assert names == [f"kvalitetsudtraek-2026-{m}.xlsx" for m in ("08", "09", "10")]
+    assert [sample.history_period(history_folder / n) for n in names] == [
+        "2026-08",
+        "2026-09",
+        "2026-10",
+    ]
+    assert sample.history_period("sample.xlsx") is None
+
+
+def test_history_loads_without_new_warnings(history_folder):
+    from soredi_nb.load import load_extract
+
+    expected = sample.make_history(months=3)
+    for path, s in zip(sorted(history_folder.iterdir()), expected, strict=True):
+        extract = load_extract(path, cache=False)
+        missing = sorted(ALL_TABLES - set(s["tables"]))
+        assert [w.message for w in extract.warnings] == [
+            f"Tabel {n} mangler i udtrækket og kan ikke vurderes." for n in missing
+        ]
+        assert extract.info.period == s["info"]["Periode"]
+        assert extract.info.extract_date == s["info"]["Udtræksdato"]
+        assert {n: len(df) for n, df in extract.tables.items()} == {
+            n: len(df) for n, df in s["tables"].items()
+        }
+
+
+@pytest.mark.parametrize("csv", [False, True])
+def test_write_history_is_byte_identical_on_rerun(tmp_path, csv):
+    first = sample.write_history(tmp_path / "a", months=3, csv=csv)
+    time.sleep(1.1)
+    second = sample.write_history(tmp_path / "b", months=3, csv=csv)
+    assert [p.name for p in first] == [p.name for p in second]
+    for a, b in zip(first, second, strict=True):
+        assert digests(a) == digests(b)
+    # The newest month is the one-month sample, byte for byte.
+    single = sample.write_sample(tmp_path / ("single" if csv else "single.xlsx"), csv=csv)
+    assert digests(first[-1]) == digests(single)
+    if csv:
+        assert sorted(p.name for p in first[1].iterdir()) == sorted(
+            [sample.csv_name(n) for n in ALL_TABLES - {5}] + ["Info.csv"]
+        )
+
+
+def test_write_history_replaces_earlier_months_only_when_told(tmp_path):
+    folder = tmp_path / "udtraek"
+    sample.write_history(folder, months=3)
+    before = digests(folder)
+    with pytest.raises(SorediError, match="indeholder allerede månedlige eksempeludtræk"):
+        sample.write_history(folder, months=2)
+    assert digests(folder) == before
+    sample.write_history(folder, months=2, overwrite=True)
+    # The month the new run does not have is gone: the folder holds one run's months.
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "kvalitetsudtraek-2026-09.xlsx",
+        "kvalitetsudtraek-2026-10.xlsx",
+    ]
+    empty = tmp_path / "tom"
+    empty.mkdir()
+    assert len(sample.write_history(empty, months=2)) == 2
+
+
+def test_write_history_never_touches_other_files(tmp_path):
+    folder = tmp_path / "udtraek"
+    sample.write_history(folder, months=2)
+    (folder / "noter.txt").write_text("mine")
+    with pytest.raises(SorediError, match="indeholder 'noter.txt', som ikke er et månedligt"):
+        sample.write_history(folder, months=2, overwrite=True)
+    assert (folder / "noter.txt").read_text() == "mine"
+    # A month's CSV folder with a file of the user's in it is not ours either.
+    csv = tmp_path / "csv"
+    (month,) = sample.write_history(csv, months=2, csv=True)[:1]
+    (month / "noter.txt").write_text("mine")
+    with pytest.raises(SorediError, match=f"indeholder '{month.name}'"):
+        sample.write_history(csv, months=2, csv=True, overwrite=True)
+    file = tmp_path / "fil"
+    file.write_text("x")
+    with pytest.raises(SorediError, match="er en fil, ikke en mappe"):
+        sample.write_history(file, months=2)
+    with pytest.raises(SorediError, match="ender på .xlsx"):
+        sample.write_history(tmp_path / "udtraek.xlsx", months=2)
+    assert not (tmp_path / "udtraek.xlsx").exists()
+
+
+def test_sample_months_command(run_cli, tmp_path):
+    folder = tmp_path / "udtraek"
+    code, out, err = run_cli("sample", folder, "--months", "3")
+    rows = sum(len(df) for df in sample.make_sample()["tables"].values())
+    assert (code, err) == (0, "")
+    assert out == (
+        f"3 månedlige eksempeludtræk skrevet i {folder} (2026-08 … 2026-10), {rows} rækker i det"
+        " seneste.\n"
+    )
+    assert sorted(p.name for p in folder.iterdir()) == [
+        f"kvalitetsudtraek-2026-{m}.xlsx" for m in ("08", "09", "10")
+    ]
+    code, out, err = run_cli("sample", folder, "--months", "3")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"Fejl: Mappen '{folder}' indeholder allerede månedlige eksempeludtræk")
+    code, out, _ = run_cli("sample", folder, "--months", "2", "--force", "--csv")
+    assert code == 0 and out.startswith("2 månedlige eksempeludtræk skrevet i")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "kvalitetsudtraek-2026-09",
+        "kvalitetsudtraek-2026-10",
+    ]
+
+
+def test_sample_months_1_is_todays_command(run_cli, tmp_path):
+    code, out, _ = run_cli("sample", tmp_path / "a.xlsx", "--months", "1")
+    assert code == 0 and out.startswith("Eksempeludtræk skrevet til")
+    plain = sample.write_sample(tmp_path / "b.xlsx")
+    assert digests(tmp_path / "a.xlsx") == digests(plain)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["--months", "0"],
+            "Fejl: Antallet af måneder skal være et helt tal fra 1 til 60, ikke '0'.\n",
+        ),
+        (
+            ["--months", "mange"],
+            "Fejl i kommandoen: --months: ugyldig værdi: 'mange'. Se 'soredi-nb sample --help'.\n",
+        ),
+    ],
+)
+def test_sample_months_bad_input_is_a_danish_error(run_cli, tmp_path, argv, expected):
+    code, out, err = run_cli("sample", tmp_path / "udtraek", *argv)
+    assert (code, out, err) == (1, "", expected)
+    assert not (tmp_path / "udtraek").exists()
+
+
+def test_sample_months_into_a_workbook_name_is_refused(run_cli, tmp_path):
+    code, _, err = run_cli("sample", tmp_path / "udtraek.xlsx", "--months", "2")
+    assert code == 1
+    assert err.startswith("Fejl: Med flere måneder skrives udtrækkene i en mappe")
+    assert list(tmp_path.iterdir()) == []
