@@ -3,7 +3,7 @@
 
 Usage::
 
-    python3 dev.py demo   # create .venv if needed, then render the reports of the bundled sample
+    python3 dev.py demo   # create .venv if needed, then render the reports of the sample months
     python3 dev.py test   # create .venv if needed, then run ruff and the whole test suite
 
 Only the standard library is used here, so this works on a fresh machine with Python 3.11+.
@@ -24,7 +24,8 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".soredi-nb-installed"
-SAMPLE = ROOT / "build" / "sample.xlsx"
+MONTHS = ROOT / "build" / "udtraek"
+"""Six monthly sample extracts; the newest is the one the demo reports on."""
 REPORTS = ROOT / "build" / "reports"
 DEMO_ORG = "Aarhus"
 
@@ -52,11 +53,14 @@ def ensure_venv() -> None:
 
 
 def demo() -> None:
-    """Generate the sample extract, show summaries and render every report set to HTML."""
-    run(PYTHON, "-m", "soredi_nb", "sample", SAMPLE, "--force")
-    run(PYTHON, "-m", "soredi_nb", "summary", SAMPLE)
-    run(PYTHON, "-m", "soredi_nb", "summary", SAMPLE, "--org", DEMO_ORG)
-    run(PYTHON, "-m", "soredi_nb", "render", SAMPLE, "--all", "--out", REPORTS)
+    """Generate six months of sample extracts, show summaries and the history, and render
+    every report set of the newest month to HTML, with the others as its history."""
+    run(PYTHON, "-m", "soredi_nb", "sample", MONTHS, "--months", "6", "--force")
+    newest = max(MONTHS.glob("*.xlsx"))  # named by period: the last is the newest
+    run(PYTHON, "-m", "soredi_nb", "summary", newest)
+    run(PYTHON, "-m", "soredi_nb", "summary", newest, "--org", DEMO_ORG)
+    run(PYTHON, "-m", "soredi_nb", "history", MONTHS, "--org", DEMO_ORG)
+    run(PYTHON, "-m", "soredi_nb", "render", newest, "--all", "--history", MONTHS, "--out", REPORTS)
 
 
 def test() -> None:

@@ -768,8 +768,15 @@ def show_plain(
             na_rep="–",
             escape="html",
         )
-    # Jupyter's table CSS right-aligns every cell; text reads better left-aligned.
-    text_columns = [c for c in df.columns if not pd.api.types.is_numeric_dtype(df[c])]
+    # Jupyter's table CSS right-aligns every cell; text reads better left-aligned. A column of
+    # numbers with "mangler" for a missing table is still a column of numbers.
+    missing = text("common.missing_cell")
+    text_columns = [
+        c
+        for c in df.columns
+        if not pd.api.types.is_numeric_dtype(df[c])
+        and not all(isinstance(v, int | float) or v == missing for v in df[c].dropna().map(_python))
+    ]
     styler = styler.set_properties(subset=text_columns, **{"text-align": "left"})
     styler = styler.map_index(
         lambda label: "text-align: left" if label in text_columns else "", axis="columns"
@@ -781,6 +788,11 @@ def show_plain(
         ]
         styler = styler.apply(lambda col: css, subset=[df.columns[last]], axis=0)
     display(HTML(styler.set_table_attributes('class="soredi"').to_html()))
+
+
+def _python(value: object) -> object:
+    """A NumPy scalar as the Python value it holds (anything else as it is)."""
+    return value.item() if hasattr(value, "item") and not isinstance(value, str) else value
 
 
 def _cell(value: object) -> str:
