@@ -86,7 +86,9 @@ def _known_by_code(query: str) -> Organisation | None:
     return _known().get(str(int(query)))
 
 
-@lru_cache(maxsize=8192)
+# A national extract has some 10,000 distinct (owner, type) pairs, and a history a year of them:
+# room for all, so a history's months do not push each other's owners out.
+@lru_cache(maxsize=65536)
 def owner(ejer: object, ejertype: object) -> Organisation | None:
     """The organisation an (``Ejer``, ``Ejertype``) pair of cells belongs to.
 
