@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import io
 import re
 import sys
 from collections.abc import Callable, Sequence
@@ -151,11 +152,59 @@ def _register_display() -> None:
     png.for_type(Figure, _png_with_alt)
 
 
-def _png_with_alt(fig: Figure) -> tuple[bytes, dict]:
+def _png_with_alt(fig: Figure) -> tuple[bytes | None, dict]:
     """The figure as PNG (as the inline backend draws it), and its description as metadata."""
-    from IPython.core.pylabtools import print_figure
+    return png(fig), {"alt": describe(fig)}
 
-    return print_figure(fig, fmt="png", bbox_inches="tight"), {"alt": describe(fig)}
+
+def png(fig: Figure) -> bytes | None:
+    """The figure as PNG, cropped to what is drawn as the inline backend does, drawn once.
+
+    The inline backend's ``print_figure(fig, bbox_inches="tight")`` draws a figure twice with a
+    layout engine: once to lay it out and find the drawn area, once more to print that area.
+    A figure outside pyplot (as :func:`_new_figure` makes them) is drawn once here and the drawn
+    area, with the same padding, is cut from that image: a chart is the larger part of a page's
+    time. Should anything be drawn outside the figure (which a layout engine prevents), the
+    image would have to grow; that figure, like pyplot's (whose canvas is pyplot's), takes the
+    inline backend's two draws.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+
+    Returns
+    -------
+    bytes or None
+        ``None`` for a figure without axes, which the inline backend does not show either.
+    """
+    from IPython.core.pylabtools import print_figure
+    from matplotlib import rcParams
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
+
+    if not fig.axes and not fig.lines:
+        return None
+    if fig.canvas.manager is not None:  # pyplot's figure: its canvas is pyplot's
+        return print_figure(fig, fmt="png", bbox_inches="tight")
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    drawn = fig.get_tightbbox(canvas.get_renderer())
+    width, height = canvas.get_width_height()
+    inside = drawn.transformed(fig.dpi_scale_trans)
+    if inside.x0 < 0 or inside.y0 < 0 or inside.x1 > width or inside.y1 > height:
+        return print_figure(fig, fmt="png", bbox_inches="tight")
+    # The area ``bbox_inches="tight"`` prints, in pixels from the top left (padding may reach
+    # beyond the figure: there the image has the figure's background, as with the backend).
+    box = drawn.padded(rcParams["savefig.pad_inches"]).transformed(fig.dpi_scale_trans)
+    size = (int(box.width), int(box.height))  # as Agg sizes the figure cut to ``box``
+    left, top = round(box.x0), round(height - box.y0 - size[1])
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    background = tuple(round(255 * c) for c in fig.get_facecolor())
+    out = Image.new("RGBA", size, background)
+    out.paste(image, (-left, -top))
+    buffer = io.BytesIO()
+    out.save(buffer, format="png", dpi=(fig.dpi, fig.dpi))
+    return buffer.getvalue()
 
 
 def _percent(share: float) -> str:

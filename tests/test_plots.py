@@ -437,6 +437,45 @@ def test_figures_display_as_png_in_ipython(monkeypatch):
     assert data["image/png"][:4] == b"\x89PNG"
 
 
+def _image(data: bytes):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+@pytest.mark.parametrize("number", [1, 2, 4, 6])
+def test_chart_png_is_what_the_inline_backend_prints(number):
+    """Drawn once, a chart's PNG has the size and content of ``bbox_inches="tight"``'s."""
+    from IPython.core.pylabtools import print_figure
+
+    df = table(2, closed_rows()) if number == 2 else None
+    if number != 2:
+        df = sample.make_sample()["tables"][number]
+        df = canonical_frame(number, df[df["ejer"] == "Aarhus Kommune"])
+    ours = _image(plots.png(plots.task_chart(df, number, reference_date="2026-11-06")))
+    inline = _image(print_figure(plots.task_chart(df, number, reference_date="2026-11-06")))
+    assert ours.size == inline.size
+    # The same picture: at most a pixel's shift of an edge here and there, no text moved away.
+    same = np.abs(np.asarray(ours, int) - np.asarray(inline, int)).max(axis=2) <= 40
+    assert same.mean() > 0.9
+    # Nothing is cut off: the image's outer rows and columns are the figure's background.
+    edges = np.concatenate(
+        [a.reshape(-1, 3) for a in (np.asarray(ours)[[0, -1]], np.asarray(ours)[:, [0, -1]])]
+    )
+    assert (edges == 255).all()
+
+
+def test_png_of_a_figure_drawn_beyond_its_edges_grows_to_show_it():
+    """Text outside the figure is kept, as the inline backend keeps it: the image grows."""
+    fig = Figure(figsize=(4, 2))
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1])
+    ax.set_ylabel("a label pushed out of the figure", labelpad=200)
+    image = _image(plots.png(fig))
+    assert image.size[0] > 4 * fig.dpi
+    assert plots.png(Figure()) is None  # nothing to show, as in the inline backend
+
+
 # -- the sample --------------------------------------------------------------------------------
 
 
