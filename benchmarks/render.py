@@ -70,12 +70,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 NAIVE_TARGET = 5.0
 """(c) must be at least this many times faster per page than (a)."""
-FLOOR_TARGET = 2.0
+FLOOR_TARGET = 1.5
 """(c) per page must be at most this many times (d) per page."""
-NATIONAL_MINUTES = 15.0
+NATIONAL_MINUTES = 3.0
+"""The national sample must render within this many minutes (issue 11, on 2 cores)."""
 SITE_MB = 150  # the national sample's site, shared assets and worklists included
 PAGE_KB = 150  # a task page apart from its own data and charts
-"""The national sample must render within this many minutes."""
 
 
 def _log(message: str) -> None:
@@ -357,7 +357,7 @@ def _report(rows: dict[str, Row]) -> int:
             (
                 ratio <= FLOOR_TARGET,
                 f"(c) per page is {ratio:.2f}x the floor (d), {what}"
-                f" (target <= {FLOOR_TARGET:.0f}x)",
+                f" (target <= {FLOOR_TARGET:.1f}x)",
             )
         )
     print()
@@ -413,7 +413,7 @@ def national(args: argparse.Namespace, tmp: Path) -> int:
     ok = seconds <= NATIONAL_MINUTES * 60 and not result.failures
     print(
         f"{'PASS' if ok else 'FAIL'}: the national sample renders in {seconds / 60:.1f} min"
-        f" (target < {NATIONAL_MINUTES:.0f} min, no failed pages)"
+        f" (target <= {NATIONAL_MINUTES:.1f} min, no failed pages)"
     )
     site_mb, page_kb = _sizes(tmp / "out")
     sizes_ok = site_mb <= SITE_MB and page_kb <= PAGE_KB
