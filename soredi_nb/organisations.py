@@ -284,9 +284,18 @@ def filter_extract(
     -------
     Extract
         Same info and missing tables; tables and row-level warnings restricted to the kept rows.
+        The same object again for the same selection asked twice in a row (read it, do not
+        change it).
     """
     if organisation is not None and not isinstance(organisation, Organisation):
         organisation = resolve(organisation, extract)
+    # A page filters the extract twice (for itself and for its summary), and a kernel renders
+    # an organisation's pages one after another: the last selection is kept with the extract.
+    key = (organisation.identity if organisation else None, region, kommune, sor_kode)
+    key += (enhedsnavn, it_system)
+    last = extract.memo.get("filtered")
+    if last is not None and last[0] == key:
+        return last[1]
     # What the filters mean is decided once, not per table.
     regions = kommuner = None
     if region is not None:
@@ -321,7 +330,9 @@ def filter_extract(
         tables[number] = df[keep.fillna(False)]
     kept = {(extract.sheets.get(n), r) for n, df in tables.items() for r in df[ROW]}
     warnings = [w for w in extract.warnings if w.row is None or (w.sheet, w.row) in kept]
-    return replace(extract, tables=tables, warnings=warnings)
+    selected = replace(extract, tables=tables, warnings=warnings)
+    extract.memo["filtered"] = (key, selected)
+    return selected
 
 
 def list_organisations(extract: Extract, by: str = "ejer") -> pd.DataFrame:
