@@ -515,7 +515,7 @@ def profile(args: argparse.Namespace, tmp: Path) -> int:
     print("-" * len(head))
     print(f"{'mean':34} " + " ".join(f"{m:6.2f}" for m in means))
     print(
-        "reset = the '%reset -f' cell render adds; cells = the notebook's own code cells;\n"
+        "reset = the cell render adds to clear the kernel; cells = the notebook's own code cells;\n"
         "pm = papermill/nbclient overhead (kernel client, parameters, message round trips);\n"
         "html = nbconvert export in this process; k cpu = CPU seconds of the kernel for the page,\n"
         "p cpu = of this process (papermill's side and the export): on a busy machine wall\n"

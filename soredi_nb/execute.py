@@ -178,7 +178,11 @@ def prepare(path: Path) -> nbformat.NotebookNode:
     what the previous page left in the kernel."""
     nb = nbformat.read(path, as_version=4)
     nb.cells = [c for c in nb.cells if INTERACTIVE_TAG not in c.metadata.get("tags", [])]
-    reset = nbformat.v4.new_code_cell("%reset -f", metadata={"tags": [RESET_TAG]})
+    # What ``%reset -f`` does, without the full garbage collection the magic adds after it
+    # (the reset itself collects once already): a page's names, outputs and history go.
+    reset = nbformat.v4.new_code_cell(
+        "get_ipython().reset(new_session=False)", metadata={"tags": [RESET_TAG]}
+    )
     reset.id = "soredi-reset"
     nb.cells.insert(0, reset)
     return nb

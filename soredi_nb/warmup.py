@@ -20,8 +20,6 @@ PRELOADED = (
     "matplotlib.backends.backend_agg",
     "PIL.PngImagePlugin",
     "itables",
-    # ``%reset``, the first cell of every rendered page, lives here and is loaded on first use.
-    "IPython.core.magics.namespace",
 )
 """Modules a page uses, imported before the first page."""
 
@@ -30,10 +28,10 @@ def preload() -> None:
     """Import what every page uses, then freeze the garbage collector's view of it.
 
     After the imports the kernel holds some 280,000 long-lived objects (modules, classes,
-    functions). A full collection walks all of them, and every page starts with one:
-    ``%reset`` calls ``gc.collect()``, which took about 0.2 s a page. ``gc.freeze`` moves them
-    out of the collector's reach for good (they live as long as the kernel anyway), so that a
-    collection walks only what the pages have made since.
+    functions). A full collection walks all of them, and every page starts with one: the
+    namespace reset (as ``%reset``) calls ``gc.collect()``, which took about 0.2 s a page.
+    ``gc.freeze`` moves them out of the collector's reach for good (they live as long as the
+    kernel anyway), so that a collection walks only what the pages have made since.
     """
     for name in PRELOADED:
         importlib.import_module(name)

@@ -61,7 +61,7 @@ def test_a_warm_kernel_has_what_pages_use_imported_and_frozen(tmp_path, fresh_ke
     )
     loaded, frozen = printed(execute.execute(execute.prepare(probe), {})).split()
     assert loaded == "True"
-    # The imports' objects are out of the collector's way (%reset collects on every page).
+    # The imports' objects are out of the collector's way (every page's reset collects).
     assert int(frozen) > 100_000
 
 

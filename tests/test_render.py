@@ -85,6 +85,7 @@ def test_no_code_widgets_or_external_resources(rendered):
             "TaskPage(",
             "Parametre.",
             "%reset",
+            "get_ipython",
             "application/vnd.jupyter.widget",
             "hl-ipython3",
         ):
