@@ -70,12 +70,12 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 NAIVE_TARGET = 5.0
 """(c) must be at least this many times faster per page than (a)."""
-FLOOR_TARGET = 2.0
+FLOOR_TARGET = 1.5
 """(c) per page must be at most this many times (d) per page."""
-NATIONAL_MINUTES = 15.0
+NATIONAL_MINUTES = 3.0
+"""The national sample must render within this many minutes (issue 11, on 2 cores)."""
 SITE_MB = 150  # the national sample's site, shared assets and worklists included
 PAGE_KB = 150  # a task page apart from its own data and charts
-"""The national sample must render within this many minutes."""
 
 
 def _log(message: str) -> None:
@@ -357,7 +357,7 @@ def _report(rows: dict[str, Row]) -> int:
             (
                 ratio <= FLOOR_TARGET,
                 f"(c) per page is {ratio:.2f}x the floor (d), {what}"
-                f" (target <= {FLOOR_TARGET:.0f}x)",
+                f" (target <= {FLOOR_TARGET:.1f}x)",
             )
         )
     print()
@@ -413,7 +413,7 @@ def national(args: argparse.Namespace, tmp: Path) -> int:
     ok = seconds <= NATIONAL_MINUTES * 60 and not result.failures
     print(
         f"{'PASS' if ok else 'FAIL'}: the national sample renders in {seconds / 60:.1f} min"
-        f" (target < {NATIONAL_MINUTES:.0f} min, no failed pages)"
+        f" (target <= {NATIONAL_MINUTES:.1f} min, no failed pages)"
     )
     site_mb, page_kb = _sizes(tmp / "out")
     sizes_ok = site_mb <= SITE_MB and page_kb <= PAGE_KB
@@ -443,6 +443,22 @@ def _sizes(site: Path) -> tuple[float, float]:
     return total / 1e6, largest / 1e3
 
 
+def _kernel_cpu(km) -> Callable[[], float]:
+    """CPU seconds so far of ``km``'s kernel process (NaN where they cannot be read)."""
+    try:
+        import psutil
+
+        process = psutil.Process(km.provisioner.process.pid)
+    except Exception:  # noqa: BLE001 - psutil missing, or another provisioner
+        return lambda: float("nan")
+
+    def seconds() -> float:
+        t = process.cpu_times()
+        return t.user + t.system
+
+    return seconds
+
+
 def profile(args: argparse.Namespace, tmp: Path) -> int:
     """Where a page's time goes: one organisation's pages, twice, on one warm kernel."""
 
@@ -455,24 +471,26 @@ def profile(args: argparse.Namespace, tmp: Path) -> int:
     scale = "national" if args.national else "small"
     path = write_sample(tmp / f"{scale}.xlsx", scale=scale)
     load_extract(path)
-    start, _ = _timed(kernel)
+    start, km = _timed(kernel)
+    kernel_cpu = _kernel_cpu(km)
     print(f"kernel start with the package imported: {start:.2f} s (once per worker)")
     params = dict(PARAMETERS) | {"extract_path": str(path), "organisation": DEMO_ORGANISATION}
     print(f"\n{DEMO_ORGANISATION}, {scale} sample, second pass (warm), seconds:")
-    head = (
-        f"{'notebook':34} {'page':>6} {'reset':>6} {'cells':>6} {'pm':>6} {'html':>6}  slowest cell"
-    )
+    head = f"{'notebook':34} {'page':>6} {'reset':>6} {'cells':>6} {'pm':>6} {'html':>6}"
+    head += f" {'k cpu':>6} {'p cpu':>6}  slowest cell"
     print(head)
     print("-" * len(head))
     totals = []
     try:
         for run in range(2):
             for template in sorted(NOTEBOOKS.glob("*.ipynb")):
-                begin = time.perf_counter()
+                begin, kernel_before = time.perf_counter(), kernel_cpu()
+                own_before = time.process_time()
                 prepared = prepare(template)
                 execute, nb = _timed(lambda prepared=prepared: run_notebook(prepared, params))
                 export, _ = _timed(lambda nb=nb: to_html(nb, "profil"))
                 page = time.perf_counter() - begin
+                cpu = (kernel_cpu() - kernel_before, time.process_time() - own_before)
                 cells = {}
                 for cell in nb.cells:
                     if cell.cell_type == "code":
@@ -485,10 +503,11 @@ def profile(args: argparse.Namespace, tmp: Path) -> int:
                 overhead = execute - reset - own
                 slowest = max(cells, key=cells.get)
                 if run:
-                    totals.append((page, reset, own, overhead, export))
+                    totals.append((page, reset, own, overhead, export, *cpu))
                     print(
                         f"{template.stem[:34]:34} {page:6.2f} {reset:6.2f} {own:6.2f}"
-                        f" {overhead:6.2f} {export:6.2f}  {slowest} {cells[slowest]:.2f}"
+                        f" {overhead:6.2f} {export:6.2f} {cpu[0]:6.2f} {cpu[1]:6.2f}"
+                        f"  {slowest} {cells[slowest]:.2f}"
                     )
     finally:
         shutdown_kernels()
@@ -496,9 +515,11 @@ def profile(args: argparse.Namespace, tmp: Path) -> int:
     print("-" * len(head))
     print(f"{'mean':34} " + " ".join(f"{m:6.2f}" for m in means))
     print(
-        "reset = the '%reset -f' cell render adds; cells = the notebook's own code cells;\n"
+        "reset = the cell render adds to clear the kernel; cells = the notebook's own code cells;\n"
         "pm = papermill/nbclient overhead (kernel client, parameters, message round trips);\n"
-        "html = nbconvert export in this process."
+        "html = nbconvert export in this process; k cpu = CPU seconds of the kernel for the page,\n"
+        "p cpu = of this process (papermill's side and the export): on a busy machine wall\n"
+        f"seconds grow, CPU seconds much less. {_load()} (1, 5, 15 min)"
     )
     return 0
 

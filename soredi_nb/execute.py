@@ -1,7 +1,8 @@
 """Executing one report page: papermill in a warm kernel, a check of what it was made from, HTML.
 
 Every worker (a thread of ``render``, or a Dask worker) keeps one kernel with the package already
-imported and runs its pages one after another, clearing the namespace between them; the parsed
+imported (``warmup``), and one client of it, and runs its pages one after another, clearing the
+namespace between them; the parsed
 extract stays in the kernel's memory (``notebook.open_extract``), so it is read once per kernel.
 """
 
@@ -16,8 +17,17 @@ from pathlib import Path
 
 import nbformat
 import papermill
+from jinja2 import pass_context
+from nbconvert import HTMLExporter
+from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import Preprocessor
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
 from papermill.exceptions import PapermillExecutionError
+from papermill.log import logger
+from papermill.utils import remove_args
 
 from soredi_nb.notebook import RECORD_MIMETYPE
 from soredi_nb.templates import INTERACTIVE_TAG, PAGE_TEMPLATES, page_name, parameters_cell
@@ -44,41 +54,119 @@ class PageFailed(Exception):
 
 _local = threading.local()
 _kernels: list = []
+"""Every (kernel manager, client) this process started."""
 _kernels_lock = threading.Lock()
 
 
 def kernel():
-    """This worker's warm kernel: started once, with the package imported, restarted if dead."""
+    """This worker's warm kernel: started once, with what pages use imported, restarted if dead.
+
+    The worker also keeps one client of it (:func:`_client`) for all its pages.
+    """
     km = getattr(_local, "km", None)
     if km is not None and km.is_alive():
         return km
     from jupyter_client.manager import KernelManager
 
+    _stop_client()  # of a kernel that died
     km = KernelManager(kernel_name="python3")
-    # The kernel's own stderr is only start-up chatter; cell errors arrive as messages.
-    km.start_kernel(stderr=subprocess.DEVNULL)
+    # The kernel's own stderr is only start-up chatter; cell errors arrive as messages. Its input
+    # history stays in memory, as in the kernels nbclient starts itself: a page has no use for a
+    # history file, and writing every cell to it costs time.
+    km.start_kernel(
+        stderr=subprocess.DEVNULL, extra_arguments=["--HistoryManager.hist_file=:memory:"]
+    )
     kc = km.client()
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=120)
-        # Pre-import what every page needs, so a page pays only for its own work.
-        kc.execute_interactive("import soredi_nb.notebook", timeout=300, output_hook=lambda m: None)
-    finally:
+        # Import what pages use (and freeze it for the garbage collector), so a page pays only
+        # for its own work.
+        kc.execute_interactive(
+            "import soredi_nb.warmup; soredi_nb.warmup.preload()",
+            timeout=300,
+            output_hook=lambda m: None,
+        )
+    except BaseException:
         kc.stop_channels()
-    _local.km = km
+        km.shutdown_kernel(now=True)
+        raise
+    kc.allow_stdin = False
+    _local.km, _local.kc = km, kc
     with _kernels_lock:
-        _kernels.append(km)
+        _kernels.append((km, kc))
     return km
 
 
+def _client():
+    """The client of this worker's kernel (:func:`kernel` must have been called)."""
+    return _local.kc
+
+
+def _stop_client() -> None:
+    """Close this worker's client of a kernel it no longer uses."""
+    kc = getattr(_local, "kc", None)
+    if kc is not None:
+        with contextlib.suppress(Exception):
+            kc.stop_channels()
+    _local.kc = None
+
+
 def shutdown_kernels() -> None:
-    """Stop every warm kernel this process started."""
+    """Stop every warm kernel this process started, and its client."""
     with _kernels_lock:
         while _kernels:
-            km = _kernels.pop()
+            km, kc = _kernels.pop()
+            with contextlib.suppress(Exception):
+                kc.stop_channels()
             with contextlib.suppress(Exception):  # a kernel that is already gone is fine
                 km.shutdown_kernel(now=True)
     _local.__dict__.clear()
+
+
+class WarmEngine(NBClientEngine):
+    """papermill's nbclient engine, on the worker's kernel client rather than a new one a page.
+
+    A new client waits until the kernel answers and then, to drain stray output, a further 0.2 s
+    (``jupyter_client``'s ``wait_for_ready``): a fifth of a second of every page, on a kernel
+    that has been ready all along. Everything else is papermill's: parameters, cell metadata,
+    the error raised for a failing cell.
+    """
+
+    @classmethod
+    def execute_managed_notebook(
+        cls,
+        nb_man,
+        kernel_name,
+        log_output=False,
+        stdout_file=None,
+        stderr_file=None,
+        start_timeout=60,
+        execution_timeout=None,
+        **kwargs,
+    ):
+        """Run ``nb_man``'s notebook with the client passed as ``kc`` (and its ``km``)."""
+        kc = kwargs.pop("kc")
+        kwargs = remove_args(["input_path", "timeout", "startup_timeout"], **kwargs)
+        client = PapermillNotebookClient(
+            nb_man,
+            kernel_name=kernel_name,
+            log=logger,
+            log_output=log_output,
+            stdout_file=stdout_file,
+            stderr_file=stderr_file,
+            startup_timeout=start_timeout,
+            timeout=execution_timeout,
+            **kwargs,
+        )
+        # With a client in place nbclient makes none, and with a kernel manager it was given it
+        # neither stops the client's channels nor the kernel when the notebook is done.
+        client.kc = kc
+        return client.execute()
+
+
+_ENGINE = "soredi-warm"
+papermill_engines.register(_ENGINE, WarmEngine)
 
 
 # --- running a notebook -----------------------------------------------------------------------
@@ -90,7 +178,11 @@ def prepare(path: Path) -> nbformat.NotebookNode:
     what the previous page left in the kernel."""
     nb = nbformat.read(path, as_version=4)
     nb.cells = [c for c in nb.cells if INTERACTIVE_TAG not in c.metadata.get("tags", [])]
-    reset = nbformat.v4.new_code_cell("%reset -f", metadata={"tags": [RESET_TAG]})
+    # What ``%reset -f`` does, without the full garbage collection the magic adds after it
+    # (the reset itself collects once already): a page's names, outputs and history go.
+    reset = nbformat.v4.new_code_cell(
+        "get_ipython().reset(new_session=False)", metadata={"tags": [RESET_TAG]}
+    )
     reset.id = "soredi-reset"
     nb.cells.insert(0, reset)
     return nb
@@ -119,6 +211,8 @@ def execute(prepared: nbformat.NotebookNode, parameters: dict) -> nbformat.Noteb
         None,
         parameters=parameters,
         km=kernel(),
+        kc=_client(),
+        engine_name=_ENGINE,
         progress_bar=False,
         log_output=False,
         request_save_on_cell_execute=False,
@@ -160,7 +254,7 @@ def run(template: Path, parameters: dict, expected: dict) -> nbformat.NotebookNo
         error = err.evalue if own else text("render.cell_error", kind=err.ename, error=err.evalue)
         raise PageFailed(f"{error} [{code}]", cell) from err
     except Exception as err:  # noqa: BLE001 - the kernel may have died; any error fails the page
-        _local.km = None  # start a fresh kernel for the next page
+        _local.km = None  # start a fresh kernel (and client) for the next page
         raise PageFailed(unexpected(err)) from err
     record = take_record(nb)
     if record is None:
@@ -224,17 +318,74 @@ def _page_link(match: re.Match) -> str:
     return f"{match.group(1)}{page_name(match.group(2))}{match.group(3)}"
 
 
+# The opening tags HTMLExporter makes focusable (``div.jp-Cell-inputWrapper`` and
+# ``div.jp-OutputArea-output``), as the JupyterLab template writes them.
+_OUTPUT_DIV = re.compile(
+    r'<div (?:id="[^"]*" )?class="(?:jp-Cell-inputWrapper'
+    r'|[^"]*(?<![\w-])jp-OutputArea-output(?![\w-])[^"]*)"'
+)
+_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)")
+_CHARACTER_REFERENCE = re.compile(r"&#(\d+);")
+
+
+def _character(match: re.Match) -> str:
+    """A numeric character reference as its character, where that means nothing in HTML."""
+    code = int(match.group(1))
+    return chr(code) if 160 <= code <= 0x10FFFF else match.group(0)
+
+
+class PageExporter(HTMLExporter):
+    """nbconvert's HTML exporter without its last step, a BeautifulSoup pass over the page.
+
+    ``HTMLExporter`` parses the finished page and writes it out again only to make every output
+    (and input) focusable and to give images without a description a placeholder. For a page
+    with a findings table that pass was over half of this process's time per page. The same
+    two edits are made here on the template's output, on the opening tags the JupyterLab
+    template writes for them.
+    """
+
+    @pass_context
+    def markdown2html(self, context, source):
+        """Markdown as HTML, its non-ASCII characters written as themselves.
+
+        nbconvert writes a heading (with its anchor link) in ASCII, "Før" as ``F&#248;r``;
+        the BeautifulSoup pass wrote such references back as characters, and so does this.
+        """
+        html = super().markdown2html(context, source)
+        return _CHARACTER_REFERENCE.sub(_character, html)
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        """``HTMLExporter.from_notebook_node``, with its two edits made without a parser."""
+        # What HTMLExporter does before rendering (nbconvert 7.16-7.17).
+        langinfo = nb.metadata.get("language_info", {})
+        lexer = langinfo.get("pygments_lexer", langinfo.get("name", None))
+        highlight_code = self.filters.get(
+            "highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self)
+        )
+        resources = self._init_resources(resources)
+        filter_data_type = WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources
+        )
+        self.register_filter("highlight_code", highlight_code)
+        self.register_filter("filter_data_type", filter_data_type)
+        html, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+        html = _OUTPUT_DIV.sub(r'\g<0> tabindex="0"', html)
+        no_alt = ' alt="No description has been provided for this image"'
+        return _IMG_WITHOUT_ALT.sub(r"\g<0>" + no_alt, html), resources
+
+
 def _exporter():
     """This worker's HTML exporter (nbconvert exporters are not shared between threads)."""
     exporter = getattr(_local, "exporter", None)
     if exporter is None:
-        from nbconvert import HTMLExporter
         from traitlets.config import Config
 
         config = Config()
         config.TagRemovePreprocessor.enabled = True
         config.TagRemovePreprocessor.remove_cell_tags = REMOVED_TAGS
-        exporter = HTMLExporter(
+        # Validate the notebook once, after the preprocessors, rather than after each of them.
+        config.Exporter.optimistic_validation = True
+        exporter = PageExporter(
             config=config,
             template_name="soredi",
             extra_template_basedirs=[str(PAGE_TEMPLATES)],

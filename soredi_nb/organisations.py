@@ -156,12 +156,23 @@ def organisations_in(extract: Extract) -> dict[str, Organisation]:
     dict
         ``Organisation.identity`` -> ``Organisation``, in order of first appearance.
     """
-    out: dict[str, Organisation] = {}
-    for df in extract.tables.values():
-        for e, t in df[["ejer", "ejertype"]].drop_duplicates().itertuples(index=False):
-            if (org := owner(e, t)) is not None:
-                out.setdefault(org.identity, org)
-    return out
+    return dict(_owners(extract)[0])
+
+
+def _owners(extract: Extract) -> tuple[dict[str, Organisation], dict[str, Organisation]]:
+    """The extract's owners by identity and by folded selector, computed once per extract.
+
+    Every page of a render resolves its organisation against the whole extract; the owners
+    depend on the extract alone, and finding them again took a tenth of a second a page.
+    """
+    if "owners" not in extract.memo:
+        out: dict[str, Organisation] = {}
+        for df in extract.tables.values():
+            for e, t in df[["ejer", "ejertype"]].drop_duplicates().itertuples(index=False):
+                if (org := owner(e, t)) is not None:
+                    out.setdefault(org.identity, org)
+        extract.memo["owners"] = (out, {fold(o.selector): o for o in out.values()})
+    return extract.memo["owners"]
 
 
 def resolve(query: str | int, extract: Extract | None = None) -> Organisation:
@@ -189,9 +200,8 @@ def resolve(query: str | int, extract: Extract | None = None) -> Organisation:
         the name matches several organisations (the message says how to name each).
     """
     raw = " ".join(str(query).split())
-    owners = organisations_in(extract) if extract is not None else {}
     # What `orgs` shows under "Vælg med --org" selects exactly that owner, whatever its type.
-    by_selector = {fold(o.selector): o for o in owners.values()}
+    owners, by_selector = _owners(extract) if extract is not None else ({}, {})
     if fold(raw) in by_selector:
         return by_selector[fold(raw)]
     typed = _TYPED.fullmatch(raw)
@@ -276,9 +286,18 @@ def filter_extract(
     -------
     Extract
         Same info and missing tables; tables and row-level warnings restricted to the kept rows.
+        The same object again for the same selection asked twice in a row (read it, do not
+        change it).
     """
     if organisation is not None and not isinstance(organisation, Organisation):
         organisation = resolve(organisation, extract)
+    # A page filters the extract twice (for itself and for its summary), and a kernel renders
+    # an organisation's pages one after another: the last selection is kept with the extract.
+    key = (organisation.identity if organisation else None, region, kommune, sor_kode)
+    key += (enhedsnavn, it_system)
+    last = extract.memo.get("filtered")
+    if last is not None and last[0] == key:
+        return last[1]
     # What the filters mean is decided once, not per table.
     regions = kommuner = None
     if region is not None:
@@ -313,7 +332,9 @@ def filter_extract(
         tables[number] = df[keep.fillna(False)]
     kept = {(extract.sheets.get(n), r) for n, df in tables.items() for r in df[ROW]}
     warnings = [w for w in extract.warnings if w.row is None or (w.sheet, w.row) in kept]
-    return replace(extract, tables=tables, warnings=warnings)
+    selected = replace(extract, tables=tables, warnings=warnings)
+    extract.memo["filtered"] = (key, selected)
+    return selected
 
 
 def list_organisations(extract: Extract, by: str = "ejer") -> pd.DataFrame:

@@ -30,13 +30,14 @@ LAB_CSS = "jupyterlab.css"
 # A checklist item as the Markdown export writes it: the checkbox, then the action in bold.
 _CHECKBOX = re.compile(r'(<input class="task-list-item-checkbox"[^>]*?)/><strong>([^<]*)</strong>')
 # itables' notices to notebook users (JavaScript did not run; the notebook is not trusted; a
-# link to its help pages), in English and about notebooks, not about the report.
+# link to its help pages), in English and about notebooks, not about the report. itables writes
+# the links' addresses unquoted.
 _ITABLES_NOTICE = re.compile(
     r'<div style="vertical-align:middle; text-align:left">\s*<noscript>.*?</noscript>\s*</div>'
     r'|<sup><noscript><span title="JavaScript not allowed[^"]*">[^<]*</span></noscript>'
-    r'<a href="https://itables\.org/[^"]*"[^>]*>[^<]*</a></sup>'
+    r'<a href="?https://itables\.org/[^"\s>]*"?[^>]*>[^<]*</a></sup>'
     r"|Loading ITables v[\d.]+ from the <code>init_notebook_mode</code> cell\.\.\.\s*"
-    r'\(need <a href="https://itables\.org/[^"]*">help</a>\?\)',
+    r'\(need <a href="?https://itables\.org/[^"\s>]*"?>help</a>\?\)',
     re.DOTALL,
 )
 WORKLIST = "arbejdsliste.xlsx"

@@ -88,6 +88,20 @@ def test_narrowing_filters():
         filter_extract(ex, region="Fyn")
 
 
+def test_the_same_selection_twice_is_the_same_and_another_is_not_mixed_up():
+    ex = small_extract()
+    counts = {n: len(df) for n, df in filter_extract(ex, "aarhus").tables.items()}
+    # Asked again in a row (a page and its summary): the kept selection, same rows.
+    again = filter_extract(ex, "Aarhus Kommune")
+    assert again is filter_extract(ex, 751)
+    assert {n: len(df) for n, df in again.tables.items()} == counts
+    # Another organisation, or the same with a filter, is filtered anew.
+    assert {n: len(df) for n, df in filter_extract(ex, "odense").tables.items()} != counts
+    narrowed = filter_extract(ex, "aarhus", it_system="nexus")
+    assert narrowed is not again and len(narrowed.table(1)) <= counts[1]
+    assert {n: len(df) for n, df in filter_extract(ex, "aarhus").tables.items()} == counts
+
+
 def test_list_organisations_counts():
     df = list_organisations(small_extract())
     assert df["organisation"].tolist() == [

@@ -437,6 +437,49 @@ def test_figures_display_as_png_in_ipython(monkeypatch):
     assert data["image/png"][:4] == b"\x89PNG"
 
 
+def _image(data: bytes):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data)).convert("RGB")
+
+
+def _ink(image) -> tuple[int, int, int, int]:
+    """The box (left, top, right, bottom) of what is drawn on a white image."""
+    return image.point(lambda v: 255 - v).getbbox()
+
+
+@pytest.mark.parametrize("number", [1, 2, 4, 6])
+def test_chart_png_is_what_the_inline_backend_prints(number):
+    """Drawn once, a chart's PNG shows what ``bbox_inches="tight"``'s shows, nothing cut off."""
+    from IPython.core.pylabtools import print_figure
+
+    df = table(2, closed_rows()) if number == 2 else None
+    if number != 2:
+        df = sample.make_sample()["tables"][number]
+        df = canonical_frame(number, df[df["ejer"] == "Aarhus Kommune"])
+    ours = _image(plots.png(plots.task_chart(df, number, reference_date="2026-11-06")))
+    inline = _image(print_figure(plots.task_chart(df, number, reference_date="2026-11-06")))
+    # The same drawing: its extent differs by a few pixels at most (the backend's second draw,
+    # in the area it cut out, sets a legend outside the axes a few pixels apart).
+    (left, top, right, bottom), (l2, t2, r2, b2) = _ink(ours), _ink(inline)
+    assert abs((right - left) - (r2 - l2)) <= 8 and abs((bottom - top) - (b2 - t2)) <= 8
+    # The backend's padding around it, to the pixel; the image is the drawing and its margin.
+    pad = round(matplotlib.rcParams["savefig.pad_inches"] * 100)
+    assert (left, top) == (pad, pad) and ours.size == (right + pad, bottom + pad)
+    assert abs(ours.size[0] - inline.size[0]) <= 10 and abs(ours.size[1] - inline.size[1]) <= 10
+
+
+def test_png_of_a_figure_drawn_beyond_its_edges_grows_to_show_it():
+    """Text outside the figure is kept, as the inline backend keeps it: the image grows."""
+    fig = Figure(figsize=(4, 2))
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1])
+    ax.set_ylabel("a label pushed out of the figure", labelpad=200)
+    image = _image(plots.png(fig))
+    assert image.size[0] > 4 * fig.dpi
+    assert plots.png(Figure()) is None  # nothing to show, as in the inline backend
+
+
 # -- the sample --------------------------------------------------------------------------------
 
 

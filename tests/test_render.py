@@ -85,6 +85,7 @@ def test_no_code_widgets_or_external_resources(rendered):
             "TaskPage(",
             "Parametre.",
             "%reset",
+            "get_ipython",
             "application/vnd.jupyter.widget",
             "hl-ipython3",
         ):
@@ -92,6 +93,20 @@ def test_no_code_widgets_or_external_resources(rendered):
         assert not re.search(r'<script[^>]+src="(https?:)?//', body), path.name
         assert not re.search(r'<link[^>]+href="(https?:)?//', body), path.name
         assert "require.min.js" not in body and "mathjax" not in body.lower()
+
+
+def test_outputs_focusable_images_described_and_no_itables_notices(rendered):
+    """What nbconvert's exporter sees to, and what the page takes out of itables' HTML."""
+    _, result = rendered
+    for path in result.out_dir.glob("*/*.html"):
+        body = path.read_text(encoding="utf-8")
+        # Every output takes keyboard focus (a wide table scrolls), as in nbconvert's pages.
+        outputs = re.findall(r'<div [^>]*class="[^"]*jp-OutputArea-output[^"]*"[^>]*>', body)
+        assert outputs and all('tabindex="0"' in div for div in outputs), path.name
+        images = re.findall(r"<img\b[^>]*>", body)
+        assert all(re.search(r'alt="[^"]+"', img) for img in images), path.name
+        for notice in ("Loading ITables", "JavaScript not allowed", "itables.org"):
+            assert notice not in body, (path.name, notice)
 
 
 def test_hostile_names_are_escaped(rendered):
