@@ -15,6 +15,8 @@ PRELOADED = (
     "soredi_nb.notebook",
     "soredi_nb.load",
     "soredi_nb.cache",
+    "soredi_nb.national",
+    "soredi_nb.compare",
     "pandas.io.formats.style",
     "pyarrow.parquet",
     "matplotlib.backends.backend_agg",
