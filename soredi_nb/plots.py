@@ -896,6 +896,17 @@ def _by_table(counts: pd.DataFrame, ax: Ax, title: str) -> Figure:
     return fig
 
 
+def _period_layout(ax: Axes, periods: Sequence[str], ylabel: str) -> None:
+    """Vertical bars per period: periods along the bottom, a Danish integer axis up the side."""
+    ax.set_xticks(np.arange(len(periods)), periods, rotation=45 if len(periods) > 8 else 0)
+    ax.grid(axis="x", visible=False)
+    ax.grid(axis="y", visible=True)
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: danish.number(v)))
+    ax.set_ylabel(ylabel)
+    ax.margins(y=0.15)  # room for the totals above the bars
+
+
 @_styled
 def history_chart(transitions: pd.DataFrame, ax: Ax = None) -> Figure:
     """New, resolved and persisting findings per period: is the number going down?
@@ -974,13 +985,7 @@ def history_chart(transitions: pd.DataFrame, ax: Ax = None) -> Figure:
             color=_MUTED,
             style="italic",
         )
-    ax.set_xticks(x, list(t["period"]), rotation=45 if len(t) > 8 else 0)
-    ax.grid(axis="x", visible=False)
-    ax.grid(axis="y", visible=True)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: danish.number(v)))
-    ax.set_ylabel(text("plots.history.ylabel"))
-    ax.margins(y=0.15)
+    _period_layout(ax, list(t["period"]), text("plots.history.ylabel"))
     _finish(ax, own, title)
     return fig
 
@@ -1044,12 +1049,6 @@ def development_chart(
             marker="o",
             label=median_label,
         )
-    ax.set_xticks(x, [str(p) for p in table.index], rotation=45 if len(table) > 8 else 0)
-    ax.grid(axis="x", visible=False)
-    ax.grid(axis="y", visible=True)
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: danish.number(v)))
-    ax.set_ylabel(text("plots.overview.xlabel"))
-    ax.margins(y=0.15)
+    _period_layout(ax, [str(p) for p in table.index], text("plots.overview.xlabel"))
     _finish(ax, own, title)
     return fig

@@ -597,3 +597,54 @@ def test_describe_says_what_a_chart_shows():
         "Pr. modpart, der har afvist meddelelserne. Vandret akse: Antal negative kvitteringer."
     )
     assert plots.describe(Figure()) == "Diagram: uden titel."
+
+
+def test_history_chart_splits_each_period_into_kept_new_and_resolved():
+    transitions = pd.DataFrame(
+        {
+            "period": ["2026-08", "2026-09", "2026-10"],
+            "rows": pd.array([5, None, 4], dtype="Int64"),
+            "new": pd.array([None, None, None], dtype="Int64"),
+            "resolved": pd.array([None, None, None], dtype="Int64"),
+            "persisting": pd.array([None, None, None], dtype="Int64"),
+            "comparable": [False, False, False],
+        }
+    )
+    transitions.loc[2, ["new", "resolved", "persisting"]] = [1, 2, 3]
+    transitions.loc[2, "comparable"] = True
+    fig = plots.history_chart(transitions)
+    ax = fig.axes[0]
+    assert title_of(fig) == text("plots.history.title")
+    legend = text("plots.history.legend")
+    heights = {c.get_label(): [p.get_height() for p in c] for c in ax.containers}
+    # The first period cannot be compared (one bar); September lacks the table (no bar, a note);
+    # October: 3 kept + 1 new, and 2 resolved beside them.
+    assert heights == {
+        legend["rows"]: [5],
+        legend["persisting"]: [3],
+        legend["new"]: [1],
+        legend["resolved"]: [2],
+    }
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2026-08", "2026-09", "2026-10"]
+    assert text("plots.history.missing") in texts(ax) and "5" in texts(ax) and "4" in texts(ax)
+    assert plots.describe(fig).startswith("Diagram: " + text("plots.history.title"))
+
+
+def test_development_and_organisations_charts_stack_the_tables():
+    table = pd.DataFrame(
+        {"tabel_1": [2, 1], "tabel_5": [pd.NA, 3], "median": [1.0, 1.5]},
+        index=["2026-09", "2026-10"],
+    )
+    fig = plots.development_chart(table, median_label="Sum af medianer")
+    ax = fig.axes[0]
+    bars = {c.get_label(): [p.get_height() for p in c] for c in ax.containers}
+    assert bars == {"Tabel 1": [2, 1], "Tabel 5": [0, 3]}
+    assert [t for t in texts(ax) if t.isdigit()] == ["2", "4"]  # the totals above the bars
+    [line] = ax.get_lines()
+    assert list(line.get_ydata()) == [1.0, 1.5] and line.get_label() == "Sum af medianer"
+    counts = pd.DataFrame(
+        {"organisation": ["Aarhus Kommune", "Tom"], "tabel_1": [2, 0], "tabel_2": [1, 0]}
+    )
+    fig = plots.organisations_chart(counts)
+    assert title_of(fig) == text("plots.organisations.title")
+    assert yticks(fig.axes[0]) == ["Aarhus Kommune"]  # without findings: left out
