@@ -59,12 +59,29 @@ class History:
         The last selection is kept (see ``memo``): the pages of one organisation follow each
         other on a kernel.
         """
+        return self._selection(organisation, filters)["extracts"]
+
+    def table(self, number: int, organisation: Organisation | None, **filters) -> TableHistory:
+        """:func:`table_history` of one selection, kept with the selection (see ``memo``):
+        the overview follows every table, and each task page its own again."""
+        kept = self._selection(organisation, filters)
+        if number not in kept["tables"]:
+            # Keys of whole tables cost more than one selection's, and pay off from the second
+            # selection on (a render's kernel); one organisation's history computes its own.
+            whole = self.extracts if self.memo["selections"] > 1 else None
+            kept["tables"][number] = table_history(self.periods, kept["extracts"], number, whole)
+        return kept["tables"][number]
+
+    def _selection(self, organisation: Organisation | None, filters: dict) -> dict:
+        """The last selection's narrowed periods and table histories (a new one replaces it)."""
         key = (organisation.identity if organisation else None, tuple(sorted(filters.items())))
         last = self.memo.get("selected")
-        if last is None or last[0] != key:
-            last = (key, [filter_extract(e, organisation, **filters) for e in self.extracts])
+        if last is None or last["key"] != key:
+            extracts = [filter_extract(e, organisation, **filters) for e in self.extracts]
+            last = {"key": key, "extracts": extracts, "tables": {}}
             self.memo["selected"] = last
-        return last[1]
+            self.memo["selections"] = self.memo.get("selections", 0) + 1
+        return last
 
     def with_current(self, current: Extract) -> History:
         """This history with ``current`` as its latest period (replacing one of that period).
@@ -182,10 +199,20 @@ def read_history(
     return History(periods, [by_period[p] for p in periods], notes, str(folder.resolve()))
 
 
-def _uids(df: pd.DataFrame, number: int) -> pd.Series:
+def _uids(df: pd.DataFrame, number: int, whole: Extract | None = None) -> pd.Series:
     """Each row's finding key with its occurrence among rows of that key (``key#k``), so that
-    matching the same uid across periods is ``compare``'s multiset matching."""
-    key = finding_key(df, number)
+    matching the same uid across periods is ``compare``'s multiset matching.
+
+    With ``whole`` (the extract ``df`` was narrowed from, its index kept), the keys of the
+    whole table are computed once and kept with it: every organisation's pages need them.
+    """
+    if whole is None:
+        key = finding_key(df, number)
+    else:
+        memo = ("finding_key", number)
+        if memo not in whole.memo:
+            whole.memo[memo] = finding_key(whole.tables[number], number)
+        key = whole.memo[memo].loc[df.index]
     return key + "#" + key.groupby(key, sort=False).cumcount().astype("str")
 
 
@@ -240,7 +267,12 @@ class TableHistory:
         return out
 
 
-def table_history(periods: list[str], selected: list[Extract], number: int) -> TableHistory:
+def table_history(
+    periods: list[str],
+    selected: list[Extract],
+    number: int,
+    whole: list[Extract] | None = None,
+) -> TableHistory:
     """Follow table ``number`` of one selection through every period.
 
     Parameters
@@ -250,6 +282,9 @@ def table_history(periods: list[str], selected: list[Extract], number: int) -> T
     selected : list of Extract
         ``History.selected(organisation, **filters)``: each period narrowed to the selection.
     number : int
+    whole : list of Extract, optional
+        ``History.extracts``, the periods ``selected`` was narrowed from: their finding keys
+        are then computed once per extract rather than once per selection.
 
     Returns
     -------
@@ -257,11 +292,11 @@ def table_history(periods: list[str], selected: list[Extract], number: int) -> T
     """
     columns: dict[str, pd.Series] = {}
     frames: dict[str, pd.Series] = {}
-    for period, extract in zip(periods, selected, strict=True):
+    for i, (period, extract) in enumerate(zip(periods, selected, strict=True)):
         df = extract.table(number)
         if df is None:
             continue
-        frames[period] = _uids(df, number)
+        frames[period] = _uids(df, number, whole[i] if whole is not None else None)
     everyone = pd.Index(pd.unique(np.concatenate([u.to_numpy() for u in frames.values()])))
     for period, uids in frames.items():
         columns[period] = pd.Series(everyone.isin(uids.to_numpy()), index=everyone)
@@ -320,7 +355,6 @@ def period_figures(
     from soredi_nb.summary import summarise
 
     records = []
-    selected = history.selected(organisation, **filters)
     for period, extract in zip(history.periods, history.extracts, strict=True):
         for t in summarise(extract, organisation, **filters).tasks:
             records.append(
@@ -338,7 +372,7 @@ def period_figures(
     out = pd.DataFrame(records)
     changes = pd.concat(
         [
-            table_history(history.periods, selected, n).transitions().assign(number=n)
+            history.table(n, organisation, **filters).transitions().assign(number=n)
             for n in schema.TABLE_NUMBERS
         ]
     )[["period", "number", "new", "resolved", "persisting"]]

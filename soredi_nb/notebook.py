@@ -19,7 +19,7 @@ from IPython.display import HTML, Markdown, display
 from soredi_nb import danish, findings, plots, roles, schema, tasks
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
-from soredi_nb.history import History, TableHistory, candidates, read_history, table_history
+from soredi_nb.history import History, TableHistory, candidates, read_history
 from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
 from soredi_nb.summary import Summary, summarise
 from soredi_nb.templates import PAGE_TEMPLATES, notebook_name
@@ -252,14 +252,9 @@ class Page:
             return None
         return open_history(self.history_path, **self.source).with_current(self.extract)
 
-    @cached_property
-    def selected_history(self) -> list[Extract]:
-        """Every period of :attr:`history` narrowed to this page's selection."""
-        return self.history.selected(self.organisation, **self.filters)
-
     def table_history(self, number: int) -> TableHistory:
         """Table ``number`` of this page's selection through the periods of :attr:`history`."""
-        return table_history(self.history.periods, self.selected_history, number)
+        return self.history.table(number, self.organisation, **self.filters)
 
     @property
     def who(self) -> str:
