@@ -53,14 +53,6 @@ class History:
     """Work done once per history in memory: a render's kernel shows the same history on
     every page, and an organisation's eight pages ask for the same selection."""
 
-    def selected(self, organisation: Organisation | None, **filters) -> list[Extract]:
-        """Every period's extract narrowed to one selection (``filter_extract``), oldest first.
-
-        The last selection is kept (see ``memo``): the pages of one organisation follow each
-        other on a kernel.
-        """
-        return self._selection(organisation, filters)["extracts"]
-
     def table(self, number: int, organisation: Organisation | None, **filters) -> TableHistory:
         """:func:`table_history` of one selection, kept with the selection (see ``memo``):
         the overview follows every table, and each task page its own again."""
@@ -280,7 +272,8 @@ def table_history(
     periods : list of str
         ``History.periods``; the last is the current extract's.
     selected : list of Extract
-        ``History.selected(organisation, **filters)``: each period narrowed to the selection.
+        Each period narrowed to one selection (``organisations.filter_extract``), as
+        :meth:`History.table` narrows them.
     number : int
     whole : list of Extract, optional
         ``History.extracts``, the periods ``selected`` was narrowed from: their finding keys

@@ -42,7 +42,7 @@ from soredi_nb.extract import Extract, ExtractInfo
 from soredi_nb.files import atomic_path
 from soredi_nb.findings import display_table, sort_findings
 from soredi_nb.findings import labels as finding_labels
-from soredi_nb.history import History, table_history
+from soredi_nb.history import History
 from soredi_nb.load import HEADER_SEARCH_ROWS, normalise_header, table_number
 from soredi_nb.organisations import Organisation, filter_extract, resolve
 from soredi_nb.sample import EXCEL_DATE, sheet_name
@@ -382,8 +382,8 @@ def _build(
     tables = dict(selected.tables)
     if history is not None:
         past = history.with_current(extract)
-        narrowed = past.selected(org, **_given_filters(filters))
-        tables = {n: table_history(past.periods, narrowed, n).current for n in tables}
+        given = _given_filters(filters)
+        tables = {n: past.table(n, org, **given).current for n in tables}
     frames, carried = {}, {}
     for number, df in sorted(tables.items()):
         frames[number], carried[number] = _task_frame(df, number, (previous or {}).get(number))

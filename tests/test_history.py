@@ -62,7 +62,7 @@ def test_gone_in_month_two_is_resolved_then_new_again(three):
     folder, n = three
     history = h.read_history(folder)
     aarhus = resolve(DEMO_ORGANISATION, history.extracts[-1])
-    t2 = h.table_history(history.periods, history.selected(aarhus), 2)
+    t2 = history.table(2, aarhus)
     tr = t2.transitions().set_index("period")
     assert tr.loc["2026-08", ["rows", "comparable"]].tolist() == [n + 1, False]
     assert tr.loc["2026-09", ["rows", "new", "resolved", "persisting"]].tolist() == [
@@ -90,7 +90,7 @@ def test_a_missing_table_is_not_comparable_and_does_not_break_a_run(three):
     folder, _ = three
     history = h.read_history(folder)
     aarhus = resolve(DEMO_ORGANISATION, history.extracts[-1])
-    t5 = h.table_history(history.periods, history.selected(aarhus), 5)
+    t5 = history.table(5, aarhus)
     tr = t5.transitions().set_index("period")
     assert tr["comparable"].tolist() == [False, False, False]
     assert tr["resolved"].isna().all() and pd.isna(tr.loc["2026-09", "rows"])
