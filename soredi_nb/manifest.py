@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
@@ -99,6 +100,8 @@ class Manifest:
     folder: Path
     slugs: dict[str, str] = field(default_factory=dict)
     pages: dict[str, str] = field(default_factory=dict)
+    # ``render`` records the worklists from one thread while it records pages from another.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @classmethod
     def read(cls, folder: Path) -> Manifest:
@@ -114,6 +117,10 @@ class Manifest:
 
     def slug(self, target: Target) -> str:
         """The folder name of ``target``: kept from earlier runs, else a new unused slug."""
+        with self._lock:
+            return self._slug(target)
+
+    def _slug(self, target: Target) -> str:
         if target.identity not in self.slugs:
             taken = set(self.slugs.values())
             slug = base = slugify(target.label)
@@ -131,12 +138,14 @@ class Manifest:
     def record(self, slug: str, name: str, key_: str | None) -> None:
         """Remember what a file was made from; ``None`` forgets it (it failed: run it again)."""
         entry = f"{slug}/{name}"
-        if key_ is None:
-            self.pages.pop(entry, None)
-        else:
-            self.pages[entry] = key_
+        with self._lock:
+            if key_ is None:
+                self.pages.pop(entry, None)
+            else:
+                self.pages[entry] = key_
 
     def write(self) -> None:
         """Save the manifest atomically."""
-        data = {"format": FORMAT, "slugs": self.slugs, "pages": self.pages}
-        atomic_write(self.folder / NAME, json.dumps(data, indent=1, sort_keys=True))
+        with self._lock:
+            data = {"format": FORMAT, "slugs": self.slugs, "pages": self.pages}
+            atomic_write(self.folder / NAME, json.dumps(data, indent=1, sort_keys=True))

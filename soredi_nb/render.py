@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+import threading
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -270,9 +271,8 @@ def _executor(jobs: int, scheduler: str | None) -> Executor:
         raise SorediError(text("render.dask_connect", address=scheduler, error=err)) from err
 
 
-def _run(todo: list[PageJob], jobs: int, scheduler: str | None, done) -> None:
-    """Run ``todo`` on threads or on Dask, calling ``done(results)`` as each batch finishes."""
-    pool = _executor(jobs, scheduler)
+def _run(pool: Executor, todo: list[PageJob], scheduler: str | None, done) -> None:
+    """Run ``todo`` on ``pool`` (threads or Dask), calling ``done(results)`` as each batch ends."""
     futures = []
     try:
         if scheduler is None:
@@ -293,14 +293,16 @@ def _run(todo: list[PageJob], jobs: int, scheduler: str | None, done) -> None:
         for future in futures:
             future.cancel()
         raise
-    finally:
-        if scheduler is None:
-            # The kernels stay up for the front page; ``render`` stops them.
-            pool.shutdown(wait=True, cancel_futures=True)
-        else:
-            with contextlib.suppress(Exception):  # workers that are gone have no kernels left
-                pool.run(shutdown_kernels)
-            pool.close()
+
+
+def _close(pool: Executor, scheduler: str | None) -> None:
+    """Stop ``pool``; a Dask cluster's workers stop their kernels first."""
+    if scheduler is None:
+        pool.shutdown(wait=True, cancel_futures=True)
+        return
+    with contextlib.suppress(Exception):  # workers that are gone have no kernels left
+        pool.run(shutdown_kernels)
+    pool.close()
 
 
 def front_page(
@@ -474,14 +476,26 @@ def render(
         results.extend(batch)
         bar.update(len(batch))
 
+    pool = _executor(n_jobs, scheduler)
+    # The worklists need no kernel: written in this process while the kernels execute the
+    # pages, rather than after them with one core idle.
+    lists = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soredi-worklists")
+    stop = threading.Event()
     try:
-        if todo:
-            _run(todo, n_jobs, scheduler, done)
-        bar.close()
-        manifest.write()
-        failures, warnings = site.write_worklists(
-            extract, targets_, manifest, source_key(extract, previous, history), force, history
+        written = lists.submit(
+            site.write_worklists,
+            extract,
+            targets_,
+            manifest,
+            source_key(extract, previous, history),
+            force,
+            history,
+            stop,
         )
+        if todo:
+            _run(pool, todo, scheduler, done)
+        bar.close()
+        failures, warnings = written.result()
         results += failures
         # A folder holds this run's pages only (failure pages included), and the notebooks kept
         # of the pages that did not fail.
@@ -496,9 +510,14 @@ def render(
         job = front_page(
             extract, targets_, paths, out, manifest, results, previous, standalone, history
         )
-        if (front := render_page(job)).status == "failed":
+        # On a worker's warm kernel rather than a new one (Dask's kernels are on its workers).
+        front = pool.submit(render_page, job).result() if scheduler is None else render_page(job)
+        if front.status == "failed":
             results.append(front)
     finally:
+        stop.set()  # an interrupted run begins no further worklist
+        lists.shutdown(wait=True, cancel_futures=True)
+        _close(pool, scheduler)
         bar.close()
         manifest.write()
         shutdown_kernels()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -175,6 +176,7 @@ def write_worklists(
     source: dict,
     force: bool,
     history=None,
+    stop: threading.Event | None = None,
 ) -> tuple[list[PageResult], list[str]]:
     """Write each organisation's worklist beside its pages when its inputs changed.
 
@@ -191,6 +193,8 @@ def write_worklists(
         Write every worklist, changed or not.
     history : history.History, optional
         Earlier extracts: each finding says since which period it has been there.
+    stop : threading.Event, optional
+        Set when the run is interrupted: no further worklist is begun.
 
     Returns
     -------
@@ -205,6 +209,8 @@ def write_worklists(
 
     failures, warnings = [], []
     for t in targets:
+        if stop is not None and stop.is_set():
+            break
         if t.organisation is None:
             continue
         slug = manifest.slug(t)
