@@ -47,7 +47,6 @@ from matplotlib import colormaps, style
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
-from matplotlib.layout_engine import LayoutEngine
 from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
@@ -184,22 +183,14 @@ def png(fig: Figure) -> bytes | None:
         ``None`` for a figure without axes, which the inline backend does not show either.
     """
     from IPython.core.pylabtools import print_figure
+    from matplotlib import rcParams
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from PIL import Image
 
     if not fig.axes and not fig.lines:
         return None
     if fig not in _OWN_FIGURES:  # a caller's: anything may be drawn anywhere (and pyplot's
         return print_figure(fig, fmt="png", bbox_inches="tight")  # canvas is pyplot's)
-    with style.context(_STYLE):  # what is read when drawing, e.g. the text hinting, is ours too
-        return _own_png(fig)
-
-
-def _own_png(fig: Figure) -> bytes:
-    """:func:`png` of a chart's own figure."""
-    from IPython.core.pylabtools import print_figure
-    from matplotlib import rcParams
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from PIL import Image
-
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
     pixels = np.asarray(canvas.buffer_rgba())
@@ -287,80 +278,11 @@ def _height(rows: int, extra: float = 0.0) -> float:
     return min(max(2.4, 1.2 + 0.3 * rows), 6.5) + extra
 
 
-class _ReportLayout(LayoutEngine):
-    """The layout of a chart's own figure: its axes in one column, made room for in one pass.
-
-    ``layout="constrained"`` measures every text of the figure twice before it is drawn, a
-    quarter of a chart's time. A chart's figure is simpler: a title at the top, a legend at the
-    bottom, and one or two axes in a column (tables 6-7), whose labels are as wide as they are
-    wherever the axes stand. So each axes' decorations are measured once, where the axes are,
-    and the axes are moved to leave them room: the same picture, for half the measuring. The
-    rare text that still reaches an edge is caught by :func:`png`, which then lets the backend
-    print the whole figure.
-    """
-
-    _adjust_compatible = False
-    _colorbar_gridspec = False
-    PAD = 4 / 72
-    """Inches between the parts, and at the figure's edges (constrained layout's default)."""
-
-    def __init__(self):
-        super().__init__()
-        self.title: Text | None = None
-
-    def execute(self, fig: Figure) -> None:
-        renderer = fig.canvas.get_renderer()
-        axes = [a for a in fig.axes if a.get_subplotspec() is not None]
-        if not axes:
-            return
-        width, height = fig.bbox.width, fig.bbox.height
-        pad = self.PAD * fig.dpi
-        margins = []  # left, right, top, bottom in pixels: what each axes' texts need
-        for ax in axes:
-            box = ax.get_tightbbox(renderer, for_layout_only=True)
-            at = ax.get_position().transformed(fig.transFigure)
-            need = (at.x0 - box.x0, box.x1 - at.x1, box.y1 - at.y1, at.y0 - box.y0)
-            margins.append([max(0.0, m) for m in need])
-        top = pad
-        if self.title is not None and self.title.get_text():
-            self.title.set_y(1 - pad / height)
-            top += self.title.get_window_extent(renderer).height + pad
-        bottom = pad
-        for legend in fig.legends:
-            bottom += legend.get_window_extent(renderer).height + pad
-        left = max(m[0] for m in margins) + pad
-        right = width - max(m[1] for m in margins) - pad
-        ratios = axes[0].get_subplotspec().get_gridspec().get_height_ratios() or [1] * len(axes)
-        room = height - top - bottom - sum(m[2] + m[3] for m in margins) - pad * (len(axes) - 1)
-        if right - left < width / 4 or room < height / 4:
-            return  # no room to speak of: drawn as it is, and printed whole by ``png``
-        y = height - top
-        for ax, m, ratio in zip(axes, margins, ratios, strict=False):
-            size = room * ratio / sum(ratios[: len(axes)])
-            y -= m[2] + size
-            ax.set_position(
-                [left / width, y / height, (right - left) / width, size / height], which="original"
-            )
-            y -= m[3] + pad
-
-
 def _new_figure(height: float) -> Figure:
-    """A report-width figure with the charts' layout (:class:`_ReportLayout`), not in pyplot."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    fig = Figure(figsize=(WIDTH, height))
-    FigureCanvasAgg(fig)  # the layout measures with its renderer
-    fig.set_layout_engine(_ReportLayout())
+    """A report-width figure, not registered in pyplot."""
+    fig = Figure(figsize=(WIDTH, height), layout="constrained")
     _OWN_FIGURES.add(fig)
     return fig
-
-
-def _suptitle(fig: Figure, title: str) -> None:
-    """The figure's title at its top left, where :class:`_ReportLayout` makes room for it."""
-    text_ = fig.suptitle(title, x=0.01, ha="left")
-    engine = fig.get_layout_engine()
-    if isinstance(engine, _ReportLayout):
-        engine.title = text_
 
 
 def _axes(ax: Ax, height: float) -> tuple[Figure, Axes, bool]:
@@ -393,7 +315,7 @@ def _finish(
             ax.legend(handles=handles, title=legend_title, loc="best")
         return
     fig = ax.figure
-    _suptitle(fig, title)
+    fig.suptitle(title, x=0.01, ha="left")
     if legend:
         count = len(handles) if handles is not None else len(ax.get_legend_handles_labels()[0])
         fig.legend(
@@ -761,7 +683,7 @@ def negative_receipts_chart(df: pd.DataFrame, number: int, ax: Ax = None) -> Fig
 
     fig, axes = _two_panels(ax, [len(f) for f in frames])
     if ax is None:
-        _suptitle(fig, title)
+        fig.suptitle(title, x=0.01, ha="left")
     else:
         # The caller's figure keeps its own title: ours goes above the top panel's title.
         place = {"xycoords": "axes fraction", "xytext": (0, 24), "textcoords": "offset points"}
