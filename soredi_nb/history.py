@@ -58,11 +58,20 @@ class History:
         the overview follows every table, and each task page its own again."""
         kept = self._selection(organisation, filters)
         if number not in kept["tables"]:
-            # Keys of whole tables cost more than one selection's, and pay off from the second
-            # selection on (a render's kernel); one organisation's history computes its own.
-            whole = self.extracts if self.memo["selections"] > 1 else None
-            kept["tables"][number] = table_history(self.periods, kept["extracts"], number, whole)
+            # Codes of whole tables cost more than one selection's keys, and pay off from the
+            # second selection on (a render's kernel); one organisation's history keys its own.
+            codes = self._codes(number) if self.memo["selections"] > 1 else None
+            kept["tables"][number] = table_history(self.periods, kept["extracts"], number, codes)
         return kept["tables"][number]
+
+    def _codes(self, number: int) -> list[pd.Series | None]:
+        """Table ``number`` of every period, whole, as finding codes (:func:`finding_codes`)."""
+        memo = ("codes", number)
+        if memo not in self.memo:
+            tables = [e.table(number) for e in self.extracts]
+            keys = [None if df is None else finding_key(df, number) for df in tables]
+            self.memo[memo] = finding_codes(keys)
+        return self.memo[memo]
 
     def _selection(self, organisation: Organisation | None, filters: dict) -> dict:
         """The last selection's narrowed periods and table histories (a new one replaces it)."""
@@ -191,21 +200,29 @@ def read_history(
     return History(periods, [by_period[p] for p in periods], notes, str(folder.resolve()))
 
 
-def _uids(df: pd.DataFrame, number: int, whole: Extract | None = None) -> pd.Series:
-    """Each row's finding key with its occurrence among rows of that key (``key#k``), so that
-    matching the same uid across periods is ``compare``'s multiset matching.
+def finding_codes(keys: list[pd.Series | None]) -> list[pd.Series | None]:
+    """Every period's finding keys (``compare.finding_key``) as integers, one per key in all of
+    them: comparing integers rather than strings is what makes a national render's history
+    cheap. A period without the table stays ``None``; each Series keeps its index."""
+    present = [k for k in keys if k is not None]
+    if not present:
+        return keys
+    codes, _ = pd.factorize(pd.concat(present))
+    out, start = [], 0
+    for k in keys:
+        if k is not None:
+            out.append(pd.Series(codes[start : start + len(k)], index=k.index))
+            start += len(k)
+        else:
+            out.append(None)
+    return out
 
-    With ``whole`` (the extract ``df`` was narrowed from, its index kept), the keys of the
-    whole table are computed once and kept with it: every organisation's pages need them.
-    """
-    if whole is None:
-        key = finding_key(df, number)
-    else:
-        memo = ("finding_key", number)
-        if memo not in whole.memo:
-            whole.memo[memo] = finding_key(whole.tables[number], number)
-        key = whole.memo[memo].loc[df.index]
-    return key + "#" + key.groupby(key, sort=False).cumcount().astype("str")
+
+def _uids(codes: pd.Series) -> np.ndarray:
+    """Each row's finding code with its occurrence among rows of that code, as one integer, so
+    that matching the same uid across periods is ``compare``'s multiset matching."""
+    occurrence = codes.groupby(codes, sort=False).cumcount().to_numpy(dtype=np.int64)
+    return codes.to_numpy(dtype=np.int64) * 2**32 + occurrence
 
 
 @dataclass(frozen=True)
@@ -263,7 +280,7 @@ def table_history(
     periods: list[str],
     selected: list[Extract],
     number: int,
-    whole: list[Extract] | None = None,
+    codes: list[pd.Series | None] | None = None,
 ) -> TableHistory:
     """Follow table ``number`` of one selection through every period.
 
@@ -275,26 +292,27 @@ def table_history(
         Each period narrowed to one selection (``organisations.filter_extract``), as
         :meth:`History.table` narrows them.
     number : int
-    whole : list of Extract, optional
-        ``History.extracts``, the periods ``selected`` was narrowed from: their finding keys
-        are then computed once per extract rather than once per selection.
+    codes : list of pandas.Series, optional
+        :func:`finding_codes` of the whole tables ``selected`` was narrowed from (their index
+        kept): computed once per history rather than once per selection.
 
     Returns
     -------
     TableHistory
     """
-    columns: dict[str, pd.Series] = {}
-    frames: dict[str, pd.Series] = {}
-    for i, (period, extract) in enumerate(zip(periods, selected, strict=True)):
-        df = extract.table(number)
-        if df is None:
-            continue
-        frames[period] = _uids(df, number, whole[i] if whole is not None else None)
-    everyone = pd.Index(pd.unique(np.concatenate([u.to_numpy() for u in frames.values()])))
-    for period, uids in frames.items():
-        columns[period] = pd.Series(everyone.isin(uids.to_numpy()), index=everyone)
+    tables = [extract.table(number) for extract in selected]
+    if codes is None:
+        codes = finding_codes([None if df is None else finding_key(df, number) for df in tables])
+    else:
+        codes = [
+            None if df is None else c.loc[df.index] for df, c in zip(tables, codes, strict=True)
+        ]
+    frames = {p: _uids(c) for p, c in zip(periods, codes, strict=True) if c is not None}
+    found = list(frames.values())
+    everyone = pd.unique(np.concatenate(found)) if found else np.array([], dtype=np.int64)
+    columns = {period: np.isin(everyone, uids) for period, uids in frames.items()}
     presence = pd.DataFrame(columns, index=everyone)
-    current = selected[-1].table(number)
+    current = tables[-1]
     if current is None:
         empty = pd.DataFrame(columns=[*schema.table(number).columns, "first_seen", "extracts"])
         return TableHistory(number, periods, presence, empty)
@@ -302,14 +320,14 @@ def table_history(
     return TableHistory(number, periods, presence, current.assign(first_seen=first, extracts=count))
 
 
-def _runs(presence: pd.DataFrame, uids: pd.Series) -> tuple[list[str], list[int]]:
+def _runs(presence: pd.DataFrame, uids: np.ndarray) -> tuple[list[str], list[int]]:
     """For each current finding: the period its unbroken run began, and the periods in it.
 
     A run is broken by a period where the table is present and the finding is not; a period
     without the table (no column) neither breaks nor extends it.
     """
     periods = list(presence.columns)
-    matrix = presence.loc[uids.to_numpy()].to_numpy()
+    matrix = presence.loc[uids].to_numpy()
     first_index = np.full(len(matrix), len(periods) - 1)
     count = np.zeros(len(matrix), dtype=int)
     alive = np.ones(len(matrix), dtype=bool)
