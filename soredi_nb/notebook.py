@@ -448,7 +448,10 @@ class TaskPage(Page):
         from soredi_nb.widgets import FilterPanel
 
         if self.empty:
-            return None
+            # Nothing to filter: said under the heading, rather than leaving it bare.
+            if self.missing:
+                return Markdown(text("common.missing_table", number=self.number))
+            return Markdown(text("widgets.no_findings"))
         return FilterPanel(self.df, self.number, self.extract.info.reference_date).widget
 
 

@@ -12,6 +12,7 @@ from factories import AARHUS  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from soredi_nb.extract import ExtractInfo, canonical_frame  # noqa: E402
+from soredi_nb.texts import text  # noqa: E402
 from soredi_nb.widgets import FilterPanel  # noqa: E402
 
 ALL, NOT_GIVEN = "Alle", "(ikke angivet)"
@@ -288,3 +289,11 @@ def test_reference_date_is_the_extract_date_else_the_periods_last_day(
 ):
     info = ExtractInfo("x.xlsx", "0" * 64, period, extract_date)
     assert info.reference_date == expected
+
+
+def test_a_page_without_findings_says_so_where_the_filters_would_be():
+    from soredi_nb.notebook import TaskPage
+
+    page = TaskPage(5, "Odense")
+    assert page.empty and not page.missing
+    assert page.panel().data == text("widgets.no_findings") == "Ingen fund i denne tabel."
