@@ -180,7 +180,7 @@ def gln_text(s: pd.Series) -> pd.Series:
         plain = s.str.fullmatch("[0-9]+").fillna(False).astype(bool)
         rest = s[~plain]
         fixed = pd.Series([_gln(v) for v in rest], index=rest.index, dtype="str")
-        return s.astype("str").where(plain, fixed).rename(s.name)
+        return s.astype("str").where(plain, fixed)
     return pd.Series([_gln(v) for v in s], index=s.index, name=s.name, dtype="str")
 
 

@@ -68,9 +68,7 @@ class History:
         """Table ``number`` of every period, whole, as finding codes (:func:`finding_codes`)."""
         memo = ("codes", number)
         if memo not in self.memo:
-            tables = [e.table(number) for e in self.extracts]
-            keys = [None if df is None else finding_key(df, number) for df in tables]
-            self.memo[memo] = finding_codes(keys)
+            self.memo[memo] = finding_codes([e.table(number) for e in self.extracts], number)
         return self.memo[memo]
 
     def _selection(self, organisation: Organisation | None, filters: dict) -> dict:
@@ -200,22 +198,17 @@ def read_history(
     return History(periods, [by_period[p] for p in periods], notes, str(folder.resolve()))
 
 
-def finding_codes(keys: list[pd.Series | None]) -> list[pd.Series | None]:
-    """Every period's finding keys (``compare.finding_key``) as integers, one per key in all of
-    them: comparing integers rather than strings is what makes a national render's history
-    cheap. A period without the table stays ``None``; each Series keeps its index."""
-    present = [k for k in keys if k is not None]
-    if not present:
-        return keys
-    codes, _ = pd.factorize(pd.concat(present))
-    out, start = [], 0
-    for k in keys:
-        if k is not None:
-            out.append(pd.Series(codes[start : start + len(k)], index=k.index))
-            start += len(k)
-        else:
-            out.append(None)
-    return out
+def finding_codes(tables: list[pd.DataFrame | None], number: int) -> list[pd.Series | None]:
+    """Every period's table ``number`` as finding codes: one integer per finding key
+    (``compare.finding_key``) in all of them. Comparing integers rather than strings is what
+    makes a national render's history cheap. A period without the table stays ``None``; each
+    Series keeps its table's index."""
+    keys = [finding_key(df, number) for df in tables if df is not None]
+    if not keys:
+        return [None] * len(tables)
+    codes, _ = pd.factorize(pd.concat(keys))
+    parts = iter(np.split(codes, np.cumsum([len(k) for k in keys])[:-1]))
+    return [None if df is None else pd.Series(next(parts), index=df.index) for df in tables]
 
 
 def _uids(codes: pd.Series) -> np.ndarray:
@@ -302,12 +295,10 @@ def table_history(
     """
     tables = [extract.table(number) for extract in selected]
     if codes is None:
-        codes = finding_codes([None if df is None else finding_key(df, number) for df in tables])
+        own = finding_codes(tables, number)
     else:
-        codes = [
-            None if df is None else c.loc[df.index] for df, c in zip(tables, codes, strict=True)
-        ]
-    frames = {p: _uids(c) for p, c in zip(periods, codes, strict=True) if c is not None}
+        own = [None if df is None else c.loc[df.index] for df, c in zip(tables, codes, strict=True)]
+    frames = {p: _uids(c) for p, c in zip(periods, own, strict=True) if c is not None}
     found = list(frames.values())
     everyone = pd.unique(np.concatenate(found)) if found else np.array([], dtype=np.int64)
     columns = {period: np.isin(everyone, uids) for period, uids in frames.items()}

@@ -118,17 +118,14 @@ class Manifest:
     def slug(self, target: Target) -> str:
         """The folder name of ``target``: kept from earlier runs, else a new unused slug."""
         with self._lock:
-            return self._slug(target)
-
-    def _slug(self, target: Target) -> str:
-        if target.identity not in self.slugs:
-            taken = set(self.slugs.values())
-            slug = base = slugify(target.label)
-            n = 2
-            while slug in taken:  # two names may fold to one slug
-                slug, n = f"{base}-{n}", n + 1
-            self.slugs[target.identity] = slug
-        return self.slugs[target.identity]
+            if target.identity not in self.slugs:
+                taken = set(self.slugs.values())
+                slug = base = slugify(target.label)
+                n = 2
+                while slug in taken:  # two names may fold to one slug
+                    slug, n = f"{base}-{n}", n + 1
+                self.slugs[target.identity] = slug
+            return self.slugs[target.identity]
 
     def is_current(self, slug: str, name: str, key_: str) -> bool:
         """True when the file exists and was made from inputs with this key."""
