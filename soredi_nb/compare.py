@@ -57,7 +57,9 @@ def finding_key(df: pd.DataFrame, number: int) -> pd.Series:
         if col == "meddelelsestype":
             # The same type is written "XDIS91", "XDIS91 Korrespondancemeddelelse" or shown as
             # "XDIS91 – Korrespondancemeddelelse": the code is what stays the same.
-            part = messagetypes.code_series(s).fillna(s.map(fold, na_action="ignore"))
+            part = messagetypes.code_series(s)
+            uncoded = s[part.isna() & s.notna()]
+            part = part.fillna(uncoded.map(fold))
         else:
             part = gln_text(s)
         parts.append(part.astype("str").fillna(""))

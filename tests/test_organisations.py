@@ -1,8 +1,15 @@
+import pandas as pd
 import pytest
 from factories import AARHUS, CLINIC, make_extract, rows, small_extract
 
 from soredi_nb.exceptions import OrganisationError
-from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
+from soredi_nb.organisations import (
+    Organisation,
+    filter_extract,
+    identities,
+    list_organisations,
+    resolve,
+)
 
 AARHUS_ORG = Organisation("Aarhus Kommune", "Kommune", "0751")
 
@@ -51,6 +58,54 @@ def test_unknown_organisation_lists_close_matches():
 def test_private_owner_unknown_without_extract():
     with pytest.raises(OrganisationError):
         resolve("Lægerne Søndergade")
+
+
+def test_identities_resolve_each_pair_of_cells_row_by_row():
+    # Not in order, repeated pairs, a blank owner, a blank type, one name under two types.
+    df = pd.DataFrame(
+        {
+            "ejer": pd.array(
+                [
+                    "Aarhus",
+                    "Aarhus Kommune",
+                    None,
+                    "Aarhus",
+                    " aarhus  KOMMUNE",
+                    "Aarhus",
+                    "Klinik",
+                ],
+                dtype="str",
+            ),
+            "ejertype": pd.array(
+                ["Kommune", None, "Privat", "Privat", "Privat", "Kommune", None], dtype="str"
+            ),
+        },
+        index=[40, 7, 3, 12, 5, 8, 1],
+    )
+    got = identities(df)
+    assert got.index.tolist() == [40, 7, 3, 12, 5, 8, 1]
+    assert got.fillna("-").tolist() == [
+        "Kommune:aarhus kommune",
+        "Kommune:aarhus kommune",
+        "-",
+        "Privat:aarhus",
+        "Kommune:aarhus kommune",
+        "Kommune:aarhus kommune",
+        "Privat:klinik",
+    ]
+
+
+def test_resolve_by_name_chooses_among_owners_of_that_name():
+    ex = make_extract(
+        {
+            1: rows(dict(CLINIC, ejer="Lægehuset Nord"), "5790000123117")
+            + rows(dict(CLINIC, ejer="Lægehuset  nord", ejertype="Stat"), "5790000123118")
+        }
+    )
+    with pytest.raises(OrganisationError) as err:
+        resolve("lægehuset nord", ex)
+    assert "Privat:Lægehuset Nord" in str(err.value) and "Stat:Lægehuset nord" in str(err.value)
+    assert resolve("Stat:Lægehuset nord", ex) == Organisation("Lægehuset nord", "Stat")
 
 
 def test_filter_by_owner_keeps_only_its_rows_and_warnings():
