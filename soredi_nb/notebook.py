@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
-from soredi_nb import danish, findings, plots, roles, schema, tasks
+from soredi_nb import danish, findings, plots, roles, schema, tasks, warmup
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
 from soredi_nb.history import History, TableHistory, candidates, read_history
@@ -90,7 +90,9 @@ def open_history(
 @lru_cache(maxsize=2)
 def _history_once(folder: str, aliases: str | None, use_cache: bool, stamp: tuple) -> History:
     """Read the history at ``folder``; ``stamp`` (sizes and times) only keys the memo."""
-    return read_history(folder, aliases, cache=use_cache)
+    history = read_history(folder, aliases, cache=use_cache)
+    warmup.settle()
+    return history
 
 
 @lru_cache(maxsize=2)
@@ -99,7 +101,9 @@ def _load_once(stamp: tuple, use_cache: bool) -> Extract:
     from soredi_nb.load import load_extract
 
     aliases = stamp[1][0] if len(stamp) > 1 else None
-    return load_extract(stamp[0][0], aliases, cache=use_cache)
+    extract = load_extract(stamp[0][0], aliases, cache=use_cache)
+    warmup.settle()
+    return extract
 
 
 PAGE_LENGTH = 10

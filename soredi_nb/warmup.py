@@ -40,5 +40,22 @@ def preload() -> None:
     from PIL import Image
 
     Image.preinit()  # the image plugins PIL loads on the first save of a PNG
-    gc.collect()
-    gc.freeze()
+    global _preloaded
+    _preloaded = True
+    settle()
+
+
+_preloaded = False
+
+
+def settle() -> None:
+    """In a render's kernel (after :func:`preload`): freeze what is there now for good.
+
+    Called once an extract or a history has been read into the kernel's memory: it stays for
+    the kernel's life, and every page's collection would walk it again (a year of national
+    extracts made each page's collection three times as long). Elsewhere, in an analyst's
+    kernel that may read many extracts, it does nothing.
+    """
+    if _preloaded:
+        gc.collect()
+        gc.freeze()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -63,6 +65,25 @@ def test_a_warm_kernel_has_what_pages_use_imported_and_frozen(tmp_path, fresh_ke
     assert loaded == "True"
     # The imports' objects are out of the collector's way (every page's reset collects).
     assert int(frozen) > 100_000
+
+
+def test_an_extract_read_in_a_warm_kernel_is_frozen_too(tmp_path, fresh_kernels):
+    probe = write(
+        tmp_path / "probe.ipynb",
+        "import gc\n"
+        "from soredi_nb import notebook\n"
+        "before = gc.get_freeze_count()\n"
+        "notebook.open_extract(None)\n"
+        "print(gc.get_freeze_count() - before)",
+    )
+    # The extract stays for the kernel's life: no page's collection walks it again.
+    assert int(printed(execute.execute(execute.prepare(probe), {}))) > 1_000
+
+
+def test_settle_leaves_an_analysts_kernel_alone():
+    before = gc.get_freeze_count()
+    warmup.settle()  # this process never preloaded: it may read many extracts and drop them
+    assert gc.get_freeze_count() == before
 
 
 def test_a_failing_cell_keeps_the_kernel_and_its_client_for_the_next_page(tmp_path, fresh_kernels):
