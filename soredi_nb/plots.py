@@ -74,6 +74,10 @@ _MATRIX_CMAP = ListedColormap(colormaps["Blues"](np.linspace(0.2, 0.9, 256))).wi
 _MUTED = "#666666"
 _OWN_FIGURES: weakref.WeakSet[Figure] = weakref.WeakSet()
 """The figures :func:`_new_figure` made (and :func:`png` may draw once)."""
+_LAYOUTS: dict[tuple, tuple] = {}
+"""Layouts constrained layout found, by the texts around the axes (:func:`_same_layout`)."""
+_LAYOUT_KEYS: weakref.WeakKeyDictionary[Figure, tuple] = weakref.WeakKeyDictionary()
+"""Figures whose layout is to be kept once drawn, with their key."""
 
 Ax = Axes | None
 
@@ -114,6 +118,53 @@ def _literal(artist: Figure | Axes) -> None:
     for t in artist.findobj(Text):
         t.set_parse_math(False)
         t.set_usetex(False)
+
+
+def _layout_key(fig: Figure) -> tuple:
+    """What constrained layout looks at: the figure's size, titles, legends, and each axes'
+    labels, titles and tick labels."""
+    parts: list = [tuple(fig.get_size_inches()), fig.dpi, fig.get_suptitle()]
+    parts += [tuple(t.get_text() for t in legend.get_texts()) for legend in fig.legends]
+    for ax in fig.axes:
+        titles = [ax.get_title(loc) for loc in ("left", "center", "right")]
+        parts.append((ax.get_xlabel(), ax.get_ylabel(), *titles))
+        for axis in (ax.xaxis, ax.yaxis):
+            locations = axis.get_major_locator()()
+            parts.append(tuple(axis.get_major_formatter().format_ticks(locations)))
+    return tuple(parts)
+
+
+def _same_layout(fig: Figure) -> None:
+    """Lay ``fig`` out as the last figure with the same texts around its axes, if any.
+
+    Constrained layout measures every text of a figure several times: about a third of a
+    chart's time. A chart that a render draws on hundreds of pages with the same periods,
+    legend and axis labels is laid out once (when :func:`png` first draws it) and its axes
+    and title placed the same way after that. Only for charts whose texts inside the axes stay
+    inside them (the layout looks at those too).
+    """
+    key = _layout_key(fig)
+    if key not in _LAYOUTS:
+        _LAYOUT_KEYS[fig] = key
+        return
+    axes, title = _LAYOUTS[key]
+    fig.set_layout_engine("none")
+    for ax, position in zip(fig.axes, axes, strict=True):
+        ax.set_position(position)
+    if fig._suptitle is not None:  # where the layout put it (there is no public setter)
+        fig._suptitle.set_position(title)
+        fig._suptitle.set_verticalalignment("top")
+
+
+def _keep_layout(fig: Figure) -> None:
+    """After ``fig`` is drawn: keep its layout for :func:`_same_layout`, if it asked to."""
+    key = _LAYOUT_KEYS.pop(fig, None)
+    if key is None:
+        return
+    if len(_LAYOUTS) > 1000:  # a kernel's lifetime of pages; never a memory concern
+        _LAYOUTS.clear()
+    title = fig._suptitle.get_position() if fig._suptitle is not None else None
+    _LAYOUTS[key] = ([ax.get_position() for ax in fig.axes], title)
 
 
 def describe(fig: Figure) -> str:
@@ -193,6 +244,7 @@ def png(fig: Figure) -> bytes | None:
         return print_figure(fig, fmt="png", bbox_inches="tight")  # canvas is pyplot's)
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
+    _keep_layout(fig)
     pixels = np.asarray(canvas.buffer_rgba())
     background = np.array([round(255 * c) for c in fig.get_facecolor()], dtype=np.uint8)
     # One comparison per pixel: its four bytes as one number.
@@ -987,6 +1039,8 @@ def history_chart(transitions: pd.DataFrame, ax: Ax = None) -> Figure:
         )
     _period_layout(ax, list(t["period"]), text("plots.history.ylabel"))
     _finish(ax, own, title)
+    if own:
+        _same_layout(fig)
     return fig
 
 
@@ -1051,4 +1105,6 @@ def development_chart(
         )
     _period_layout(ax, [str(p) for p in table.index], text("plots.overview.xlabel"))
     _finish(ax, own, title)
+    if own:
+        _same_layout(fig)
     return fig

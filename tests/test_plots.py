@@ -15,6 +15,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.colors import to_hex  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
 from soredi_nb import messagetypes, organisations, plots, reference, sample, summary  # noqa: E402
@@ -628,6 +629,42 @@ def test_history_chart_splits_each_period_into_kept_new_and_resolved():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["2026-08", "2026-09", "2026-10"]
     assert text("plots.history.missing") in texts(ax) and "5" in texts(ax) and "4" in texts(ax)
     assert plots.describe(fig).startswith("Diagram: " + text("plots.history.title"))
+
+
+def _transitions(rows: list[int]) -> pd.DataFrame:
+    """Transitions of a table over as many months as ``rows``, every month comparable."""
+    n = len(rows)
+    return pd.DataFrame(
+        {
+            "period": [f"2026-{m:02d}" for m in range(1, n + 1)],
+            "rows": pd.array(rows, dtype="Int64"),
+            "new": pd.array([1] * n, dtype="Int64"),
+            "resolved": pd.array([2] * n, dtype="Int64"),
+            "persisting": pd.array([r - 1 for r in rows], dtype="Int64"),
+            "comparable": [True] * n,
+        }
+    )
+
+
+def test_a_chart_with_the_same_texts_around_it_reuses_the_layout_and_looks_the_same():
+    plots._LAYOUTS.clear()
+    first = plots.history_chart(_transitions([12, 11, 9, 10]))
+    assert isinstance(first.get_layout_engine(), ConstrainedLayoutEngine)
+    image = plots.png(first)
+    # Other counts, the same tick labels, legend and titles: laid out as the first, not again.
+    again = plots.history_chart(_transitions([12, 11, 9, 10]))
+    assert not isinstance(again.get_layout_engine(), ConstrainedLayoutEngine)
+    assert [a.get_position().bounds for a in again.axes] == [
+        a.get_position().bounds for a in first.axes
+    ]
+    assert plots.png(again) == image  # byte for byte
+    # Four-digit counts need a wider axis: a layout of their own, nothing cut off.
+    wide = plots.history_chart(_transitions([1200, 1100, 900, 1000]))
+    assert isinstance(wide.get_layout_engine(), ConstrainedLayoutEngine)
+    assert wide.axes[0].get_position().x0 > first.axes[0].get_position().x0
+    # Another period, another layout.
+    longer = plots.history_chart(_transitions([12, 11, 9, 10, 8]))
+    assert isinstance(longer.get_layout_engine(), ConstrainedLayoutEngine)
 
 
 def test_development_and_organisations_charts_stack_the_tables():
