@@ -43,7 +43,7 @@ from importlib.resources import files
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps, style
+from matplotlib import colormaps, rc_context, style
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
@@ -77,6 +77,7 @@ _OWN_FIGURES: weakref.WeakSet[Figure] = weakref.WeakSet()
 _LAYOUTS: dict[tuple, tuple] = {}
 """Layouts constrained layout found, by the texts around the axes (:func:`_same_layout`)."""
 _LAYOUT_KEYS: weakref.WeakKeyDictionary[Figure, tuple] = weakref.WeakKeyDictionary()
+_DIGITS = re.compile(r"\d")
 """Figures whose layout is to be kept once drawn, with their key."""
 
 Ax = Axes | None
@@ -121,16 +122,28 @@ def _literal(artist: Figure | Axes) -> None:
 
 
 def _layout_key(fig: Figure) -> tuple:
-    """What constrained layout looks at: the figure's size, titles, legends, and each axes'
-    labels, titles and tick labels."""
+    """What constrained layout looks at: the figure's size, titles and legends, and each axes'
+    labels, titles and shown tick labels, with whether a tick label sits at an end of its axis
+    (there it sticks out). Digits count as one: every digit is as wide as the others in the
+    style's fonts, so "0–14" takes the room "0–16" does. Along the side axis the order of the
+    labels does not matter either: the widest decides."""
     parts: list = [tuple(fig.get_size_inches()), fig.dpi, fig.get_suptitle()]
     parts += [tuple(t.get_text() for t in legend.get_texts()) for legend in fig.legends]
     for ax in fig.axes:
         titles = [ax.get_title(loc) for loc in ("left", "center", "right")]
         parts.append((ax.get_xlabel(), ax.get_ylabel(), *titles))
-        for axis in (ax.xaxis, ax.yaxis):
+        for axis, limits in ((ax.xaxis, ax.get_xlim()), (ax.yaxis, ax.get_ylim())):
             locations = axis.get_major_locator()()
-            parts.append(tuple(axis.get_major_formatter().format_ticks(locations)))
+            labels = axis.get_major_formatter().format_ticks(locations)
+            low, high = sorted(limits)
+            shown = [(v, _DIGITS.sub("0", t)) for v, t in zip(locations, labels, strict=True)]
+            shown = [(v, t) for v, t in shown if low <= v <= high]
+            ends = (
+                bool(shown) and shown[0][0] in (low, high),
+                bool(shown) and shown[-1][0] in (low, high),
+            )
+            texts = [t for _, t in shown]
+            parts.append((tuple(texts) if axis is ax.xaxis else tuple(sorted(set(texts))), ends))
     return tuple(parts)
 
 
@@ -957,6 +970,10 @@ def _period_layout(ax: Axes, periods: Sequence[str], ylabel: str) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: danish.number(v)))
     ax.set_ylabel(ylabel)
     ax.margins(y=0.15)  # room for the totals above the bars
+    # The axis ends on a tick, whatever the counts: its top label then sits at the top edge in
+    # every such chart, so charts of the same periods and legend share a layout (_same_layout).
+    with rc_context({"axes.autolimit_mode": "round_numbers"}):
+        ax.set_ylim(ax.yaxis.get_major_locator().view_limits(*ax.get_ylim()))
 
 
 @_styled
@@ -994,29 +1011,16 @@ def history_chart(transitions: pd.DataFrame, ax: Ax = None) -> Figure:
     present = ~np.isnan(rows)
     whole = present & ~comparable
     labels = text("plots.history.legend")
-    ax.bar(x[whole] - width / 2, rows[whole], width, color="C7", label=labels["rows"])
-    ax.bar(
-        x[comparable] - width / 2,
-        persisting[comparable],
-        width,
-        color="#4a90c2",
-        label=labels["persisting"],
-    )
-    ax.bar(
-        x[comparable] - width / 2,
-        new[comparable],
-        width,
-        bottom=persisting[comparable],
-        color="#d6604d",
-        label=labels["new"],
-    )
-    ax.bar(
-        x[comparable] + width / 2,
-        resolved[comparable],
-        width,
-        color="#4dac26",
-        label=labels["resolved"],
-    )
+    # A series without a bar gets no legend entry (it would show a colour found nowhere).
+    if whole.any():
+        ax.bar(x[whole] - width / 2, rows[whole], width, color="C7", label=labels["rows"])
+    if comparable.any():
+        left = x[comparable] - width / 2
+        kept = persisting[comparable]
+        ax.bar(left, kept, width, color="#4a90c2", label=labels["persisting"])
+        ax.bar(left, new[comparable], width, bottom=kept, color="#d6604d", label=labels["new"])
+        right = x[comparable] + width / 2
+        ax.bar(right, resolved[comparable], width, color="#4dac26", label=labels["resolved"])
     for i in np.flatnonzero(present):
         ax.annotate(
             danish.number(rows[i]),

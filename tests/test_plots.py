@@ -646,6 +646,19 @@ def _transitions(rows: list[int]) -> pd.DataFrame:
     )
 
 
+def test_history_chart_names_only_the_series_it_draws():
+    fig = plots.history_chart(_transitions([3, 2, 2]).assign(comparable=[False, True, True]))
+    legend = text("plots.history.legend")
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        legend[k] for k in ("rows", "persisting", "new", "resolved")
+    ]
+    # Every period compared with the one before: no bar (and no legend entry) of the first kind.
+    fig = plots.history_chart(_transitions([3, 2, 2]))
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        legend[k] for k in ("persisting", "new", "resolved")
+    ]
+
+
 def test_a_chart_with_the_same_texts_around_it_reuses_the_layout_and_looks_the_same():
     plots._LAYOUTS.clear()
     first = plots.history_chart(_transitions([12, 11, 9, 10]))
@@ -658,6 +671,13 @@ def test_a_chart_with_the_same_texts_around_it_reuses_the_layout_and_looks_the_s
         a.get_position().bounds for a in first.axes
     ]
     assert plots.png(again) == image  # byte for byte
+    # Other counts, tick labels of the same shape (0-16 against 0-14): the same layout too.
+    other = plots.history_chart(_transitions([13, 11, 9, 10]))
+    plots.png(other)
+    assert yticks(other.axes[0])[-1] == "16" and yticks(first.axes[0])[-1] == "14"
+    assert not isinstance(other.get_layout_engine(), ConstrainedLayoutEngine)
+    # The axis ends on a tick, so the top label sits at the top edge in every such chart.
+    assert other.axes[0].get_ylim()[1] == 16
     # Four-digit counts need a wider axis: a layout of their own, nothing cut off.
     wide = plots.history_chart(_transitions([1200, 1100, 900, 1000]))
     assert isinstance(wide.get_layout_engine(), ConstrainedLayoutEngine)
