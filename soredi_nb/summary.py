@@ -232,6 +232,17 @@ def peer_medians(
     return out
 
 
+def medians_for(extract: Extract, organisation: Organisation | None) -> dict:
+    """:func:`peer_medians` of the organisation's owner type (none for the whole extract),
+    computed once per extract in memory: every page of a render asks again."""
+    if organisation is None:
+        return {}
+    key = ("peer_medians", organisation.kind)
+    if key not in extract.memo:
+        extract.memo[key] = peer_medians(extract, organisation.kind)
+    return extract.memo[key]
+
+
 def _standing(rows: int, peers: np.ndarray | None) -> tuple[int | None, float | None]:
     """Where ``rows`` findings stand among the peers': the percentage of peers with fewer, and
     the median among the *other* peers that have findings (0 when none has).
@@ -271,13 +282,7 @@ def summarise(
     if org is not None and not isinstance(org, Organisation):
         org = resolve(org, extract)
     selected = filter_extract(extract, org, **filters) if (org or filters) else extract
-    medians = {}
-    if org is not None:
-        # Every page of a render asks again for the same extract: compute once per kernel.
-        key = ("peer_medians", org.kind)
-        if key not in extract.memo:
-            extract.memo[key] = peer_medians(extract, org.kind)
-        medians = extract.memo[key]
+    medians = medians_for(extract, org)
     classes = errorcodes.classification(extract.info.aliases)
     tasks = []
     for number in schema.TABLE_NUMBERS:
