@@ -77,8 +77,8 @@ _OWN_FIGURES: weakref.WeakSet[Figure] = weakref.WeakSet()
 _LAYOUTS: dict[tuple, tuple] = {}
 """Layouts constrained layout found, by the texts around the axes (:func:`_same_layout`)."""
 _LAYOUT_KEYS: weakref.WeakKeyDictionary[Figure, tuple] = weakref.WeakKeyDictionary()
-_DIGITS = re.compile(r"\d")
 """Figures whose layout is to be kept once drawn, with their key."""
+_DIGITS = re.compile(r"\d")
 
 Ax = Axes | None
 
@@ -164,9 +164,8 @@ def _same_layout(fig: Figure) -> None:
     fig.set_layout_engine("none")
     for ax, position in zip(fig.axes, axes, strict=True):
         ax.set_position(position)
-    if fig._suptitle is not None:  # where the layout put it (there is no public setter)
+    if fig._suptitle is not None:  # where the layout put it (there is no public getter)
         fig._suptitle.set_position(title)
-        fig._suptitle.set_verticalalignment("top")
 
 
 def _keep_layout(fig: Figure) -> None:
