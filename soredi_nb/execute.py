@@ -226,8 +226,8 @@ def execute(prepared: nbformat.NotebookNode, parameters: dict) -> nbformat.Noteb
 
     The steps of ``papermill.execute_notebook`` for a notebook already read, without its round
     trips through JSON: it writes the notebook in memory to read it back in, and at the end
-    writes the executed notebook out even with no file to write to (a fifth of a page's time
-    in this process went to that).
+    writes the executed notebook out even with no file to write to (together a third of the
+    Python calls this process made for a page).
 
     Raises
     ------
