@@ -219,8 +219,15 @@ def finding_codes(tables: list[pd.DataFrame | None], number: int) -> list[pd.Ser
 def _uids(codes: pd.Series) -> np.ndarray:
     """Each row's finding code with its occurrence among rows of that code, as one integer, so
     that matching the same uid across periods is ``compare``'s multiset matching."""
-    occurrence = codes.groupby(codes, sort=False).cumcount().to_numpy(dtype=np.int64)
-    return codes.to_numpy(dtype=np.int64) * 2**32 + occurrence
+    values = codes.to_numpy(dtype=np.int64)
+    # The k-th row of a code in table order is occurrence k: rank within the stably sorted run.
+    order = np.argsort(values, kind="stable")
+    ranked = values[order]
+    starts = np.flatnonzero(np.r_[True, ranked[1:] != ranked[:-1]])
+    lengths = np.diff(np.r_[starts, len(values)])
+    occurrence = np.empty_like(values)
+    occurrence[order] = np.arange(len(values)) - np.repeat(starts, lengths)
+    return values * 2**32 + occurrence
 
 
 @dataclass(frozen=True)
@@ -256,10 +263,11 @@ class TableHistory:
             and where this period or the one before lacks the table: not comparable, as in
             ``compare``) and ``comparable``.
         """
+        present = {p: self.presence[p].to_numpy(dtype=bool) for p in self.presence.columns}
         records = []
         for i, period in enumerate(self.periods):
-            here = self.presence.get(period)
-            before = self.presence.get(self.periods[i - 1]) if i else None
+            here = present.get(period)
+            before = present.get(self.periods[i - 1]) if i else None
             row = {"period": period, "rows": None if here is None else int(here.sum())}
             if here is not None and before is not None:
                 row |= {
