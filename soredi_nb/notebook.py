@@ -439,13 +439,17 @@ class TaskPage(Page):
         show_table(table, self, findings.filter_labels(self.number))
 
     def charts(self) -> None:
-        """The chart(s) answering this table's question."""
-        if self.empty:
+        """The chart(s) answering this table's question; with a history, how the findings went
+        over the periods, also where none are left now but there were before (what was
+        resolved to get there)."""
+        if not self.empty:
+            when = self.extract.info.reference_date
+            display(plots.task_chart(self.df, self.number, reference_date=when))
+        if self.history is None or self.missing:
             return
-        when = self.extract.info.reference_date
-        display(plots.task_chart(self.df, self.number, reference_date=when))
-        if self.history is not None:
-            display(plots.history_chart(self.table_history(self.number).transitions()))
+        transitions = self.table_history(self.number).transitions()
+        if not self.empty or transitions["rows"].fillna(0).gt(0).any():
+            display(plots.history_chart(transitions))
 
     def panel(self):
         """Live filters (JupyterLab only): the panel widget, or a note when there is nothing."""

@@ -274,6 +274,41 @@ def test_render_with_history_pages_front_page_and_worklist(three, tmp_path):
     assert sorted(values) == ["2026-08"] * (n - 1) + ["2026-10"] * 2
 
 
+def test_a_task_page_without_findings_now_shows_what_was_resolved(tmp_path):
+    """Every finding of table 2 resolved since last month: the page says there are none, and
+    its chart shows the month before and that they were resolved."""
+    from soredi_nb import render as r
+    from soredi_nb.targets import targets
+    from soredi_nb.templates import NOTEBOOKS, notebook_name
+
+    base = make_sample()
+    t2 = base["tables"][2]
+    gone = int((t2["ejer"] == DEMO_ORGANISATION).sum())
+    now = dict(base["tables"]) | {2: t2[t2["ejer"] != DEMO_ORGANISATION]}
+    folder = tmp_path / "historik"
+    folder.mkdir()
+    write_extract(month(base, "2026-09"), folder / "september.xlsx")
+    write_extract(month({"tables": now}, "2026-10"), tmp_path / "oktober.xlsx")
+    extract = load_extract(tmp_path / "oktober.xlsx")
+    past = h.read_history(folder).with_current(extract)
+    aarhus = resolve(DEMO_ORGANISATION, extract)
+    tr = past.table(2, aarhus).transitions().set_index("period")
+    assert tr.loc["2026-10", ["rows", "new", "resolved"]].tolist() == [0, 0, gone] and gone > 0
+    result = r.render(
+        extract,
+        targets(extract, ["Aarhus"]),
+        tmp_path / "out",
+        notebooks=[NOTEBOOKS / f"{notebook_name(2)}.ipynb"],
+        history=h.read_history(folder),
+        progress=False,
+    )
+    assert result.failures == []
+    page = (tmp_path / "out" / "aarhus-kommune" / f"{notebook_name(2)}.html").read_text("utf-8")
+    assert "har ingen rækker i denne tabel" in page
+    assert 'alt="Diagram: Fund pr. periode – nye, løste og uændrede' in page
+    assert page.count("<img") == 1  # the history, and no chart of today's (no) findings
+
+
 def test_render_refuses_an_extract_older_than_its_history(three, tmp_path, run_cli):
     folder, _ = three
     code, _, err = run_cli(
