@@ -381,6 +381,10 @@ class PageExporter(HTMLExporter):
     template writes for them.
     """
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._markdown: dict[tuple[str, str], str] = {}
+
     @pass_context
     def markdown2html(self, context, source):
         """Markdown as HTML, its non-ASCII characters written as themselves.
@@ -388,8 +392,18 @@ class PageExporter(HTMLExporter):
         nbconvert writes a heading (with its anchor link) in ASCII, "Før" as ``F&#248;r``;
         the BeautifulSoup pass wrote such references back as characters, and so does this.
         """
-        html = super().markdown2html(context, source)
-        return _CHARACTER_REFERENCE.sub(_character, html)
+        cell = context.get("cell") or {}
+        if cell.get("attachments"):  # images of the cell's own: not the same for the same text
+            return _CHARACTER_REFERENCE.sub(_character, super().markdown2html(context, source))
+        # The same text comes back on every organisation's page (headings, the guide's steps):
+        # turned into HTML once per worker (per folder, which images are read relative to).
+        key = (source, context.get("resources", {}).get("metadata", {}).get("path", ""))
+        if key not in self._markdown:
+            if len(self._markdown) > 4096:
+                self._markdown.clear()
+            html = super().markdown2html(context, source)
+            self._markdown[key] = _CHARACTER_REFERENCE.sub(_character, html)
+        return self._markdown[key]
 
     def from_notebook_node(self, nb, resources=None, **kw):
         """``HTMLExporter.from_notebook_node``, with its two edits made without a parser."""
