@@ -43,7 +43,7 @@ from importlib.resources import files
 
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps, rc_context, style
+from matplotlib import colormaps, style
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
@@ -971,10 +971,12 @@ def _period_layout(ax: Axes, periods: Sequence[str], ylabel: str) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: danish.number(v)))
     ax.set_ylabel(ylabel)
     ax.margins(y=0.15)  # room for the totals above the bars
-    # The axis ends on a tick, whatever the counts: its top label then sits at the top edge in
-    # every such chart, so charts of the same periods and legend share a layout (_same_layout).
-    with rc_context({"axes.autolimit_mode": "round_numbers"}):
-        ax.set_ylim(ax.yaxis.get_major_locator().view_limits(*ax.get_ylim()))
+    # The axis ends on the first tick above the room for the totals, whatever the counts: its
+    # top label then sits at the top edge in every such chart, so charts of the same periods
+    # and legend share a layout (_same_layout), and the totals stay inside the axes.
+    low, high = ax.get_ylim()
+    ticks = ax.yaxis.get_major_locator().tick_values(low, high)
+    ax.set_ylim(low, min((t for t in ticks if t >= high), default=high))
 
 
 @_styled

@@ -678,6 +678,9 @@ def test_a_chart_with_the_same_texts_around_it_reuses_the_layout_and_looks_the_s
     assert not isinstance(other.get_layout_engine(), ConstrainedLayoutEngine)
     # The axis ends on a tick, so the top label sits at the top edge in every such chart.
     assert other.axes[0].get_ylim()[1] == 16
+    # The first tick above the room for the totals: one finding gets an axis up to 2, not 1.
+    ones = _transitions([1, 1, 1]).assign(resolved=pd.array([0, 0, 0], dtype="Int64"))
+    assert plots.history_chart(ones).axes[0].get_ylim() == (0, 2)
     # Four-digit counts need a wider axis: a layout of their own, nothing cut off.
     wide = plots.history_chart(_transitions([1200, 1100, 900, 1000]))
     assert isinstance(wide.get_layout_engine(), ConstrainedLayoutEngine)
