@@ -370,7 +370,7 @@ def period_figures(
     from soredi_nb.summary import medians_for, task_figures
 
     # What ``summarise`` counts, from the same parts, on the narrowed periods the table
-    # histories below use as well (a summary's other parts cost a twelfth of a second a year).
+    # histories below use as well (the rest of a summary cost a tenth of a second a year).
     selected = history.selected(organisation, **filters)
     records = []
     for period, whole, narrowed in zip(history.periods, history.extracts, selected, strict=True):

@@ -215,7 +215,7 @@ def resolve(query: str | int, extract: Extract | None = None) -> Organisation:
     """
     raw = " ".join(str(query).split())
     # What `orgs` shows under "Vælg med --org" selects exactly that owner, whatever its type.
-    owners, by_selector, by_name = _owners(extract) if extract is not None else ({}, {}, {})
+    _, by_selector, by_name = _owners(extract) if extract is not None else ({}, {}, {})
     if fold(raw) in by_selector:
         return by_selector[fold(raw)]
     typed = _TYPED.fullmatch(raw)
