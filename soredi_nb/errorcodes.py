@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from soredi_nb.exceptions import ExtractError
+from soredi_nb.files import stamp
 from soredi_nb.texts import text
 
 SECTION = "fejlkoder"
@@ -81,13 +82,9 @@ def classification(aliases: str | os.PathLike | None = None) -> dict[str, bool]:
     """
     out = dict(_packaged())
     if aliases is not None:
-        path = Path(aliases).resolve()
-        try:
-            stat = path.stat()
-            stamp = (stat.st_size, stat.st_mtime_ns)
-        except OSError:
-            stamp = None  # read_user_yaml says, in Danish, what is wrong with the file
-        out |= _user(str(path), stamp)
+        path, size, mtime = stamp(aliases)
+        # A file that cannot be read: read_user_yaml says, in Danish, what is wrong with it.
+        out |= _user(path, None if size is None else (size, mtime))
     return out
 
 

@@ -31,6 +31,7 @@ from papermill.log import logger
 from papermill.parameterize import parameterize_notebook
 from papermill.utils import remove_args
 
+from soredi_nb.files import stamp
 from soredi_nb.notebook import RECORD_MIMETYPE
 from soredi_nb.templates import INTERACTIVE_TAG, PAGE_TEMPLATES, page_name, parameters_cell
 from soredi_nb.texts import text
@@ -182,13 +183,11 @@ def prepare(path: Path) -> nbformat.NotebookNode:
     Kept for as long as the file is unchanged (size and modification time): every page of a
     template starts from the same notebook, and :func:`execute` copies it. Do not change it.
     """
-    path = Path(path).resolve()
-    stat = path.stat()
-    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    key = stamp(path)
     with _prepared_lock:
         if key not in _prepared:
-            nb = load_notebook_node(str(path))
-            nb.metadata.papermill["input_path"] = str(path)
+            nb = load_notebook_node(key[0])
+            nb.metadata.papermill["input_path"] = key[0]
             nb.cells = [c for c in nb.cells if INTERACTIVE_TAG not in c.metadata.get("tags", [])]
             # What ``%reset -f`` does, without the full garbage collection the magic adds after
             # it (the reset itself collects once already): a page's names, outputs and history.
@@ -392,18 +391,19 @@ class PageExporter(HTMLExporter):
         nbconvert writes a heading (with its anchor link) in ASCII, "Før" as ``F&#248;r``;
         the BeautifulSoup pass wrote such references back as characters, and so does this.
         """
-        cell = context.get("cell") or {}
-        if cell.get("attachments"):  # images of the cell's own: not the same for the same text
-            return _CHARACTER_REFERENCE.sub(_character, super().markdown2html(context, source))
         # The same text comes back on every organisation's page (headings, the guide's steps):
-        # turned into HTML once per worker (per folder, which images are read relative to).
-        key = (source, context.get("resources", {}).get("metadata", {}).get("path", ""))
-        if key not in self._markdown:
+        # turned into HTML once per worker (per folder, which images are read relative to), but
+        # for a cell with images of its own.
+        folder = context.get("resources", {}).get("metadata", {}).get("path", "")
+        key = None if (context.get("cell") or {}).get("attachments") else (source, folder)
+        if key in self._markdown:
+            return self._markdown[key]
+        html = _CHARACTER_REFERENCE.sub(_character, super().markdown2html(context, source))
+        if key is not None:
             if len(self._markdown) > 4096:
                 self._markdown.clear()
-            html = super().markdown2html(context, source)
-            self._markdown[key] = _CHARACTER_REFERENCE.sub(_character, html)
-        return self._markdown[key]
+            self._markdown[key] = html
+        return html
 
     def from_notebook_node(self, nb, resources=None, **kw):
         """``HTMLExporter.from_notebook_node``, with its two edits made without a parser."""

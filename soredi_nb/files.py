@@ -49,6 +49,17 @@ def slugify(name: str) -> str:
     return s or "organisation"
 
 
+def stamp(path: str | os.PathLike) -> tuple[str, int | None, int | None]:
+    """What tells whether a file changed since it was read: its resolved path, size and
+    modification time (``None`` for a file that cannot be read, whose reader says why)."""
+    path = Path(path).resolve()
+    try:
+        stat = path.stat()
+    except OSError:
+        return str(path), None, None
+    return str(path), stat.st_size, stat.st_mtime_ns
+
+
 def temporary_name(path: Path) -> Path:
     """A hidden unused name next to ``path`` (same folder, so a rename is atomic)."""
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:12]}.tmp")

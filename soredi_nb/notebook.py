@@ -19,6 +19,7 @@ from IPython.display import HTML, Markdown, display
 from soredi_nb import danish, findings, plots, roles, schema, tasks, warmup
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract
+from soredi_nb.files import stamp
 from soredi_nb.history import History, TableHistory, candidates, read_history
 from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
 from soredi_nb.summary import Summary, summarise
@@ -52,15 +53,8 @@ def open_extract(
     paths = [Path(sample_path() if extract_path is None else extract_path)]
     if aliases_path is not None:
         paths.append(Path(aliases_path))
-    stamp = []
-    for path in paths:
-        path = path.resolve()
-        try:
-            stat = path.stat()
-            stamp.append((str(path), stat.st_size, stat.st_mtime_ns))
-        except OSError:
-            stamp.append((str(path), None, None))  # let the loader report the missing file
-    return _load_once(tuple(stamp), bool(use_cache))
+    # A missing file is stamped too: the loader reports it.
+    return _load_once(tuple(stamp(p) for p in paths), bool(use_cache))
 
 
 def open_history(
@@ -76,15 +70,8 @@ def open_history(
     if folder.is_dir():
         for path in candidates(folder):
             files += sorted(path.iterdir()) if path.is_dir() else [path]
-    stamp = []
-    for path in files:
-        try:
-            stat = path.stat()
-            stamp.append((str(path), stat.st_size, stat.st_mtime_ns))
-        except OSError:
-            stamp.append((str(path), None, None))
     aliases = str(Path(aliases_path).resolve()) if aliases_path else None
-    return _history_once(str(folder), aliases, bool(use_cache), tuple(stamp))
+    return _history_once(str(folder), aliases, bool(use_cache), tuple(stamp(p) for p in files))
 
 
 @lru_cache(maxsize=2)
