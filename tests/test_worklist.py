@@ -170,6 +170,19 @@ def test_workbook_layout(extracts, tmp_path):
     assert command in text and "Sådan bruger du arbejdslisten" in text
 
 
+def test_column_width_fits_the_header_and_nine_values_in_ten():
+    labels = text("worklist.columns")
+    # Lengths 10 (nine times), 20 and 30: the 90th percentile is 20; missing values do not count.
+    texts = pd.Series(["a" * 10] * 9 + ["b" * 20, "c" * 30, None], dtype="str")
+    assert worklist._width("X", texts, labels) == 22
+    assert worklist._width("X", pd.Series([1.5, float("nan"), 22.25]), labels) == 6
+    assert worklist._width("Antal", pd.Series([1, None, 12345], dtype="Int64"), labels) == 7
+    assert worklist._width("X", pd.Series([None, None], dtype="str"), labels) == 3
+    assert worklist._width("X", pd.Series(["z" * 99]), labels) == 60  # at most _MAX_WIDTH
+    assert worklist._width(labels["bemaerkning"], texts, labels) == 40
+    assert worklist._width(labels["handling"], texts, labels) == 26  # room for a choice
+
+
 def test_dropdowns_offer_the_guides_actions(extracts, tmp_path):
     old, _ = extracts
     wb = openpyxl.load_workbook(write_worklist(tmp_path / "liste.xlsx", old, "aarhus").path)
