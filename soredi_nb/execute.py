@@ -319,7 +319,9 @@ class PageLinks(Preprocessor):
             data = output.get("data", {})
             for mimetype, link in _IPYNB_LINK.items():
                 if mimetype in data:
-                    data[mimetype] = link.sub(_page_link, "".join(data[mimetype]))
+                    value = "".join(data[mimetype])
+                    # Most outputs link nowhere; a findings table's HTML is long to search.
+                    data[mimetype] = link.sub(_page_link, value) if ".ipynb" in value else value
         return cell, resources
 
 
