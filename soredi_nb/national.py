@@ -18,6 +18,7 @@ from soredi_nb import danish, schema
 from soredi_nb.danish import fold
 from soredi_nb.extract import Extract
 from soredi_nb.organisations import identities, known, list_organisations
+from soredi_nb.summary import share_fewer, standing_text
 from soredi_nb.targets import IT_SYSTEM
 from soredi_nb.texts import text
 
@@ -159,12 +160,10 @@ def status(total: int, kind: str | None, table: pd.DataFrame, missing: list[int]
     if kind not in PEER_KINDS:
         return text("national.status_some", count=total)
     peers = table.loc[table["ejertype"].eq(kind) & table["identity"].notna(), "i_alt"]
-    share = int(100 * (peers < total).sum() / len(peers))
-    if share == 0:
-        return text("national.status_fewest", count=total, peers=text(f"summary.peers.{kind}"))
-    return text(
-        "national.status_ranked", count=total, share=share, peers=text(f"summary.peers.{kind}")
-    )
+    share = share_fewer(total, peers.to_numpy())
+    if share is None:  # alone of its kind
+        return text("national.status_some", count=total)
+    return text("national.status_ranked", count=total, standing=standing_text(share, kind))
 
 
 def changes(comparison, table: pd.DataFrame, by: str = "ejer") -> list[str]:

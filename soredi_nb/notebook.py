@@ -22,7 +22,7 @@ from soredi_nb.extract import Extract
 from soredi_nb.files import stamp
 from soredi_nb.history import History, TableHistory, candidates, read_history
 from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
-from soredi_nb.summary import Summary, summarise
+from soredi_nb.summary import Summary, standing_text, summarise
 from soredi_nb.templates import PAGE_TEMPLATES, notebook_name
 from soredi_nb.texts import text
 
@@ -361,8 +361,7 @@ class TaskPage(Page):
             "compare.standing",
             organisation=self.who,
             rows=t.rows,
-            share=t.peers_fewer,
-            peers=text(f"summary.peers.{self.organisation.kind}"),
+            standing=standing_text(t.peers_fewer, self.organisation.kind),
             per=self.peers,
             median=danish.number(t.median_rows),
             typical=danish.number(t.median_with_findings),

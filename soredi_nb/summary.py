@@ -137,8 +137,9 @@ class Summary:
         # The receipts blamed on SOR-EDI next to all negative receipts.
         causes = df.pop("sor_edi_receipts")
         df.insert(df.columns.get_loc("negative_receipts") + 1, "sor_edi_receipts", causes)
-        if self.organisation is None:
-            df = df.drop(columns=[c for c in df.columns if c.startswith("median_")])
+        if self.organisation is None:  # no peers to compare with
+            peers = [c for c in df.columns if c.startswith("median_") or c == "peers_fewer"]
+            df = df.drop(columns=peers)
         return df.rename(columns=text("summary.columns"))
 
 
@@ -256,7 +257,29 @@ def _standing(rows: int, peers: np.ndarray | None) -> tuple[int | None, float | 
     if rows > 0 and (at := np.flatnonzero(others == rows)).size:
         others = np.delete(others, at[0])
     typical = float(np.median(others)) if len(others) else 0.0
-    return int(100 * (peers < rows).sum() // len(peers)), typical
+    return share_fewer(rows, peers), typical
+
+
+def share_fewer(count: int, peers) -> int | None:
+    """The percentage of the *other* peers with fewer than ``count``, rounded down.
+
+    ``peers`` holds every peer's count, the organisation's own included: it is left out once,
+    so the organisation with the most has more than 100 % of the others, not 98 % of all.
+    ``None`` when it has no other peer.
+    """
+    peers = np.asarray(peers)
+    others = len(peers) - bool((peers == count).any())
+    return int(100 * (peers < count).sum() // others) if others else None
+
+
+def standing_text(share: int | None, kind: str) -> str:
+    """Where an organisation stands among its peers (``share_fewer``), in Danish: "flere end
+    80 % af kommunerne", "flest af kommunerne", "ingen af kommunerne har færre", or that it has
+    no peers to stand among (``share`` is ``None``)."""
+    if share is None:
+        return text("summary.standing.alone")
+    key = "most" if share == 100 else "fewest" if share == 0 else "ranked"
+    return text(f"summary.standing.{key}", share=share, peers=text(f"summary.peers.{kind}"))
 
 
 def summarise(

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from factories import AARHUS, CLINIC, ODENSE, REGION, make_extract, rows, small_extract
 
-from soredi_nb import findings
+from soredi_nb import findings, summary
 from soredi_nb.extract import canonical_frame
 from soredi_nb.summary import summarise
 
@@ -375,11 +375,16 @@ def test_standing_among_peers():
         }
     )
     t = summarise(extract, "Aarhus").tasks[0]
-    # 97 of the 98 municipalities have fewer than 3 (98 %, rounded down); the others with
-    # findings have 1 and 2. Odense: 95 of 98 have fewer than its 1 (96 %).
-    assert (t.peers_fewer, t.median_with_findings) == (98, 1.5)
+    # All 97 other municipalities have fewer than 3 (100 %); the others with findings have 1
+    # and 2. Odense: 95 of the 97 others have fewer than its 1 (97 %, rounded down).
+    assert (t.peers_fewer, t.median_with_findings) == (100, 1.5)
+    assert summary.standing_text(t.peers_fewer, "Kommune") == "flest af kommunerne"
     t = summarise(extract, "Odense").tasks[0]
-    assert (t.peers_fewer, t.median_with_findings) == (96, 2.5)
+    assert (t.peers_fewer, t.median_with_findings) == (97, 2.5)
+    assert summary.standing_text(97, "Kommune") == "flere end 97 % af kommunerne"
+    assert summary.standing_text(0, "Region") == "ingen af regionerne har færre"
+    assert summary.share_fewer(4, [4]) is None  # no other peer
+    assert summary.standing_text(None, "Stat").startswith("ingen andre")
     assert findings.task_status(t) == "under"
     assert summarise(extract).tasks[0].peers_fewer is None
 

@@ -1,6 +1,7 @@
 from factories import AARHUS, make_extract, rows, small_extract
 
 from soredi_nb.summary import summarise
+from soredi_nb.texts import text
 
 
 def by_number(summary):
@@ -91,6 +92,13 @@ def test_frame_has_danish_labels():
     assert df["Meddelelser"].isna().tolist() == [True, False, False, True, False, True, True]
     assert df["Negative kvitteringer"].tolist()[5] == 7
     assert "Median fund" not in summarise(small_extract()).frame().columns
+    # Every column under a Danish label; the peer comparison only where there are peers.
+    labels = set(text("summary.columns").values())
+    assert set(df.columns) <= labels
+    assert {"Flere fund end (% af de jævnbyrdige)", "Median blandt dem med fund"} <= set(df.columns)
+    national = summarise(small_extract()).frame()
+    assert set(national.columns) <= labels
+    assert not any("jævnbyrdige" in c or c.startswith("Median") for c in national.columns)
 
 
 def test_no_findings_wording_follows_the_guide():
