@@ -536,8 +536,8 @@ class OverviewPage(Page):
             for n in schema.TABLE_NUMBERS
         ]
         display(Markdown(text("notebook.organisations_legend") + "\n\n" + "\n".join(legend)))
-        real = table[table["identity"].notna()]
-        display(plots.organisations_chart(real))
+        # Every row of the table, the owners grouped by type too: the bars add up to its total.
+        display(plots.organisations_chart(table))
         if failures:
             display(Markdown("### " + text("notebook.headings.failed_pages")))
             lines = [

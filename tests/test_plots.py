@@ -708,3 +708,19 @@ def test_development_and_organisations_charts_stack_the_tables():
     fig = plots.organisations_chart(counts)
     assert title_of(fig) == text("plots.organisations.title")
     assert yticks(fig.axes[0]) == ["Aarhus Kommune"]  # without findings: left out
+
+
+def test_front_page_chart_counts_every_row_of_the_organisation_table(sample_extract):
+    """The owners grouped by type ("Øvrige ejere af typen Privat") are a bar too: the chart's
+    bars add up to the table's total, as the front page's table does."""
+    from soredi_nb import national
+
+    table = national.organisation_table(sample_extract)
+    fig = plots.organisations_chart(table)
+    ax = fig.axes[0]
+    drawn = sum(p.get_width() for c in ax.containers for p in c)
+    assert drawn == table["i_alt"].sum() > 0
+    grouped = table.loc[table["identity"].isna(), "organisation"]
+    assert any(label.startswith("Øvrige ejere af typen") for label in yticks(ax)) == (
+        grouped.size > 0 and table.loc[table["identity"].isna(), "i_alt"].max() > 0
+    )
