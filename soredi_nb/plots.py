@@ -754,12 +754,15 @@ def negative_receipts_chart(df: pd.DataFrame, number: int, ax: Ax = None) -> Fig
         # The caller's figure keeps its own title: ours goes above the top panel's title.
         place = {"xycoords": "axes fraction", "xytext": (0, 24), "textcoords": "offset points"}
         axes[0].annotate(title, (0, 1), **place, fontsize="large", fontweight="bold")
+    shares = False
     for panel, per, subtitle in zip(axes, frames, subtitles, strict=True):
         bars = panel.barh(np.arange(len(per)), per["antal"], height=0.7, color="C3")
-        panel.bar_label(bars, labels=[_receipt_label(r) for _, r in per.iterrows()], padding=3)
+        labels = [_receipt_label(r) for _, r in per.iterrows()]
+        panel.bar_label(bars, labels=labels, padding=3)
+        shares |= any(label.endswith("%)") for label in labels)
         _bar_layout(panel, list(per.index), None, margin=0.2)
         panel.set_title(subtitle, fontsize=10, fontweight="normal")
-    axes[-1].set_xlabel(text("plots.receipts.xlabel"))
+    axes[-1].set_xlabel(text("plots.receipts.xlabel_share" if shares else "plots.receipts.xlabel"))
     # Shared x: the top panel's tick labels would repeat the bottom's.
     axes[0].tick_params(axis="x", labelbottom=False)
     return fig

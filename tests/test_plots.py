@@ -270,7 +270,14 @@ def test_negative_receipts_per_type_and_counterpart_with_share():
     assert yticks(by_counterpart) == ["Odense Kommune", GLN_B]
     assert [p.get_width() for p in by_counterpart.patches] == [10, 2]
     assert texts(by_counterpart) == ["10 (17 %)", "2"]
-    assert by_counterpart.get_xlabel() == text("plots.receipts.xlabel")
+    # What the percentages are of, on the axis (and so in the chart's text alternative).
+    assert by_counterpart.get_xlabel() == text("plots.receipts.xlabel_share")
+    assert "andel af meddelelserne" in plots.describe(fig)
+    # Without any known total there are no percentages to explain.
+    unknown = [{k: v for k, v in r.items() if k != "antal_i_alt"} for r in receipts_rows()]
+    fig = plots.negative_receipts_chart(table(6, unknown), 6)
+    xlabel = fig.axes[-1].get_xlabel()
+    assert xlabel == text("plots.receipts.xlabel") == "Antal negative kvitteringer"
 
 
 def test_negative_receipts_sent_title_and_split_of_a_callers_axes():
@@ -595,7 +602,8 @@ def test_describe_says_what_a_chart_shows():
     alt = plots.describe(plots.task_chart(df, 6))
     assert alt == (
         "Diagram: Modtagne negative kvitteringer, seneste måned. Pr. meddelelsestype. "
-        "Pr. modpart, der har afvist meddelelserne. Vandret akse: Antal negative kvitteringer."
+        "Pr. modpart, der har afvist meddelelserne. Vandret akse: Antal negative kvitteringer "
+        "(i parentes: deres andel af meddelelserne)."
     )
     assert plots.describe(Figure()) == "Diagram: uden titel."
 
