@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shlex
 import warnings
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from itertools import accumulate
 from pathlib import Path
 
@@ -45,7 +46,7 @@ from soredi_nb.findings import labels as finding_labels
 from soredi_nb.history import History
 from soredi_nb.load import HEADER_SEARCH_ROWS, normalise_header, table_number
 from soredi_nb.organisations import Organisation, filter_extract, resolve
-from soredi_nb.sample import EXCEL_DATE, sheet_name
+from soredi_nb.sample import sheet_name
 from soredi_nb.summary import no_findings_text
 from soredi_nb.texts import text
 
@@ -198,7 +199,8 @@ def write_worklist(
     Sheets: "Oversigt" (organisation, extract, findings and carried notes per task, how to fill
     in the worklist), then one sheet per table present in the extract, named like the sample's
     sheets (``"1 Aktive uden meddelelsestyper"``), with a frozen header row and an autofilter.
-    Location numbers and other text are text cells, dates are dates shown ``dd-mm-yyyy``.
+    Location numbers and other text are text cells, dates are dates shown as on the pages
+    (``yyyy-mm-dd``).
     Handling and Status are dropdowns; a Handling list longer than Excel allows inline is kept
     on the hidden sheet "Valg". A text longer than a cell holds (``MAX_CELL_TEXT``) is cut and
     ends in "…[afkortet]". The command shown on "Oversigt" for the next extract selects the
@@ -576,9 +578,17 @@ def _put(cell, value: object, number_format: str | None = None, *, alerts: list[
         return
     cell.value = value
     if isinstance(value, dt.date):
-        cell.number_format = EXCEL_DATE
+        cell.number_format = _excel_date_format()
     elif number_format:
         cell.number_format = number_format
+
+
+@cache
+def _excel_date_format() -> str:
+    """The pages' date format (``common.date_format``, e.g. ``%Y-%m-%d``) as Excel writes it
+    (``yyyy-mm-dd``): a date reads the same in the worklist as on the page it came from."""
+    codes = {"%Y": "yyyy", "%m": "mm", "%d": "dd"}
+    return re.sub("|".join(codes), lambda m: codes[m.group(0)], text("common.date_format"))
 
 
 def _excel_length(value: str) -> int:

@@ -151,7 +151,7 @@ def test_workbook_layout(extracts, tmp_path):
     gln = ws.cell(2, headers.index("Lokationsnummer") + 1)
     assert (gln.value, gln.data_type, gln.number_format) == ("5790000715107", "s", "@")
     closed = ws.cell(2, headers.index("Lukket dato") + 1)
-    assert closed.is_date and closed.number_format == "dd-mm-yyyy"
+    assert closed.is_date and closed.number_format == "yyyy-mm-dd"  # as the pages write dates
     assert closed.value == dt.datetime(2026, 7, 17)
     count = ws.cell(2, headers.index("Antal meddelelser") + 1)
     assert (count.value, count.data_type) == (8, "n")  # biggest problems first
