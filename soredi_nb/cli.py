@@ -92,6 +92,7 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         parser_class=_Parser,
     )
+    p.commands = sub.choices  # each command's own parser, by name
 
     s = sub.add_parser("sample", help=h["sample"], description=h["sample"])
     s.add_argument("out", type=Path, metavar=mv["out"], help=h["sample_out"])
@@ -616,7 +617,11 @@ COMMANDS = {
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``soredi-nb`` console script."""
     _danish_argparse()
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # argparse reports them from the program; the typed command's help has the fix
+        unknown = text("cli.argparse")["unrecognized arguments: %s"] % " ".join(extra)
+        parser.commands[args.command].error(unknown)
     try:
         code = COMMANDS[args.command](args)
     except BrokenPipeError:

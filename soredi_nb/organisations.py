@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import shlex
 from dataclasses import dataclass, replace
 from functools import cache, cached_property, lru_cache
 
@@ -247,7 +248,9 @@ def resolve(query: str | int, extract: Extract | None = None) -> Organisation:
     parts = [text("organisations.unknown", query=raw)]
     if close:
         parts.append(text("organisations.close_matches", matches=", ".join(close)))
-    parts.append(text("organisations.how_to_list"))
+    # The command as the user can run it: the extract they gave, where there is one.
+    where = shlex.quote(extract.info.file) if extract is not None else text("cli.metavar.extract")
+    parts.append(text("organisations.how_to_list", extract=where))
     raise OrganisationError(" ".join(parts))
 
 

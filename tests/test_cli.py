@@ -159,6 +159,10 @@ def test_usage_error_is_exit_1_in_danish(run_cli):
             " Se 'soredi-nb worklist --help'.\n",
         ),
         ([], "Fejl i kommandoen: disse argumenter mangler: KOMMANDO. Se 'soredi-nb --help'.\n"),
+        (
+            ["summary", "u.xlsx", "--bogus", "x"],
+            "Fejl i kommandoen: ukendte argumenter: --bogus x. Se 'soredi-nb summary --help'.\n",
+        ),
     ],
 )
 def test_argparse_errors_are_danish_and_point_at_the_commands_help(run_cli, argv, expected):

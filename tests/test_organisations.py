@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pandas as pd
 import pytest
 from factories import AARHUS, CLINIC, make_extract, rows, small_extract
@@ -52,7 +54,13 @@ def test_unknown_organisation_lists_close_matches():
     msg = str(err.value)
     assert "'Aarhuss' findes hverken" in msg
     assert "Mente du: Aarhus Kommune" in msg
-    assert "soredi-nb orgs" in msg
+    assert msg.endswith("soredi-nb orgs UDTRÆK")  # no extract given: the placeholder
+    # With the extract: the command names it, quoted for the shell.
+    extract = small_extract()
+    extract = replace(extract, info=replace(extract.info, file="mine udtræk/okt.xlsx"))
+    with pytest.raises(OrganisationError) as err:
+        resolve("Aarhuss", extract)
+    assert str(err.value).endswith("soredi-nb orgs 'mine udtræk/okt.xlsx'")
 
 
 def test_private_owner_unknown_without_extract():
