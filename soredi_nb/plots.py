@@ -967,7 +967,8 @@ def _by_table(counts: pd.DataFrame, ax: Ax, title: str) -> Figure:
 
 def _period_layout(ax: Axes, periods: Sequence[str], ylabel: str) -> None:
     """Vertical bars per period: periods along the bottom, a Danish integer axis up the side."""
-    ax.set_xticks(np.arange(len(periods)), periods, rotation=45 if len(periods) > 8 else 0)
+    tilted = {"rotation": 45, "ha": "right", "rotation_mode": "anchor"}  # ends at its tick
+    ax.set_xticks(np.arange(len(periods)), periods, **(tilted if len(periods) > 8 else {}))
     ax.grid(axis="x", visible=False)
     ax.grid(axis="y", visible=True)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -1075,7 +1076,8 @@ def development_chart(
     -------
     matplotlib.figure.Figure
         A bar per period, one segment per table in the table's colour, the total above it, and
-        the median as a dashed line.
+        the median as a dashed line. A period missing tables says which under it ("(uden tabel
+        5)").
     """
     title = text("plots.development.title")
     if table.empty:
@@ -1083,7 +1085,14 @@ def development_chart(
     fig, ax, own = _axes(ax, 3.6)
     x = np.arange(len(table))
     bottom = np.zeros(len(table))
-    for column in sorted(c for c in table.columns if re.fullmatch(r"tabel_[1-7]", str(c))):
+    columns = sorted(c for c in table.columns if re.fullmatch(r"tabel_[1-7]", str(c)))
+    periods = []
+    for period, row in zip(table.index, table[columns].isna().to_numpy(), strict=True):
+        # A period without a table has a lower bar for that alone: said under it.
+        lacking = [int(c.removeprefix("tabel_")) for c, na in zip(columns, row, strict=True) if na]
+        note = text("plots.development.missing", numbers=danish.enumeration(lacking))
+        periods.append(f"{period}\n{note}" if lacking else str(period))
+    for column in columns:
         n = int(column.removeprefix("tabel_"))
         values = pd.to_numeric(table[column]).to_numpy(dtype=float, na_value=0.0)
         ax.bar(
@@ -1113,7 +1122,7 @@ def development_chart(
             marker="o",
             label=median_label,
         )
-    _period_layout(ax, [str(p) for p in table.index], text("plots.overview.xlabel"))
+    _period_layout(ax, periods, text("plots.overview.xlabel"))
     _finish(ax, own, title)
     if own:
         _same_layout(fig)

@@ -707,6 +707,8 @@ def test_development_and_organisations_charts_stack_the_tables():
     ax = fig.axes[0]
     bars = {c.get_label(): [p.get_height() for p in c] for c in ax.containers}
     assert bars == {"Tabel 1": [2, 1], "Tabel 5": [0, 3]}
+    # The period without table 5 says so: its lower bar is not an improvement.
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["2026-09\n(uden tabel 5)", "2026-10"]
     assert [t for t in texts(ax) if t.isdigit()] == ["2", "4"]  # the totals above the bars
     [line] = ax.get_lines()
     assert list(line.get_ydata()) == [1.0, 1.5] and line.get_label() == "Sum af medianer"
