@@ -412,7 +412,12 @@ class TaskPage(Page):
             df = self.table_history(self.number).current
         table = findings.display_table(df, self.number)
         intro = "findings_intro" if len(table) > PAGE_LENGTH else "findings_intro_short"
-        _md(intro, rows=len(table))
+        order = text(
+            "notebook.findings_order.oldest"
+            if "first_seen" in df
+            else "notebook.findings_order.biggest"
+        )
+        _md(intro, rows=len(table), order=order)
         if self.history is not None:
             periods = self.history.periods
             _md(

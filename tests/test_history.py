@@ -257,6 +257,8 @@ def test_render_with_history_pages_front_page_and_worklist(three, tmp_path):
     task = (tmp_path / "out" / "aarhus-kommune" / f"{notebook_name(2)}.html").read_text("utf-8")
     assert "I udtrækket siden" in task and "Fund pr. periode – nye, løste og uændrede" in task
     assert f"{n - 1} fund har været med siden 2026-08" in task
+    assert "sorteret med dem, der har været længst i udtrækket, først" in task
+    assert "største problemer først" not in task
     front = (tmp_path / "out" / "index.html").read_text("utf-8")
     rows = {row[0]: row for row in front_page_rows(front)}
     header = front_page_rows(front)[0]

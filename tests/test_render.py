@@ -73,7 +73,8 @@ def test_pages_show_their_organisations_counts(rendered):
             assert f'href="{name}.html">Tabel {n}:' in overview
             assert re.search(rf'{name}\.html">Tabel {n}:[^<]*</a> – {rows} fund', overview)
             if rows:
-                assert f"{rows} fund, sorteret" in page(result, slug, f"{name}.html")
+                shown = page(result, slug, f"{name}.html")
+                assert f"{rows} fund, sorteret med de største problemer først" in shown
 
 
 def test_no_code_widgets_or_external_resources(rendered):
