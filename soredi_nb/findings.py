@@ -326,11 +326,13 @@ def task_overview(summary: Summary) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns Tabel, Opgave, Fund, Lokationsnumre, Meddelelser, Negative kvitteringer, Heraf
-        SOR-EDI-fejl, Median, Status. Figures are ``Int64``, NA for a table missing from the
-        extract (and in the count column that is not the table's: tables 2, 3 and 5 count
-        messages, 6 and 7 negative receipts; only 6 and 7 have error codes, and NA there when
-        the extract has none); Median (of findings) is ``float64``, NaN without a comparison;
-        Status is the Danish label of :func:`task_status`.
+        SOR-EDI-fejl, Median, Typisk blandt dem med fund (what the status compares with),
+        Status. Figures are ``Int64``, NA for a table missing from the extract (and in the
+        count column that is not the table's: tables 2, 3 and 5 count messages, 6 and 7
+        negative receipts; only 6 and 7 have error codes, and NA there when the extract has
+        none); Median and Typisk (of findings) are ``float64``, NaN for a missing table, and
+        left out for the whole extract (no peers); Status is the Danish label of
+        :func:`task_status`.
     """
     records = [
         {
@@ -341,6 +343,8 @@ def task_overview(summary: Summary) -> pd.DataFrame:
             "messages": None if t.missing else t.messages,
             "sor_edi_receipts": t.sor_edi_receipts,
             "median": t.median_rows,
+            # What the status compares with, beside it: with most peers at 0 the median says 0.
+            "typical": t.median_with_findings,
             "status": status_label(task_status(t)),
         }
         for t in summary.tasks
@@ -355,11 +359,15 @@ def task_overview(summary: Summary) -> pd.DataFrame:
             "messages": "Int64",
             "sor_edi_receipts": "Int64",
             "median": "float64",
+            "typical": "float64",
             "status": "str",
         }
     )
     out = split_counts(out)
-    return out.rename(columns=text("summary.columns") | _extra_labels("median", "status"))
+    if summary.organisation is None:  # the whole extract has no peers to compare with
+        out = out.drop(columns=["median", "typical"])
+    labels = _extra_labels("median", "typical", "status")
+    return out.rename(columns=text("summary.columns") | labels)
 
 
 def task_overview_colours(summary: Summary) -> list[str]:

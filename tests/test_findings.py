@@ -413,6 +413,7 @@ def test_task_overview_for_a_municipality():
         "Negative kvitteringer",
         "Heraf SOR-EDI-fejl",
         "Median",
+        "Typisk blandt dem med fund",
         "Status",
     ]
     assert out["Tabel"].tolist() == list(range(1, 8))
@@ -439,8 +440,11 @@ def test_task_overview_under_median_and_national():
     clinic = findings.task_overview(summarise(small_extract(), "Lægerne Søndergade"))
     assert (clinic["Fund"][3], clinic["Median"][3]) == (3, 3.0)
     assert clinic["Status"][3] == "Fund, ikke flere end typisk"
+    # What the status compared with is in the row: the other private owners with findings.
+    typical = summarise(small_extract(), "Lægerne Søndergade").tasks[3].median_with_findings
+    assert clinic["Typisk blandt dem med fund"][3] == typical
     national = findings.task_overview(summarise(small_extract()))
-    assert national["Median"].isna().all()
+    assert "Median" not in national and "Typisk blandt dem med fund" not in national
     assert national["Status"].tolist() == ["Fund"] * 2 + ["Ingen fund"] + ["Fund"] + [
         "Ingen fund",
         "Fund",
