@@ -308,6 +308,10 @@ def test_every_row_without_javascript(site, browser, relative):
     else:
         for gln in sample_rows(REGION, 2)["modpart_lokationsnummer"]:
             assert gln in text
+        # The plain table reads as text: left-aligned, as the interactive one has it.
+        plain = page.locator('div[id$="_fallback"] table').first
+        for cell in (plain.locator("th").nth(1), plain.locator("tbody td").nth(1)):
+            assert cell.evaluate("e => getComputedStyle(e).textAlign") in ("left", "start")
     for phrase in ENGLISH:
         assert phrase not in text, phrase
     context.close()
