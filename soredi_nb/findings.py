@@ -344,7 +344,7 @@ def task_overview(summary: Summary) -> pd.DataFrame:
             "sor_edi_receipts": t.sor_edi_receipts,
             "median": t.median_rows,
             # What the status compares with, beside it: with most peers at 0 the median says 0.
-            "typical": t.median_with_findings,
+            "median_with_findings": t.median_with_findings,
             "status": status_label(task_status(t)),
         }
         for t in summary.tasks
@@ -359,14 +359,14 @@ def task_overview(summary: Summary) -> pd.DataFrame:
             "messages": "Int64",
             "sor_edi_receipts": "Int64",
             "median": "float64",
-            "typical": "float64",
+            "median_with_findings": "float64",
             "status": "str",
         }
     )
     out = split_counts(out)
     if summary.organisation is None:  # the whole extract has no peers to compare with
-        out = out.drop(columns=["median", "typical"])
-    labels = _extra_labels("median", "typical", "status")
+        out = out.drop(columns=["median", "median_with_findings"])
+    labels = _extra_labels("median", "status")
     return out.rename(columns=text("summary.columns") | labels)
 
 

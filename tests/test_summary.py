@@ -95,7 +95,7 @@ def test_frame_has_danish_labels():
     # Every column under a Danish label; the peer comparison only where there are peers.
     labels = set(text("summary.columns").values())
     assert set(df.columns) <= labels
-    assert {"Flere fund end (% af de jævnbyrdige)", "Median blandt dem med fund"} <= set(df.columns)
+    assert {"Flere fund end (% af de jævnbyrdige)", "Typisk blandt dem med fund"} <= set(df.columns)
     national = summarise(small_extract()).frame()
     assert set(national.columns) <= labels
     assert not any("jævnbyrdige" in c or c.startswith("Median") for c in national.columns)
