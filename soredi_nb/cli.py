@@ -76,6 +76,10 @@ def _danish_argparse() -> None:
 class _Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors exit 1 with a Danish message."""
 
+    commands: dict[str, argparse.ArgumentParser]
+    """Each command's parser by name: argparse reports an unknown argument from the program's
+    parser, whose help does not list the command's options (see :func:`main`)."""
+
     def error(self, message: str) -> None:  # noqa: D401 - argparse API
         # The help of the command typed ("soredi-nb render --help") is where the fix is.
         self.exit(1, text("cli.usage_error", message=message, prog=self.prog) + "\n")
@@ -92,7 +96,7 @@ def _parser() -> argparse.ArgumentParser:
         required=True,
         parser_class=_Parser,
     )
-    p.commands = sub.choices  # each command's own parser, by name
+    p.commands = sub.choices
 
     s = sub.add_parser("sample", help=h["sample"], description=h["sample"])
     s.add_argument("out", type=Path, metavar=mv["out"], help=h["sample_out"])

@@ -1,9 +1,12 @@
-"""Danish in one place: names folded for comparison; numbers, counts and lists the Danish way."""
+"""Danish in one place: names folded for comparison; numbers, counts, lists and dates the Danish
+way."""
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
+from functools import cache
 
 LETTERS = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa"})
 """æ/ø/å spelled ae/oe/aa, as they often are in file names and old systems."""
@@ -55,3 +58,27 @@ def enumeration(items: Iterable[object]) -> str:
     """Items listed the Danish way: ``"1"``, ``"1 og 3"``, ``"1, 3 og 7"`` (no Oxford comma)."""
     words = [str(i) for i in items]
     return " og ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
+
+
+_EXCEL_DATE_CODES = {"%Y": "yyyy", "%m": "mm", "%d": "dd"}
+
+
+@cache
+def excel_date_format() -> str:
+    """The pages' date format (``common.date_format``, strftime) as an Excel number format, so a
+    date reads the same in a worklist as on the page it came from: ``%Y-%m-%d`` ->
+    ``yyyy-mm-dd``.
+
+    Raises
+    ------
+    ValueError
+        If the format holds a code with no Excel counterpart here (a wrong format must not
+        reach a workbook).
+    """
+    from soredi_nb.texts import text  # texts imports this module: not at the top
+
+    pattern = text("common.date_format")
+    unknown = set(re.findall(r"%.", pattern)) - set(_EXCEL_DATE_CODES)
+    if unknown:
+        raise ValueError(f"common.date_format: no Excel format for {sorted(unknown)}")
+    return re.sub("|".join(_EXCEL_DATE_CODES), lambda m: _EXCEL_DATE_CODES[m.group(0)], pattern)

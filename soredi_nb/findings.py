@@ -77,7 +77,7 @@ def sort_findings(df: pd.DataFrame, number: int) -> pd.DataFrame:
     """
     table_cols = schema.table(number).columns
     keys, ascending = [], []
-    if "first_seen" in df:
+    if longest_first(df):
         keys.append("first_seen")
         ascending.append(True)
     if schema.table(number).counts and "antal" in df:
@@ -91,6 +91,12 @@ def sort_findings(df: pd.DataFrame, number: int) -> pd.DataFrame:
     ascending += [True] * (len(keys) - len(ascending))
     out = df.sort_values(keys, ascending=ascending, na_position="last") if keys else df
     return out.reset_index(drop=True)
+
+
+def longest_first(df: pd.DataFrame) -> bool:
+    """Whether :func:`sort_findings` puts the findings that have waited longest first: when the
+    rows have a history (``first_seen``), rather than the biggest problems."""
+    return "first_seen" in df
 
 
 def display_table(df: pd.DataFrame, number: int) -> pd.DataFrame:
@@ -326,7 +332,7 @@ def task_overview(summary: Summary) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns Tabel, Opgave, Fund, Lokationsnumre, Meddelelser, Negative kvitteringer, Heraf
-        SOR-EDI-fejl, Median, Typisk blandt dem med fund (what the status compares with),
+        SOR-EDI-fejl, Median, Typisk blandt de andre med fund (what the status compares with),
         Status. Figures are ``Int64``, NA for a table missing from the extract (and in the
         count column that is not the table's: tables 2, 3 and 5 count messages, 6 and 7
         negative receipts; only 6 and 7 have error codes, and NA there when the extract has

@@ -84,7 +84,7 @@ def organisation_table(
     table["i_alt"] = table["i_alt"].fillna(0).astype("int64")
     table["owners"] = table["owners"].astype("int64")
     table["status"] = [
-        status(total, kind if identity is not None else None, table, extract.missing)
+        status(total, kind, identity, table, extract.missing)
         for total, kind, identity in zip(
             table["i_alt"], table["ejertype"], table["identity"], strict=True
         )
@@ -132,15 +132,19 @@ def _by_name(df: pd.DataFrame) -> pd.DataFrame:
     return df.iloc[np.argsort([danish.sort_key(n) for n in df["organisation"]], kind="stable")]
 
 
-def status(total: int, kind: str | None, table: pd.DataFrame, missing: list[int]) -> str:
+def status(
+    total: int, kind: str, identity: str | None, table: pd.DataFrame, missing: list[int]
+) -> str:
     """What an organisation's findings amount to, in Danish.
 
     Parameters
     ----------
     total : int
         Its findings in all tables.
-    kind : str or None
-        Its owner type; ``None`` for a row that groups several owners.
+    kind : str
+        Its owner type.
+    identity : str or None
+        Its identity; ``None`` for a row that groups several owners (compared with nobody).
     table : pandas.DataFrame
         The whole :func:`organisation_table`, for the comparison with the peers.
     missing : list of int
@@ -150,18 +154,18 @@ def status(total: int, kind: str | None, table: pd.DataFrame, missing: list[int]
     -------
     str
         None: the guide's "no cleanup task" (or only "no findings" when a table is missing).
-        Some: how many, and for a municipality or region, more than what share of its peers
-        (every municipality or every region, those without findings counted as zero).
+        Some: how many, and for a municipality or region, where it stands among the other
+        municipalities or regions (those without findings counted as zero).
     """
     if total == 0:
         if missing:
             return text("national.status_none_missing", numbers=danish.enumeration(missing))
         return text("national.status_none")
-    if kind not in PEER_KINDS:
+    if identity is None or kind not in PEER_KINDS:
         return text("national.status_some", count=total)
-    peers = table.loc[table["ejertype"].eq(kind) & table["identity"].notna(), "i_alt"]
-    share = share_fewer(total, peers.to_numpy())
-    if share is None:  # alone of its kind
+    peers = table["ejertype"].eq(kind) & table["identity"].notna() & table["identity"].ne(identity)
+    share = share_fewer(total, table.loc[peers, "i_alt"].to_numpy())
+    if share is None:  # no other of its kind in the table (not so in a whole extract's)
         return text("national.status_some", count=total)
     return text("national.status_ranked", count=total, standing=standing_text(share, kind))
 

@@ -357,15 +357,18 @@ class TaskPage(Page):
             _md("compare.national", rows=t.rows, location_numbers=t.location_numbers)
             self._causes()
             return
-        _md(
-            "compare.standing",
-            organisation=self.who,
-            rows=t.rows,
-            standing=standing_text(t.peers_fewer, self.organisation.kind),
-            per=self.peers,
-            median=danish.number(t.median_rows),
-            typical=danish.number(t.median_with_findings),
-        )
+        if t.peers_fewer is None:  # the only owner of its type: nobody to stand among
+            _md("compare.alone", organisation=self.who, rows=t.rows)
+        else:
+            _md(
+                "compare.standing",
+                organisation=self.who,
+                rows=t.rows,
+                standing=standing_text(t.peers_fewer, self.organisation.kind),
+                per=self.peers,
+                median=danish.number(t.median_rows),
+                typical=danish.number(t.median_with_findings),
+            )
         labels = text("notebook.key_table")
         lines = [
             (labels["rows"], t.rows, t.median_rows),
@@ -404,7 +407,8 @@ class TaskPage(Page):
         _roles_legend(a.role for a in self.task.leaf_actions())
 
     def findings(self) -> None:
-        """The findings table: Danish labels, biggest problems first, interactive offline."""
+        """The findings table: Danish labels, interactive offline, in the order its intro names
+        (``findings.longest_first``)."""
         if self.empty:
             return
         df = self.df
@@ -414,7 +418,7 @@ class TaskPage(Page):
         intro = "findings_intro" if len(table) > PAGE_LENGTH else "findings_intro_short"
         order = text(
             "notebook.findings_order.oldest"
-            if "first_seen" in df
+            if findings.longest_first(df)
             else "notebook.findings_order.biggest"
         )
         _md(intro, rows=len(table), order=order)

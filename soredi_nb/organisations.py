@@ -248,8 +248,12 @@ def resolve(query: str | int, extract: Extract | None = None) -> Organisation:
     parts = [text("organisations.unknown", query=raw)]
     if close:
         parts.append(text("organisations.close_matches", matches=", ".join(close)))
-    # The command as the user can run it: the extract they gave, where there is one.
-    where = shlex.quote(extract.info.file) if extract is not None else text("cli.metavar.extract")
+    # The command as the user can run it: the extract they gave (and its alias file), if any.
+    where = text("organisations.extract_placeholder")
+    if extract is not None:
+        where = shlex.quote(extract.info.file)
+        if extract.info.aliases:
+            where += f" --aliases {shlex.quote(extract.info.aliases)}"
     parts.append(text("organisations.how_to_list", extract=where))
     raise OrganisationError(" ".join(parts))
 

@@ -688,9 +688,14 @@ def _receipts(df: pd.DataFrame, key: pd.Series) -> pd.DataFrame:
     return _fold(_biggest_first(per, per["antal"]))
 
 
+def _has_share(total: float) -> bool:
+    """Whether a bar's receipts get a share: the messages they are of are known and not 0."""
+    return bool(pd.notna(total) and total > 0)
+
+
 def _receipt_label(row: pd.Series) -> str:
     """Bar label "12 (8 %)": receipts and their share of the messages, when that is known."""
-    if pd.isna(row["i_alt"]) or row["i_alt"] <= 0:
+    if not _has_share(row["i_alt"]):
         return danish.number(row["antal"])
     return f"{danish.number(row['antal'])} ({_percent(row['known'] / row['i_alt'])})"
 
@@ -754,14 +759,13 @@ def negative_receipts_chart(df: pd.DataFrame, number: int, ax: Ax = None) -> Fig
         # The caller's figure keeps its own title: ours goes above the top panel's title.
         place = {"xycoords": "axes fraction", "xytext": (0, 24), "textcoords": "offset points"}
         axes[0].annotate(title, (0, 1), **place, fontsize="large", fontweight="bold")
-    shares = False
     for panel, per, subtitle in zip(axes, frames, subtitles, strict=True):
         bars = panel.barh(np.arange(len(per)), per["antal"], height=0.7, color="C3")
-        labels = [_receipt_label(r) for _, r in per.iterrows()]
-        panel.bar_label(bars, labels=labels, padding=3)
-        shares |= any(label.endswith("%)") for label in labels)
+        panel.bar_label(bars, labels=[_receipt_label(r) for _, r in per.iterrows()], padding=3)
         _bar_layout(panel, list(per.index), None, margin=0.2)
         panel.set_title(subtitle, fontsize=10, fontweight="normal")
+    # Where a bar shows a share ("12 (8 %)", see _receipt_label), the axis says of what.
+    shares = any(per["i_alt"].map(_has_share).any() for per in frames)
     axes[-1].set_xlabel(text("plots.receipts.xlabel_share" if shares else "plots.receipts.xlabel"))
     # Shared x: the top panel's tick labels would repeat the bottom's.
     axes[0].tick_params(axis="x", labelbottom=False)
@@ -933,7 +937,7 @@ def organisations_chart(counts: pd.DataFrame, ax: Ax = None) -> Figure:
     ----------
     counts : pandas.DataFrame
         As :func:`it_system_chart` takes, one row per organisation (e.g.
-        ``national.organisation_table`` without its grouped rows).
+        ``national.organisation_table``, whose rows of owners grouped by type are bars too).
     ax : matplotlib.axes.Axes, optional
         Draw here instead of in a new figure.
 

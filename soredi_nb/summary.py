@@ -205,13 +205,14 @@ def task_figures(df: pd.DataFrame | None, number: int) -> tuple[int, int, int | 
 
 def peer_medians(
     extract: Extract, kind: str
-) -> dict[int, tuple[float, float, float | None, np.ndarray]]:
+) -> dict[int, tuple[float, float, float | None, pd.Series]]:
     """National median per organisation of one owner type, per table present.
 
     The peer group of a municipality is all 98 municipalities and of a region all 5 regions, so
     those without findings count as zero; for private and state owners it is the owners of that
     type that appear in the extract. Per table: the medians of findings, location numbers and
-    messages, and every peer's number of findings (for where an organisation stands).
+    messages, and every peer's number of findings by identity (for where an organisation
+    stands among the others).
     """
     if kind in ("Kommune", "Region"):
         known = organisations.known(kind)
@@ -229,7 +230,7 @@ def peer_medians(
         # An empty peer group (no private owners at all) has median 0, not NaN.
         med = per.median().fillna(0.0) if peers else pd.Series(0.0, index=per.columns)
         msg = float(med["msg"]) if "msg" in med else None
-        out[number] = (float(med["rows"]), float(med["lok"]), msg, per["rows"].to_numpy())
+        out[number] = (float(med["rows"]), float(med["lok"]), msg, per["rows"])
     return out
 
 
@@ -244,40 +245,37 @@ def medians_for(extract: Extract, organisation: Organisation | None) -> dict:
     return extract.memo[key]
 
 
-def _standing(rows: int, peers: np.ndarray | None) -> tuple[int | None, float | None]:
-    """Where ``rows`` findings stand among the peers': the percentage of peers with fewer, and
-    the median among the *other* peers that have findings (0 when none has).
-
-    The organisation is one of its peers; its own count is left out of what is typical, or an
-    organisation alone with findings would be typical of itself.
+def _standing(
+    rows: int, peers: pd.Series | None, identity: str | None
+) -> tuple[int | None, float | None]:
+    """Where ``rows`` findings stand among the *other* peers (``peers`` less the organisation,
+    found by its ``identity``): the percentage with fewer (:func:`share_fewer`), and the median
+    among those that have findings (0 when none has). The organisation is left out of both: an
+    organisation alone with findings would otherwise be typical of itself, and the one with the
+    most would have more than 98 % of the municipalities rather than all the others.
     """
     if peers is None or not len(peers):
         return None, None
-    others = peers[peers > 0]
-    if rows > 0 and (at := np.flatnonzero(others == rows)).size:
-        others = np.delete(others, at[0])
-    typical = float(np.median(others)) if len(others) else 0.0
-    return share_fewer(rows, peers), typical
+    others = peers.drop(identity, errors="ignore").to_numpy()
+    with_findings = others[others > 0]
+    typical = float(np.median(with_findings)) if len(with_findings) else 0.0
+    return share_fewer(rows, others), typical
 
 
-def share_fewer(count: int, peers) -> int | None:
-    """The percentage of the *other* peers with fewer than ``count``, rounded down.
+def share_fewer(count: int, others) -> int | None:
+    """The percentage of ``others`` (the other peers' counts) below ``count``, rounded down but
+    at least 1 when any is below: 0 means none has fewer and 100 that all have. ``None`` when
+    there are no others."""
+    others = np.asarray(others)
+    if not len(others):
+        return None
+    fewer = int((others < count).sum())
+    return max(100 * fewer // len(others), 1 if fewer else 0)
 
-    ``peers`` holds every peer's count, the organisation's own included: it is left out once,
-    so the organisation with the most has more than 100 % of the others, not 98 % of all.
-    ``None`` when it has no other peer.
-    """
-    peers = np.asarray(peers)
-    others = len(peers) - bool((peers == count).any())
-    return int(100 * (peers < count).sum() // others) if others else None
 
-
-def standing_text(share: int | None, kind: str) -> str:
+def standing_text(share: int, kind: str) -> str:
     """Where an organisation stands among its peers (``share_fewer``), in Danish: "flere end
-    80 % af kommunerne", "flest af kommunerne", "ingen af kommunerne har færre", or that it has
-    no peers to stand among (``share`` is ``None``)."""
-    if share is None:
-        return text("summary.standing.alone")
+    80 % af kommunerne", "flest blandt kommunerne", "ingen af kommunerne har færre"."""
     key = "most" if share == 100 else "fewest" if share == 0 else "ranked"
     return text(f"summary.standing.{key}", share=share, peers=text(f"summary.peers.{kind}"))
 
@@ -312,7 +310,8 @@ def summarise(
         df = selected.table(number)
         rows, lok, msg = task_figures(df, number)
         med = medians.get(number, (None, None, None, None))
-        standing = _standing(rows, med[3]) if df is not None else (None, None)
+        identity = org.identity if org is not None else None
+        standing = _standing(rows, med[3], identity) if df is not None else (None, None)
         causes = None
         if df is not None and schema.table(number).counts == "negative_receipts":
             causes = errorcodes.causes(df, classes)

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import shlex
 import warnings
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache, partial
+from functools import partial
 from itertools import accumulate
 from pathlib import Path
 
@@ -226,7 +225,9 @@ def write_worklist(
     if text("worklist.choices_sheet") in wb.sheetnames:
         choices = wb[text("worklist.choices_sheet")]
         wb.move_sheet(choices, len(wb.sheetnames) - 1 - wb.index(choices))
-    _overview(overview, extract.info, org, filters, frames, carried, path, previous, alerts)
+    # With a history the sheets put the findings that have waited longest first (sort_findings).
+    order = text("worklist.order.longest" if history is not None else "worklist.order.biggest")
+    _overview(overview, extract.info, org, filters, frames, carried, path, previous, order, alerts)
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return WorklistResult(
@@ -452,7 +453,7 @@ def _given_filters(filters: dict) -> dict:
     return {k: v for k, v in filters.items() if v is not None}
 
 
-def first_responsible(number: int, finding: pd.Series) -> str:
+def first_responsible(number: int, finding: pd.Series | Mapping) -> str:
     """Who does the first of the guide's actions for table ``number`` on this finding.
 
     Parameters
@@ -485,7 +486,7 @@ def _who_columns(rows: pd.DataFrame) -> list[dict]:
     return rows[used].to_dict("records")
 
 
-def _counterpart(finding: pd.Series) -> str | None:
+def _counterpart(finding: pd.Series | Mapping) -> str | None:
     """The finding's counterpart as "name (location number)", either alone, or ``None``."""
     name = _given(finding.get("modpart"))
     gln = _given(finding.get("modpart_lokationsnummer"))
@@ -578,17 +579,9 @@ def _put(cell, value: object, number_format: str | None = None, *, alerts: list[
         return
     cell.value = value
     if isinstance(value, dt.date):
-        cell.number_format = _excel_date_format()
+        cell.number_format = danish.excel_date_format()
     elif number_format:
         cell.number_format = number_format
-
-
-@cache
-def _excel_date_format() -> str:
-    """The pages' date format (``common.date_format``, e.g. ``%Y-%m-%d``) as Excel writes it
-    (``yyyy-mm-dd``): a date reads the same in the worklist as on the page it came from."""
-    codes = {"%Y": "yyyy", "%m": "mm", "%d": "dd"}
-    return re.sub("|".join(codes), lambda m: codes[m.group(0)], text("common.date_format"))
 
 
 def _excel_length(value: str) -> int:
@@ -697,9 +690,11 @@ def _overview(
     carried: dict[int, int],
     path: Path,
     previous: str | os.PathLike | None,
+    order: str,
     alerts: list[str],
 ) -> None:
-    """Fill the "Oversigt" sheet: what this is, the figures per task and how to use it."""
+    """Fill the "Oversigt" sheet: what this is, the figures per task and how to use it (with
+    ``order``: which findings stand first on the sheets)."""
     put = partial(_put, alerts=alerts)
     f = text("worklist.fields")
     unknown = text("worklist.unknown")
@@ -754,7 +749,7 @@ def _overview(
     who = shlex.quote(org.selector) if org else text("cli.metavar.org")
     file = shlex.quote(path.name)
     for i, line in enumerate(text("worklist.instructions"), start=1):
-        put(ws.cell(r + i, 1), f"{i}. {line.format(organisation=who, file=file)}")
+        put(ws.cell(r + i, 1), f"{i}. {line.format(organisation=who, file=file, order=order)}")
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 62
     ws.column_dimensions["C"].width = 20

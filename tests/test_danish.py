@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from importlib.resources import files
 
 import pytest
 
+from soredi_nb import danish
 from soredi_nb.danish import count, enumeration, fold, number
 from soredi_nb.texts import text
 
@@ -94,3 +96,14 @@ def test_no_text_puts_a_bare_count_before_a_counted_noun():
         for m in pattern.finditer(f.read_text("utf-8"))
     ]
     assert found == []
+
+
+def test_excel_date_format_is_the_pages_format(monkeypatch):
+    assert danish.excel_date_format() == "yyyy-mm-dd"
+    assert dt.date(2026, 7, 17).strftime(text("common.date_format")) == "2026-07-17"
+    # A code Excel has no counterpart for here is refused, not written into a workbook.
+    danish.excel_date_format.cache_clear()
+    monkeypatch.setattr("soredi_nb.texts.text", lambda key, **_: "%d. %B %Y")
+    with pytest.raises(ValueError, match="%B"):
+        danish.excel_date_format()
+    danish.excel_date_format.cache_clear()

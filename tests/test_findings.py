@@ -378,13 +378,20 @@ def test_standing_among_peers():
     # All 97 other municipalities have fewer than 3 (100 %); the others with findings have 1
     # and 2. Odense: 95 of the 97 others have fewer than its 1 (97 %, rounded down).
     assert (t.peers_fewer, t.median_with_findings) == (100, 1.5)
-    assert summary.standing_text(t.peers_fewer, "Kommune") == "flest af kommunerne"
+    assert summary.standing_text(t.peers_fewer, "Kommune") == "flest blandt kommunerne"
     t = summarise(extract, "Odense").tasks[0]
     assert (t.peers_fewer, t.median_with_findings) == (97, 2.5)
     assert summary.standing_text(97, "Kommune") == "flere end 97 % af kommunerne"
     assert summary.standing_text(0, "Region") == "ingen af regionerne har færre"
-    assert summary.share_fewer(4, [4]) is None  # no other peer
-    assert summary.standing_text(None, "Stat").startswith("ingen andre")
+    # The organisation is left out by who it is, not by its count: narrowed to an IT system
+    # Aarhus has 0 here, yet the other 97 are still the ones compared with (Odense's 1 and
+    # Vejle's 2 are not fewer; the 95 others' 0 is not fewer either).
+    narrowed = summarise(extract, "Aarhus", it_system="ingen sådan").tasks[0]
+    assert (narrowed.rows, narrowed.peers_fewer, narrowed.median_with_findings) == (0, 0, 1.5)
+    # Rounded down, but never to 0 when one has fewer, nor to 100 unless all have.
+    assert summary.share_fewer(1, [0] + [5] * 149) == 1
+    assert summary.share_fewer(5, [0] * 199 + [5]) == 99
+    assert summary.share_fewer(4, []) is None  # no other peer
     assert findings.task_status(t) == "under"
     assert summarise(extract).tasks[0].peers_fewer is None
 
@@ -413,7 +420,7 @@ def test_task_overview_for_a_municipality():
         "Negative kvitteringer",
         "Heraf SOR-EDI-fejl",
         "Median",
-        "Typisk blandt dem med fund",
+        "Typisk blandt de andre med fund",
         "Status",
     ]
     assert out["Tabel"].tolist() == list(range(1, 8))
@@ -442,9 +449,9 @@ def test_task_overview_under_median_and_national():
     assert clinic["Status"][3] == "Fund, ikke flere end typisk"
     # What the status compared with is in the row: the other private owners with findings.
     typical = summarise(small_extract(), "Lægerne Søndergade").tasks[3].median_with_findings
-    assert clinic["Typisk blandt dem med fund"][3] == typical
+    assert clinic["Typisk blandt de andre med fund"][3] == typical
     national = findings.task_overview(summarise(small_extract()))
-    assert "Median" not in national and "Typisk blandt dem med fund" not in national
+    assert "Median" not in national and "Typisk blandt de andre med fund" not in national
     assert national["Status"].tolist() == ["Fund"] * 2 + ["Ingen fund"] + ["Fund"] + [
         "Ingen fund",
         "Fund",

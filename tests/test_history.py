@@ -14,6 +14,7 @@ from soredi_nb.exceptions import SorediError
 from soredi_nb.load import load_extract
 from soredi_nb.organisations import resolve
 from soredi_nb.sample import DEMO_ORGANISATION, make_sample, write_extract
+from soredi_nb.texts import text
 from soredi_nb.validate import gln_check_digit
 
 NEW_GLN = "579000099990"
@@ -257,7 +258,7 @@ def test_render_with_history_pages_front_page_and_worklist(three, tmp_path):
     task = (tmp_path / "out" / "aarhus-kommune" / f"{notebook_name(2)}.html").read_text("utf-8")
     assert "I udtrækket siden" in task and "Fund pr. periode – nye, løste og uændrede" in task
     assert f"{n - 1} fund har været med siden 2026-08" in task
-    assert "sorteret med dem, der har været længst i udtrækket, først" in task
+    assert "sorteret efter, hvor længe de har været i udtrækket – længst først" in task
     assert "største problemer først" not in task
     front = (tmp_path / "out" / "index.html").read_text("utf-8")
     rows = {row[0]: row for row in front_page_rows(front)}
@@ -274,6 +275,9 @@ def test_render_with_history_pages_front_page_and_worklist(three, tmp_path):
     since = head.index("I udtrækket siden")
     values = [row[since] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert sorted(values) == ["2026-08"] * (n - 1) + ["2026-10"] * 2
+    assert values == sorted(values)  # longest in the extract first, as the sheet says:
+    lines = [c for c in book["Oversigt"]["A"] if c.value and str(c.value).startswith("1. ")]
+    assert lines[0].value.endswith(text("worklist.order.longest"))
 
 
 def test_a_task_page_without_findings_now_shows_what_was_resolved(tmp_path):

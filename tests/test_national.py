@@ -50,7 +50,7 @@ def test_status_names_none_some_and_the_standing_among_peers(extract):
     # Compared with the 97 other municipalities: the one with the most has the most of them.
     aarhus = municipalities.loc["Aarhus Kommune", "i_alt"]
     assert (municipalities["i_alt"] < aarhus).sum() == 97
-    assert table.loc["Aarhus Kommune", "status"] == f"{aarhus} fund – flest af kommunerne"
+    assert table.loc["Aarhus Kommune", "status"] == f"{aarhus} fund – flest blandt kommunerne"
     middle = municipalities[municipalities["i_alt"].between(1, aarhus - 1)].index[0]
     count = municipalities.loc[middle, "i_alt"]
     share = 100 * (municipalities["i_alt"] < count).sum() // 97

@@ -61,6 +61,10 @@ def test_unknown_organisation_lists_close_matches():
     with pytest.raises(OrganisationError) as err:
         resolve("Aarhuss", extract)
     assert str(err.value).endswith("soredi-nb orgs 'mine udtræk/okt.xlsx'")
+    aliased = replace(extract, info=replace(extract.info, aliases="/x/alias er.yaml"))
+    with pytest.raises(OrganisationError) as err:
+        resolve("Aarhuss", aliased)
+    assert str(err.value).endswith("orgs 'mine udtræk/okt.xlsx' --aliases '/x/alias er.yaml'")
 
 
 def test_private_owner_unknown_without_extract():

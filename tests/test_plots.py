@@ -720,17 +720,20 @@ def test_development_and_organisations_charts_stack_the_tables():
     assert yticks(fig.axes[0]) == ["Aarhus Kommune"]  # without findings: left out
 
 
-def test_front_page_chart_counts_every_row_of_the_organisation_table(sample_extract):
-    """The owners grouped by type ("Øvrige ejere af typen Privat") are a bar too: the chart's
-    bars add up to the table's total, as the front page's table does."""
-    from soredi_nb import national
+def test_front_page_chart_counts_every_row_of_the_organisation_table(tmp_path, monkeypatch):
+    """The whole extract's overview charts every row of its organisation table, the owners
+    grouped by type ("Øvrige ejere af typen Privat") too: its bars add up to the table's total."""
+    from soredi_nb import national, notebook
 
-    table = national.organisation_table(sample_extract)
-    fig = plots.organisations_chart(table)
-    ax = fig.axes[0]
-    drawn = sum(p.get_width() for c in ax.containers for p in c)
-    assert drawn == table["i_alt"].sum() > 0
-    grouped = table.loc[table["identity"].isna(), "organisation"]
-    assert any(label.startswith("Øvrige ejere af typen") for label in yticks(ax)) == (
-        grouped.size > 0 and table.loc[table["identity"].isna(), "i_alt"].max() > 0
-    )
+    path = sample.write_sample(tmp_path / "udtraek.xlsx")
+    charted = []
+    chart = plots.organisations_chart
+    monkeypatch.setattr(plots, "organisations_chart", lambda t: charted.append(t) or chart(t))
+    page = notebook.OverviewPage(extract_path=path)
+    page.organisations()
+    [table] = charted
+    whole = national.organisation_table(page.extract)
+    assert table["i_alt"].sum() == whole["i_alt"].sum() > 0
+    assert table["identity"].isna().any()  # a grouped row is among them
+    ax = chart(table).axes[0]
+    assert sum(p.get_width() for c in ax.containers for p in c) == whole["i_alt"].sum()

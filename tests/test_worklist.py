@@ -159,6 +159,8 @@ def test_workbook_layout(extracts, tmp_path):
     assert ws.column_dimensions["A"].width == len("Lokationsnummer") + 2
 
     overview = {r[0]: r[1] for r in wb["Oversigt"].iter_rows(values_only=True) if r[0]}
+    first = next(k for k in overview if str(k).startswith("1. "))
+    assert first.endswith("De største problemer står øverst.")  # no history: biggest first
     assert overview["Organisation"] == OWNER
     assert overview["Udtræk"] == "a.xlsx"
     assert overview["Periode"] == "2026-10"
