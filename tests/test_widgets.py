@@ -297,3 +297,23 @@ def test_a_page_without_findings_says_so_where_the_filters_would_be():
     page = TaskPage(5, "Odense")
     assert page.empty and not page.missing
     assert page.panel().data == text("widgets.no_findings") == "Ingen fund i denne tabel."
+
+
+def test_an_owner_alone_of_its_type_is_compared_with_nobody(monkeypatch):
+    """The clinic is the extract's only private owner: its page says there is no one to compare
+    with, rather than a standing and medians over itself."""
+    from factories import small_extract
+
+    from soredi_nb import notebook
+
+    monkeypatch.setattr(notebook, "open_extract", lambda *a, **k: small_extract())
+    shown = []
+    monkeypatch.setattr(notebook, "display", lambda obj: shown.append(getattr(obj, "data", obj)))
+    notebook.TaskPage(4, "Lægerne Søndergade", extract_path="x.xlsx").key_figures()
+    assert (
+        shown[0] == text("notebook.compare.alone", organisation="Lægerne Søndergade", rows=3)
+        and "ingen andre ejere af samme type" in shown[0]
+    )
+    shown.clear()
+    notebook.TaskPage(1, "Aarhus", extract_path="x.xlsx").key_figures()
+    assert "flest blandt kommunerne" in shown[0]
