@@ -1094,8 +1094,11 @@ def development_chart(
     for period, row in zip(table.index, table[columns].isna().to_numpy(), strict=True):
         # A period without a table has a lower bar for that alone: said under it.
         lacking = [int(c.removeprefix("tabel_")) for c, na in zip(columns, row, strict=True) if na]
-        note = text("plots.development.missing", numbers=danish.enumeration(lacking))
-        periods.append(f"{period}\n{note}" if lacking else str(period))
+        if lacking:
+            period = f"{period}\n" + text(
+                "plots.development.missing", numbers=danish.enumeration(lacking)
+            )
+        periods.append(str(period))
     for column in columns:
         n = int(column.removeprefix("tabel_"))
         values = pd.to_numeric(table[column]).to_numpy(dtype=float, na_value=0.0)
