@@ -40,7 +40,7 @@ from soredi_nb.compare import KEY_COLUMNS, match_findings
 from soredi_nb.exceptions import SorediError
 from soredi_nb.extract import Extract, ExtractInfo
 from soredi_nb.files import atomic_path
-from soredi_nb.findings import display_table, sort_findings
+from soredi_nb.findings import display_table, longest_first, sort_findings
 from soredi_nb.findings import labels as finding_labels
 from soredi_nb.history import History
 from soredi_nb.load import HEADER_SEARCH_ROWS, normalise_header, table_number
@@ -215,7 +215,7 @@ def write_worklist(
     _check_target(path, extract.path, previous)
     before = _read_previous(previous) if previous is not None else None
     frames_before = None if before is None else before.frames
-    org, frames, carried = _build(extract, organisation, frames_before, filters, history)
+    org, frames, carried, longest = _build(extract, organisation, frames_before, filters, history)
     alerts = [] if before is None else [*_owner_alerts(before, org, previous), *before.alerts]
     wb = openpyxl.Workbook()
     overview = wb.active
@@ -225,8 +225,7 @@ def write_worklist(
     if text("worklist.choices_sheet") in wb.sheetnames:
         choices = wb[text("worklist.choices_sheet")]
         wb.move_sheet(choices, len(wb.sheetnames) - 1 - wb.index(choices))
-    # With a history the sheets put the findings that have waited longest first (sort_findings).
-    order = text("worklist.order.longest" if history is not None else "worklist.order.biggest")
+    order = text("worklist.order.longest" if longest else "worklist.order.biggest")
     _overview(overview, extract.info, org, filters, frames, carried, path, previous, order, alerts)
     with atomic_path(path) as tmp:
         wb.save(tmp)
@@ -376,8 +375,9 @@ def _build(
     previous: dict[int, pd.DataFrame] | None,
     filters: dict,
     history: History | None = None,
-) -> tuple[Organisation | None, dict[int, pd.DataFrame], dict[int, int]]:
-    """The organisation, the task frames and the carried count per task."""
+) -> tuple[Organisation | None, dict[int, pd.DataFrame], dict[int, int], bool]:
+    """The organisation, the task frames, the carried count per task, and whether the frames
+    put the findings that have waited longest first (``findings.longest_first``)."""
     org = organisation
     if org is not None and not isinstance(org, Organisation):
         org = resolve(org, extract)
@@ -390,7 +390,7 @@ def _build(
     frames, carried = {}, {}
     for number, df in sorted(tables.items()):
         frames[number], carried[number] = _task_frame(df, number, (previous or {}).get(number))
-    return org, frames, carried
+    return org, frames, carried, any(longest_first(df) for df in tables.values())
 
 
 def _task_frame(
