@@ -51,7 +51,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from soredi_nb import danish, messagetypes, schema
+from soredi_nb import canvas, danish, messagetypes, schema
 from soredi_nb.texts import text
 
 MAX_BARS = 15
@@ -254,10 +254,10 @@ def png(fig: Figure) -> bytes | None:
         return None
     if fig not in _OWN_FIGURES:  # a caller's: anything may be drawn anywhere (and pyplot's
         return print_figure(fig, fmt="png", bbox_inches="tight")  # canvas is pyplot's)
-    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-    canvas.draw()
+    agg = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else canvas.attach(fig).canvas
+    agg.draw()
     _keep_layout(fig)
-    pixels = np.asarray(canvas.buffer_rgba())
+    pixels = np.asarray(agg.buffer_rgba())
     background = np.array([round(255 * c) for c in fig.get_facecolor()], dtype=np.uint8)
     # One comparison per pixel: its four bytes as one number.
     drawn = pixels.view(np.uint32)[..., 0] != background.view(np.uint32)[0]
@@ -272,7 +272,7 @@ def png(fig: Figure) -> bytes | None:
     size = (int(columns[-1] + 1 + pad - left), int(rows[-1] + 1 + pad - top))
     # An opaque figure needs no alpha channel: a quarter less to compress, and to send.
     mode = "RGB" if background[3] == 255 and (pixels[..., 3] == 255).all() else "RGBA"
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    image = Image.frombuffer("RGBA", (width, height), agg.buffer_rgba(), "raw", "RGBA", 0, 1)
     out = Image.new(mode, size, tuple(int(c) for c in background[: len(mode)]))
     # The padding may reach beyond the figure: there the image has the figure's background.
     out.paste(image.convert(mode) if mode == "RGB" else image, (int(-left), int(-top)))
@@ -345,8 +345,8 @@ def _height(rows: int, extra: float = 0.0) -> float:
 
 
 def _new_figure(height: float) -> Figure:
-    """A report-width figure, not registered in pyplot."""
-    fig = Figure(figsize=(WIDTH, height), layout="constrained")
+    """A report-width figure on the text-caching canvas, not registered in pyplot."""
+    fig = canvas.attach(Figure(figsize=(WIDTH, height), layout="constrained"))
     _OWN_FIGURES.add(fig)
     return fig
 
