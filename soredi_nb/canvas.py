@@ -6,13 +6,16 @@ hundreds of pages. Matplotlib keeps its text measurements only as long as one fi
 renderer, looks up each text's font and line height at every layout, and since 3.11 rasterises
 a text glyph by glyph in Python: text was over half of a chart's drawing time. Here a text's
 size, its font's line height and, for a horizontal text, its rasterised image are kept, keyed
-by everything that decides them (string, font, size, dpi, hinting, colour); the image is drawn
-again with ``RendererAgg.draw_image``. The picture is matplotlib's own: the same FreeType
-rendering, placed on whole pixels as matplotlib did before 3.11, and the same layout. Rotated
-texts, mathtext and texts with OpenType features or a language set are drawn by matplotlib.
+by everything that decides them (string, font, size, dpi, hinting); the image is drawn again
+in the text's colour with ``RendererAgg.draw_image``. The picture is matplotlib's own: the
+same FreeType rendering, placed on whole pixels as matplotlib did before 3.11, and the same
+layout. Rotated texts, mathtext and texts with OpenType features or a language set are drawn
+by matplotlib.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 from matplotlib import rcParams
@@ -21,7 +24,8 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import fontManager, get_font
 
 _KEPT = 4096
-"""Most texts kept, per kind: a kernel's pages reuse the recent ones; about 20 MB of images."""
+"""Most texts kept, per kind: a kernel's pages reuse the recent ones; about 12 MB of images."""
+_LOCK = threading.Lock()
 _HEIGHTS: dict[tuple, tuple[float | None, float | None, float | None]] = {}
 _SIZES: dict[tuple, tuple[float, float, float]] = {}
 _IMAGES: dict[tuple, tuple[np.ndarray, float, float]] = {}
@@ -34,9 +38,10 @@ def attach(fig: Figure) -> Figure:
 
 
 def _keep(cache: dict, key: tuple, value):
-    if len(cache) >= _KEPT:
-        del cache[next(iter(cache))]  # the oldest
-    cache[key] = value
+    with _LOCK:  # a figure drawn in another thread may be storing too
+        if len(cache) >= _KEPT:
+            del cache[next(iter(cache))]  # the oldest
+        cache[key] = value
     return value
 
 
@@ -85,29 +90,29 @@ class _Renderer(RendererAgg):
         special = mtext is not None and (mtext.get_fontfeatures() or mtext.get_language())
         if ismath or angle or special:
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
-        rgba = gc.get_rgb()
-        alpha = gc.get_alpha() if len(rgba) == 3 or gc.get_forced_alpha() else rgba[3]
-        key = (s, *_font_key(prop, self.dpi), gc.get_antialiased(), tuple(rgba[:3]), alpha)
+        key = (s, *_font_key(prop, self.dpi), gc.get_antialiased())
         found = _IMAGES.get(key)
         if found is None:
-            found = _keep(_IMAGES, key, self._rasterise(s, prop, gc.get_antialiased(), rgba, alpha))
-        image, left, bottom = found
+            found = _keep(_IMAGES, key, self._rasterise(s, prop, gc.get_antialiased()))
+        coverage, left, bottom = found
+        rgba = gc.get_rgb()
+        alpha = gc.get_alpha() if len(rgba) == 3 or gc.get_forced_alpha() else rgba[3]
+        image = np.empty((*coverage.shape, 4), np.uint8)
+        image[..., :3] = [round(255 * c) for c in rgba[:3]]
+        image[..., 3] = coverage if alpha == 1 else np.rint(coverage * alpha)
         # draw_text's y runs down from the top, draw_image's up from the bottom (to the image's
         # bottom row, which is its first: images are stored bottom up).
         self.draw_image(gc, round(x + left), self.height - (round(y + bottom) + 1), image)
         return None
 
-    def _rasterise(self, s, prop, antialiased, rgba, alpha) -> tuple[np.ndarray, float, float]:
-        """``s`` as an RGBA image in its colour, and its offset from the text's anchor (pixels)."""
+    def _rasterise(self, s, prop, antialiased) -> tuple[np.ndarray, float, float]:
+        """``s`` as coverage (0-255 a pixel, bottom row first), and its offset from the text's
+        anchor in pixels."""
         font = self._prepare_font(prop)  # the font(s) get_text_width_height_descent measures
         font.set_text(s, 0, flags=get_hinting_flag())
         font.draw_glyphs_to_bitmap(antialiased=antialiased)
-        coverage = font.get_image()
         dx, dy = font.get_bitmap_offset()  # in 1/64 pixel, as the descent
-        image = np.empty((*coverage.shape, 4), np.uint8)
-        image[..., :3] = [round(255 * c) for c in rgba[:3]]
-        image[..., 3] = coverage if alpha == 1 else np.rint(coverage * alpha)
-        return image[::-1].copy(), dx / 64, (dy + font.get_descent()) / 64
+        return font.get_image()[::-1].copy(), dx / 64, (dy + font.get_descent()) / 64
 
 
 class _Canvas(FigureCanvasAgg):

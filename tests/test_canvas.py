@@ -61,6 +61,7 @@ def test_a_kept_text_is_drawn_in_each_caller_s_colour_and_size():
     blue = Figure(figsize=(3, 0.6), dpi=100)
     canvas.attach(blue).text(0.02, 0.5, LABEL, color="#0000ff")
     red_pixels, blue_pixels = pixels(red), pixels(blue)
+    assert len(canvas._IMAGES) == 1  # one image of the text, drawn in either colour
     ink = blue_pixels[..., :3].sum(axis=2) < 600
     assert ink.sum() > 50
     assert (blue_pixels[ink][:, 2] > blue_pixels[ink][:, 0]).all()
