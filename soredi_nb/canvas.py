@@ -16,6 +16,9 @@ by matplotlib.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
 import numpy as np
 from matplotlib import rcParams
@@ -26,6 +29,7 @@ from matplotlib.font_manager import fontManager, get_font
 _KEPT = 4096
 """Most texts kept, per kind: a kernel's pages reuse the recent ones; about 12 MB of images."""
 _LOCK = threading.Lock()
+T = TypeVar("T")
 _HEIGHTS: dict[tuple, tuple[float | None, float | None, float | None]] = {}
 _SIZES: dict[tuple, tuple[float, float, float]] = {}
 _IMAGES: dict[tuple, tuple[np.ndarray, float, float]] = {}
@@ -37,12 +41,16 @@ def attach(fig: Figure) -> Figure:
     return fig
 
 
-def _keep(cache: dict, key: tuple, value):
-    with _LOCK:  # a figure drawn in another thread may be storing too
-        if len(cache) >= _KEPT:
-            del cache[next(iter(cache))]  # the oldest
-        cache[key] = value
-    return value
+def _kept(cache: dict, key: tuple, make: Callable[[], T]) -> T:
+    """``cache[key]``, made with ``make()`` and kept (the oldest dropped beyond ``_KEPT``)."""
+    found = cache.get(key)
+    if found is None:
+        found = make()
+        with _LOCK:  # a figure drawn in another thread may be storing too
+            if len(cache) >= _KEPT:
+                del cache[next(iter(cache))]
+            cache[key] = found
+    return found
 
 
 def _font_key(prop, dpi: float) -> tuple:
@@ -54,22 +62,15 @@ class _Renderer(RendererAgg):
     def get_text_width_height_descent(self, s, prop, ismath):
         if ismath:
             return super().get_text_width_height_descent(s, prop, ismath)
-        key = (s, *_font_key(prop, self.dpi))
-        found = _SIZES.get(key)
-        if found is None:
-            found = _keep(_SIZES, key, super().get_text_width_height_descent(s, prop, ismath))
-        return found
+        measure = partial(super().get_text_width_height_descent, s, prop, ismath)
+        return _kept(_SIZES, (s, *_font_key(prop, self.dpi)), measure)
 
     def _get_font_height_metrics(self, prop):
         # Matplotlib's Text asks a renderer that has this method for its font's line height
         # (a hook of matplotlib's own PDF/PS renderers); without it, every text's layout looks
         # the font up and reads two of its tables again. Returning (None, None, None) makes
         # Text measure as it would without the hook.
-        key = _font_key(prop, self.dpi)
-        found = _HEIGHTS.get(key)
-        if found is None:
-            found = _keep(_HEIGHTS, key, self._line_metrics(prop))
-        return found
+        return _kept(_HEIGHTS, _font_key(prop, self.dpi), partial(self._line_metrics, prop))
 
     def _line_metrics(self, prop) -> tuple[float | None, float | None, float | None]:
         """Ascent, descent and line gap of the font, in pixels, computed as matplotlib's Text
@@ -90,11 +91,9 @@ class _Renderer(RendererAgg):
         special = mtext is not None and (mtext.get_fontfeatures() or mtext.get_language())
         if ismath or angle or special:
             return super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
-        key = (s, *_font_key(prop, self.dpi), gc.get_antialiased())
-        found = _IMAGES.get(key)
-        if found is None:
-            found = _keep(_IMAGES, key, self._rasterise(s, prop, gc.get_antialiased()))
-        coverage, left, bottom = found
+        aa = gc.get_antialiased()
+        key = (s, *_font_key(prop, self.dpi), aa)
+        coverage, left, bottom = _kept(_IMAGES, key, partial(self._rasterise, s, prop, aa))
         rgba = gc.get_rgb()
         alpha = gc.get_alpha() if len(rgba) == 3 or gc.get_forced_alpha() else rgba[3]
         image = np.empty((*coverage.shape, 4), np.uint8)

@@ -22,10 +22,16 @@ def pixels(fig: Figure) -> np.ndarray:
     return np.asarray(fig.canvas.buffer_rgba()).astype(int)
 
 
+def figure(on_ours: bool, width: float, height: float) -> Figure:
+    """A figure of ``width`` x ``height`` inches at 100 dpi, on our canvas or on matplotlib's."""
+    fig = Figure(figsize=(width, height), dpi=100)
+    canvas.attach(fig) if on_ours else FigureCanvasAgg(fig)
+    return fig
+
+
 def label_figure(on_ours: bool, **kwargs) -> Figure:
     """A figure with two texts at whole-pixel anchors (300 x 60 px)."""
-    fig = Figure(figsize=(3, 0.6), dpi=100)
-    canvas.attach(fig) if on_ours else FigureCanvasAgg(fig)
+    fig = figure(on_ours, 3, 0.6)
     fig.text(0.02, 0.5, LABEL, fontsize=8, **kwargs)
     fig.text(0.1, 0.1, "Tabel 7 gyp", fontsize=11, weight="bold", color="#1f5a96")
     return fig
@@ -56,10 +62,9 @@ def test_a_text_looks_as_matplotlib_draws_it_the_first_time_and_after(kwargs):
 
 
 def test_a_kept_text_is_drawn_in_each_caller_s_colour_and_size():
-    red = Figure(figsize=(3, 0.6), dpi=100)
-    canvas.attach(red).text(0.02, 0.5, LABEL, color="#ff0000")
-    blue = Figure(figsize=(3, 0.6), dpi=100)
-    canvas.attach(blue).text(0.02, 0.5, LABEL, color="#0000ff")
+    red, blue = figure(True, 3, 0.6), figure(True, 3, 0.6)
+    red.text(0.02, 0.5, LABEL, color="#ff0000")
+    blue.text(0.02, 0.5, LABEL, color="#0000ff")
     red_pixels, blue_pixels = pixels(red), pixels(blue)
     assert len(canvas._IMAGES) == 1  # one image of the text, drawn in either colour
     ink = blue_pixels[..., :3].sum(axis=2) < 600
@@ -75,8 +80,7 @@ def test_a_kept_text_is_drawn_in_each_caller_s_colour_and_size():
 
 def test_rotated_text_and_mathtext_are_left_to_matplotlib():
     def drawn(on_ours: bool) -> np.ndarray:
-        fig = Figure(figsize=(2, 2), dpi=100)
-        canvas.attach(fig) if on_ours else FigureCanvasAgg(fig)
+        fig = figure(on_ours, 2, 2)
         fig.text(0.5, 0.1, "Antal fund", rotation=90)
         fig.text(0.1, 0.1, "2026-06", rotation=35)
         fig.text(0.1, 0.8, r"$x^2$")
@@ -88,8 +92,7 @@ def test_rotated_text_and_mathtext_are_left_to_matplotlib():
 
 def test_texts_are_measured_as_matplotlib_measures_them():
     def extents(on_ours: bool) -> list:
-        fig = Figure(figsize=(3, 2), dpi=100)
-        canvas.attach(fig) if on_ours else FigureCanvasAgg(fig)
+        fig = figure(on_ours, 3, 2)
         texts = [
             fig.text(0.1, 0.5, "Enhed\nmed to linjer", fontsize=9),
             fig.text(0.1, 0.2, LABEL, fontsize=11, weight="bold"),
@@ -106,7 +109,7 @@ def test_texts_are_measured_as_matplotlib_measures_them():
 
 def test_the_caches_are_bounded(monkeypatch):
     monkeypatch.setattr(canvas, "_KEPT", 5)
-    fig = canvas.attach(Figure(figsize=(3, 3), dpi=100))
+    fig = figure(True, 3, 3)
     for n in range(12):
         fig.text(0.1, n / 12, f"Enhed {n}")
     fig.canvas.draw()
