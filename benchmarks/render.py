@@ -184,33 +184,38 @@ def naive(extract_path: Path, targets_: list, notebooks: list[Path], out: Path) 
 
 
 def write_floor(folder: Path, names: list[str]) -> list[Path]:
-    """(d) the trivial notebook, saved under each of ``names``."""
-    from soredi_nb.templates import PARAMETERS
+    """(d) the trivial notebook, saved under each of ``names`` with the parameters that name's
+    template must declare (``render`` checks them)."""
+    from soredi_nb.templates import OVERVIEW_PARAMETERS, PARAMETERS, notebook_name
 
-    parameters = "\n".join(f"{name} = {value!r}" for name, value in PARAMETERS.items())
-    nb = new_notebook(
-        cells=[
-            new_markdown_cell("# Gulv\n\nEn side uden indhold."),
-            new_code_cell(parameters, metadata={"tags": ["parameters"]}),
-            # The least a page must do: open the extract and show what it was made from.
-            new_code_cell(
-                "from soredi_nb.notebook import Page\n\n"
-                "source = dict(extract_path=extract_path, aliases_path=aliases_path,"
-                " use_cache=use_cache)\n"
-                "Page(organisation, previous_extract_path, **source).meta()"
-            ),
-        ]
-    )
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.metadata["language_info"] = {"name": "python"}
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [folder / name for name in names]
-    for path in paths:
-        nbformat.write(nb, path)
+    paths = []
+    for name in names:
+        declared = PARAMETERS | (OVERVIEW_PARAMETERS if name == f"{notebook_name(0)}.ipynb" else {})
+        nb = new_notebook(
+            cells=[
+                new_markdown_cell("# Gulv\n\nEn side uden indhold."),
+                new_code_cell(
+                    "\n".join(f"{key} = {value!r}" for key, value in declared.items()),
+                    metadata={"tags": ["parameters"]},
+                ),
+                # The least a page must do: open the extract and show what it was made from.
+                new_code_cell(
+                    "from soredi_nb.notebook import Page\n\n"
+                    "source = dict(extract_path=extract_path, aliases_path=aliases_path,"
+                    " use_cache=use_cache)\n"
+                    "Page(organisation, previous_extract_path, **source).meta()"
+                ),
+            ]
+        )
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        nb.metadata["language_info"] = {"name": "python"}
+        nbformat.write(nb, folder / name)
+        paths.append(folder / name)
     return paths
 
 
@@ -462,7 +467,7 @@ def _kernel_cpu(km) -> Callable[[], float]:
 def profile(args: argparse.Namespace, tmp: Path) -> int:
     """Where a page's time goes: one organisation's pages, twice, on one warm kernel."""
 
-    from soredi_nb.execute import RESET_TAG, kernel, prepare, shutdown_kernels, to_html
+    from soredi_nb.execute import RESET_TAG, kernel, prepare, shutdown_kernels, take_record, to_html
     from soredi_nb.execute import execute as run_notebook
     from soredi_nb.load import load_extract
     from soredi_nb.sample import DEMO_ORGANISATION, write_sample
@@ -488,6 +493,7 @@ def profile(args: argparse.Namespace, tmp: Path) -> int:
                 own_before = time.process_time()
                 prepared = prepare(template)
                 execute, nb = _timed(lambda prepared=prepared: run_notebook(prepared, params))
+                take_record(nb)  # as render does: the record is checked, not exported
                 export, _ = _timed(lambda nb=nb: to_html(nb, "profil"))
                 page = time.perf_counter() - begin
                 cpu = (kernel_cpu() - kernel_before, time.process_time() - own_before)

@@ -197,7 +197,7 @@ def _packaged_aliases() -> dict[str, str]:
     for table in schema.tables().values():
         for name, header in table.headers.items():
             mapping.setdefault(normalise_header(header), name)
-    raw = yaml.safe_load(files("soredi_nb").joinpath("data/aliases.yaml").read_text("utf-8"))
+    raw = reference.package_yaml("aliases.yaml")
     for name, headers in _alias_entries(raw, Path("aliases.yaml")).items():
         for header in headers:
             mapping.setdefault(normalise_header(header), name)

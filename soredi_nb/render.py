@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from soredi_nb import execute, site
@@ -311,7 +313,7 @@ def front_page(
     notebooks: list[Path],
     out: Path,
     manifest: Manifest,
-    results: list[PageResult],
+    results: list[PageResult] | None,
     previous: Extract | None,
     standalone: bool,
     history: History | None = None,
@@ -320,7 +322,7 @@ def front_page(
 
     It is the page a coordinator gets in JupyterLab with ``organisation = None``, plus a link
     from each organisation to its report set (only to an overview made from this extract) and
-    its failed pages; so it is made last, from every other page's outcome.
+    its failed pages; so it depends on every other page's outcome (see :func:`render`).
 
     Parameters
     ----------
@@ -331,8 +333,9 @@ def front_page(
     out : Path
     manifest : Manifest
         The targets' folders.
-    results : list of PageResult
-        Every page's outcome so far.
+    results : list of PageResult, or None
+        Every page's outcome so far; ``None`` for the draft made before them, which assumes
+        that every page succeeds.
 
     Returns
     -------
@@ -342,7 +345,7 @@ def front_page(
     overview = notebook_name(0)
     template = next((p for p in notebooks if p.stem == overview), NOTEBOOKS / f"{overview}.ipynb")
     failed: dict[str, list[str]] = {}
-    for res in results:
+    for res in results or ():
         if res.status == "failed":
             line = text(
                 "render.failure_line",
@@ -354,7 +357,9 @@ def front_page(
     report_sets = {}
     for t in targets_:
         slug = manifest.slug(t)
-        current = site.is_current_page(out / slug / site.INDEX, extract.info.sha256)
+        current = results is None or site.is_current_page(
+            out / slug / site.INDEX, extract.info.sha256
+        )
         report_sets[t.identity] = {
             "href": f"{slug}/{site.INDEX}" if current else None,
             "failed": failed.get(slug, []),
@@ -481,7 +486,20 @@ def render(
     # pages, rather than after them with one core idle.
     lists = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soredi-worklists")
     stop = threading.Event()
+    drafts, drafted = None, None
     try:
+        if scheduler is None:
+            # The front page shows every other page's outcome. Made after them, it would be
+            # the run's tail on one core while the others idle; so a draft that assumes every
+            # page succeeds is made first, beside the pages, and kept if that held.
+            for stale in out.glob(f"{_DRAFT_PREFIX}*"):  # of a run that was killed
+                shutil.rmtree(stale, ignore_errors=True)
+            drafts = Path(tempfile.mkdtemp(prefix=_DRAFT_PREFIX, dir=out))
+            draft = front_page(
+                extract, targets_, paths, out, manifest, None, previous, standalone, history
+            )
+            draft = replace(draft, out_dir=str(drafts))
+            drafted = pool.submit(render_page, draft)
         written = lists.submit(
             site.write_worklists,
             extract,
@@ -510,10 +528,19 @@ def render(
         job = front_page(
             extract, targets_, paths, out, manifest, results, previous, standalone, history
         )
-        # On a worker's warm kernel rather than a new one (Dask's kernels are on its workers).
-        front = pool.submit(render_page, job).result() if scheduler is None else render_page(job)
-        if front.status == "failed":
-            results.append(front)
+        if (
+            drafted is not None
+            and drafted.result().status == "rendered"
+            and replace(job, out_dir=str(drafts)) == draft
+        ):
+            os.replace(drafts / site.INDEX, out / site.INDEX)
+        else:
+            # On a worker's warm kernel rather than a new one (Dask's are on its workers).
+            front = (
+                pool.submit(render_page, job).result() if scheduler is None else render_page(job)
+            )
+            if front.status == "failed":
+                results.append(front)
     finally:
         stop.set()  # an interrupted run begins no further worklist
         lists.shutdown(wait=True, cancel_futures=True)
@@ -521,8 +548,14 @@ def render(
         bar.close()
         manifest.write()
         shutdown_kernels()
+        if drafts is not None:
+            shutil.rmtree(drafts, ignore_errors=True)
     index = out / site.INDEX
     return RenderResult(out, index, results, n_jobs, warnings)
+
+
+_DRAFT_PREFIX = ".forside-kladde-"
+"""The hidden folder in the site where :func:`render` makes its draft of the front page."""
 
 
 class _Lines:

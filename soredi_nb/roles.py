@@ -17,12 +17,11 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
 import pandas as pd
-import yaml
 
 from soredi_nb.danish import LETTERS
+from soredi_nb.reference import package_yaml
 
 _GROUP_KEYS = ["ejertype", "it_system", "it_leverandoer"]
 
@@ -233,7 +232,7 @@ def responsibilities(df: pd.DataFrame, actions: Sequence[tuple[str, str]]) -> pd
 @cache
 def _config() -> dict:
     """Parse ``data/roles.yaml`` once and index the system spellings."""
-    cfg = yaml.safe_load(files("soredi_nb").joinpath("data/roles.yaml").read_text("utf-8"))
+    cfg = package_yaml("roles.yaml")
     cfg["spellings"] = {
         "".join(_words(spelling)): name
         for name, spellings in cfg["medcom_systems"].items()

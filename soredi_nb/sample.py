@@ -32,7 +32,6 @@ from bisect import bisect
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib.resources import files
 from itertools import accumulate
 from pathlib import Path
 
@@ -40,7 +39,6 @@ import numpy as np
 import openpyxl
 import pandas as pd
 import platformdirs
-import yaml
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils import get_column_letter
 from openpyxl.writer.excel import ExcelWriter
@@ -87,7 +85,7 @@ _UNKNOWN = "MSG_Receiver_Identifier_UNKNOWN"
 @cache
 def _config() -> dict:
     """Parse ``data/sample.yaml`` once."""
-    return yaml.safe_load(files("soredi_nb").joinpath("data/sample.yaml").read_text("utf-8"))
+    return reference.package_yaml("sample.yaml")
 
 
 def _flows(cfg: dict) -> list[tuple[str, tuple[str, ...], tuple[str, ...], float]]:

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 
-import yaml
+from soredi_nb.reference import package_yaml
 
 TABLE_NUMBERS = range(1, 8)
 
@@ -46,7 +45,7 @@ class Table:
 @cache
 def _raw() -> dict:
     """Parse ``tables.yaml`` once."""
-    return yaml.safe_load(files("soredi_nb").joinpath("data/tables.yaml").read_text("utf-8"))
+    return package_yaml("tables.yaml")
 
 
 @cache

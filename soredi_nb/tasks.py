@@ -10,11 +10,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
-
-import yaml
 
 from soredi_nb import roles, schema
+from soredi_nb.reference import package_yaml
 from soredi_nb.texts import text
 
 # Option keys the guide numbers itself ("a", "a.1") are shown in the checklist; other keys
@@ -282,7 +280,7 @@ _ACTION_FIELDS = {"key", "label", "text"}, {"when", "children", "role"}
 @cache
 def _load() -> tuple[dict[int, Task], Intro, dict[str, Link]]:
     """Parse and check ``data/tasks.yaml`` once."""
-    return _build(yaml.safe_load(files("soredi_nb").joinpath("data/tasks.yaml").read_text("utf-8")))
+    return _build(package_yaml("tasks.yaml"))
 
 
 def _build(raw: object) -> tuple[dict[int, Task], Intro, dict[str, Link]]:

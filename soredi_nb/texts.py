@@ -7,9 +7,8 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-import yaml
-
 from soredi_nb import danish
+from soredi_nb.reference import package_yaml
 
 
 @cache
@@ -17,7 +16,7 @@ def _texts() -> dict[str, Any]:
     """Parse every ``data/texts/*.yaml`` once; each file is the section named by its stem."""
     folder = files("soredi_nb").joinpath("data/texts")
     return {
-        f.name.removesuffix(".yaml"): yaml.safe_load(f.read_text("utf-8"))
+        f.name.removesuffix(".yaml"): package_yaml(f"texts/{f.name}")
         for f in folder.iterdir()
         if f.name.endswith(".yaml")
     }

@@ -194,13 +194,58 @@ def broken_notebooks(folder: Path) -> list[Path]:
     return [Path(good), bad]
 
 
-def test_one_failure_does_not_stop_the_others(rendered, tmp_path):
+def pages_made(monkeypatch) -> list[r.PageJob]:
+    """Collects every page ``render`` makes from now on, in the order they begin."""
+    made = []
+    real = r.render_page
+
+    def counted(job):
+        made.append(job)
+        return real(job)
+
+    monkeypatch.setattr(r, "render_page", counted)
+    return made
+
+
+def test_the_front_page_drafted_beside_the_pages_is_kept_when_every_page_succeeds(
+    rendered, tmp_path, monkeypatch
+):
+    extract, _ = rendered
+    made = pages_made(monkeypatch)
+    out = tmp_path / "out"
+    r.render(extract, targets(extract, ORGS[:2]), out, jobs=1, progress=False)
+    # Made first, in a hidden folder of the site, and only once.
+    assert len(made) == 1 + 2 * 8 and [j.slug for j in made].count("") == 1
+    draft = made[0]
+    assert draft.slug == "" and Path(draft.out_dir).parent == out
+    assert Path(draft.out_dir).name.startswith(".")
+    assert draft.parameters["report_sets"] == {
+        "Kommune:aarhus kommune": {"href": "aarhus-kommune/index.html", "failed": []},
+        "Region:region midtjylland": {"href": "region-midtjylland/index.html", "failed": []},
+    }
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert 'href="aarhus-kommune/index.html"' in index and "Hvem har noget at rette?" in index
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".soredi-site.json",
+        "_static",
+        "aarhus-kommune",
+        "index.html",
+        "region-midtjylland",
+    ]
+
+
+def test_one_failure_does_not_stop_the_others(rendered, tmp_path, monkeypatch):
     extract, _ = rendered
     notebooks = broken_notebooks(tmp_path / "nb")
     chosen = targets(extract, ["Aarhus", "Region Midtjylland"])
+    made = pages_made(monkeypatch)
     result = r.render(
         extract, chosen, tmp_path / "out", jobs=2, progress=False, notebooks=notebooks
     )
+    # The draft of the front page assumed success; it is made again with the failure.
+    draft, front = [job for job in made if not job.slug]
+    assert Path(draft.out_dir).parent == Path(front.out_dir) == tmp_path / "out"
+    assert draft.parameters["report_sets"] != front.parameters["report_sets"]
     assert result.count("rendered") == 3
     [failure] = result.failures
     assert (failure.label, failure.notebook) == ("Region Midtjylland", notebooks[1].stem)
@@ -238,6 +283,12 @@ def test_interrupted_run_leaves_no_partial_page(rendered, tmp_path, monkeypatch)
     monkeypatch.setattr(Manifest, "write", interrupt)
     with pytest.raises(KeyboardInterrupt):
         r.render(extract, chosen, tmp_path / "out", jobs=1, progress=False)
+    # No front page (its draft is made out of sight) to link to pages that were never made.
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        ".soredi-site.json",
+        "_static",
+        "aarhus-kommune",
+    ]
     folder = tmp_path / "out" / "aarhus-kommune"
     assert not list(folder.glob("*.tmp")) and not list(folder.glob(".*.tmp"))
     written = list(folder.glob("*.html"))

@@ -9,12 +9,14 @@ import hashlib
 import re
 import time
 import zipfile
+from importlib.resources import files
 from itertools import combinations
 from pathlib import Path
 
 import openpyxl
 import pandas as pd
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -1006,3 +1008,15 @@ def test_sample_months_into_a_workbook_name_is_refused(run_cli, tmp_path):
     assert code == 1
     assert err.startswith("Fejl: Med flere måneder skrives udtrækkene i en mappe")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_package_yaml_reads_alike_with_either_parser():
+    """The package's YAML files are parsed with libyaml where PyYAML has it: the same data."""
+    data = files("soredi_nb").joinpath("data")
+    names = [p.name for p in data.iterdir() if p.name.endswith(".yaml")]
+    names += [f"texts/{p.name}" for p in data.joinpath("texts").iterdir()]
+    assert {"tasks.yaml", "roles.yaml", "texts/notebook.yaml"} <= set(names)
+    for name in names:
+        assert reference.package_yaml(name) == yaml.safe_load(
+            data.joinpath(name).read_text("utf-8")
+        ), name

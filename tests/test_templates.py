@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 from pathlib import Path
 
@@ -114,6 +115,20 @@ def test_copies_that_break_the_contract_are_refused_before_any_work(book, tmp_pa
     assert code == 1
     assert "mangler parametrene aliases_path" in err and notebook_name(1) in err
     assert not out.exists()
+
+
+def test_the_benchmarks_floor_notebooks_keep_the_contract(tmp_path):
+    """``benchmarks/render.py`` renders a trivial notebook under every template's name; ``render``
+    refuses it, and the benchmark stops, if it lacks a parameter that template must declare."""
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "render.py"
+    spec = importlib.util.spec_from_file_location("render_benchmark", script)
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    names = [path.name for path in templates.notebook_paths()]
+    floor = benchmark.write_floor(tmp_path, names)
+    assert [path.name for path in templates.notebook_paths(floor)] == names
+    assert templates.declared_parameters(floor[0])[-2:] == list(templates.OVERVIEW_PARAMETERS)
+    assert templates.declared_parameters(floor[1]) == list(PARAMETERS)
 
 
 def test_render_that_finds_no_notebooks_is_an_error(book, tmp_path, run_cli):
