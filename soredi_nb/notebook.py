@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 from functools import cached_property, lru_cache
 from pathlib import Path
 
@@ -171,7 +172,26 @@ def show_table(
             page.itables_ready = True
     # itables escapes cell text itself (allow_html is off), so extract text stays data.
     options = datatables_options(df, filters) | {"allow_html": html_escaped}
-    itables.show(findings.danish_decimals(df), **options)
+    table_id = "itables_" + str(uuid.uuid4()).replace("-", "_")  # as itables names its own
+    html = itables.to_html_datatable(findings.danish_decimals(df), table_id=table_id, **options)
+    display(HTML(_numbers_right(df, table_id) + html))
+
+
+def _numbers_right(df: pd.DataFrame, table_id: str) -> str:
+    """CSS that right-aligns the number columns of itables' plain table for readers without
+    JavaScript (which has no column types of its own for a style sheet to go by)."""
+    shown_index = df.index.name is not None or not isinstance(df.index, pd.RangeIndex)
+    columns = [
+        i + 1 + shown_index
+        for i, c in enumerate(df.columns)
+        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
+    ]
+    if not columns:
+        return ""
+    cells = ", ".join(
+        f"#{table_id}_fallback {cell}:nth-child({i})" for i in columns for cell in ("th", "td")
+    )
+    return f"<style>{cells} {{ text-align: right; }}</style>"
 
 
 def _md(key: str, **fields) -> None:

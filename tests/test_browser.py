@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from soredi_nb import reference
+from soredi_nb import reference, schema
 from soredi_nb import render as r
 from soredi_nb.files import slugify
 from soredi_nb.load import load_extract
@@ -308,10 +308,14 @@ def test_every_row_without_javascript(site, browser, relative):
     else:
         for gln in sample_rows(REGION, 2)["modpart_lokationsnummer"]:
             assert gln in text
-        # The plain table reads as text: left-aligned, as the interactive one has it.
+        # The plain table reads as the interactive one: text left, numbers right.
         plain = page.locator('div[id$="_fallback"] table').first
-        for cell in (plain.locator("th").nth(1), plain.locator("tbody td").nth(1)):
-            assert cell.evaluate("e => getComputedStyle(e).textAlign") in ("left", "start")
+        headings = plain.locator("th").all_inner_texts()
+        count = headings.index(schema.table(2).headers["antal"]) + 1
+        align = "e => getComputedStyle(e).textAlign"
+        for column, side in ((2, ("left", "start")), (count, ("right", "end"))):
+            for cell in (f"th:nth-child({column})", f"tbody td:nth-child({column})"):
+                assert plain.locator(cell).first.evaluate(align) in side, (cell, headings)
     for phrase in ENGLISH:
         assert phrase not in text, phrase
     context.close()
