@@ -517,17 +517,25 @@ def filter_labels(number: int) -> tuple[str, ...]:
     return tuple(shown[c] for c in FILTER_COLUMNS if c in columns(number))
 
 
-def danish_decimals(df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with its decimal columns as Danish text (``12,5``) for a web page; NA stays NA.
+def for_web(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` as a web page shows it: decimals as Danish text (``12,5``), dates in the pages'
+    format, a missing value as an empty cell (where itables would write ``NaN``), as the
+    worklist has it.
 
-    Interactive tables still sort them as numbers: ``datatables_options`` sets the decimal
-    comma. Excel gets the numbers themselves and shows them in the user's locale.
+    Interactive tables still sort the decimals as numbers: ``datatables_options`` sets the
+    decimal comma. Excel gets the numbers themselves and shows them in the user's locale.
     """
     out = df.copy()
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
-            out[col] = out[col].map(lambda v: None if pd.isna(v) else danish.number(v))
+            out[col] = out[col].map(lambda v: "" if pd.isna(v) else danish.number(v))
             out[col] = out[col].astype("str")
+        elif pd.api.types.is_datetime64_any_dtype(out[col]):
+            # Written as the rest of the page writes dates (itables would add a time of day
+            # to a column with one, and write "NaT" for a missing date).
+            out[col] = out[col].dt.strftime(text("common.date_format")).fillna("")
+        elif pd.api.types.is_string_dtype(out[col]) and out[col].isna().any():
+            out[col] = out[col].fillna("")
     return out
 
 

@@ -173,7 +173,7 @@ def show_table(
     # itables escapes cell text itself (allow_html is off), so extract text stays data.
     options = datatables_options(df, filters) | {"allow_html": html_escaped}
     table_id = "itables_" + str(uuid.uuid4()).replace("-", "_")  # as itables names its own
-    html = itables.to_html_datatable(findings.danish_decimals(df), table_id=table_id, **options)
+    html = itables.to_html_datatable(findings.for_web(df), table_id=table_id, **options)
     display(HTML(_numbers_right(df, table_id) + html))
 
 
@@ -444,12 +444,13 @@ class TaskPage(Page):
         _md(intro, rows=len(table), order=order)
         if self.history is not None:
             periods = self.history.periods
+            oldest = int((df["first_seen"] == periods[0]).sum())
             _md(
-                "history_findings",
+                f"history_findings.{'some' if oldest else 'none'}",
                 count=len(periods),
                 first=periods[0],
                 last=periods[-1],
-                oldest=int((df["first_seen"] == periods[0]).sum()),
+                oldest=oldest,
             )
         show_table(table, self, findings.filter_labels(self.number))
 

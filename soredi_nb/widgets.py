@@ -154,7 +154,7 @@ class FilterPanel:
         self.chart_output.outputs = ()
         if self.missing or rows.empty:
             return
-        table = findings.danish_decimals(findings.display_table(rows, self.number))
+        table = findings.for_web(findings.display_table(rows, self.number))
         # Same settings as the static findings table: every row (no downsampling), Danish labels.
         # itables escapes the cell text itself (allow_html is off).
         table_html = itables.to_html_datatable(table, **datatables_options())

@@ -422,6 +422,14 @@ def test_wide_table_scrolls_sorts_by_heading_and_filters(site, tab):
     pane.locator("tbody tr", has=tab.page.get_by_text(unit, exact=True)).first.click()
     wanted = int((rows["enhedsnavn"] == unit).sum())
     expect(box.locator(".dt-info")).to_have_text(info(1, wanted, wanted, filtered_from=len(rows)))
+    # What a screen reader or a tooltip says of the panes' buttons and search boxes is Danish.
+    said = box.evaluate(
+        "e => [...e.querySelectorAll('[aria-label], [title], [placeholder]')].flatMap("
+        "n => ['aria-label', 'title', 'placeholder'].map(a => n.getAttribute(a) || ''))"
+    )
+    assert "Søg i Enhedsnavn" in said and "Sortér efter antal" in said
+    for phrase in ("Search", "Clear", "Order by", "Collapse"):
+        assert not [s for s in said if phrase in s], phrase
     tab.assert_clean()
 
 

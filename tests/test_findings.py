@@ -260,11 +260,11 @@ def test_share_of_negative_receipts():
     assert all(math.isnan(got[k]) for k in "234")  # total unknown, zero, or below the count
     assert out.dtype == "float64"
     # On a web page in Danish notation; Excel gets the numbers.
-    web = findings.danish_decimals(table)["Andel negative kvitteringer (%)"]
+    web = findings.for_web(table)["Andel negative kvitteringer (%)"]
     shown = {k[-1]: v for k, v in web.items()}
     assert [shown[k] for k in "0156"] == ["12,5", "66,7", "100", "0"]
-    assert all(pd.isna(shown[k]) for k in "234") and web.dtype == "str"
-    counts = findings.danish_decimals(table)["Antal negative kvitteringer"]
+    assert all(shown[k] == "" for k in "234") and web.dtype == "str"  # not "NaN"
+    counts = findings.for_web(table)["Antal negative kvitteringer"]
     assert counts.dtype == "Int64" and counts.equals(table["Antal negative kvitteringer"])
 
 

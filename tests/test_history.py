@@ -315,6 +315,31 @@ def test_a_task_page_without_findings_now_shows_what_was_resolved(tmp_path):
     assert page.count("<img") == 1  # the history, and no chart of today's (no) findings
 
 
+def test_a_task_page_whose_findings_are_all_newer_than_the_history_says_none_are_old(tmp_path):
+    from soredi_nb import render as r
+    from soredi_nb.targets import targets
+    from soredi_nb.templates import NOTEBOOKS, notebook_name
+
+    base = make_sample()
+    t2 = base["tables"][2]
+    before = base["tables"] | {2: t2[t2["ejer"] != DEMO_ORGANISATION]}
+    write_extract(month({"tables": before}, "2026-09"), tmp_path / "h" / "sep.xlsx")
+    write_extract(month(base, "2026-10"), tmp_path / "h" / "okt.xlsx")
+    extract = load_extract(tmp_path / "h" / "okt.xlsx")
+    result = r.render(
+        extract,
+        targets(extract, ["Aarhus"]),
+        tmp_path / "out",
+        notebooks=[NOTEBOOKS / f"{notebook_name(2)}.ipynb"],
+        history=h.read_history(tmp_path / "h"),
+        progress=False,
+    )
+    assert result.failures == []
+    task = (tmp_path / "out" / "aarhus-kommune" / f"{notebook_name(2)}.html").read_text("utf-8")
+    assert "står øverst; ingen af dem har været med siden 2026-09." in task
+    assert "0 fund" not in task
+
+
 def test_render_refuses_an_extract_older_than_its_history(three, tmp_path, run_cli):
     folder, _ = three
     code, _, err = run_cli(

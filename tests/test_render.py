@@ -77,6 +77,19 @@ def test_pages_show_their_organisations_counts(rendered):
                 assert f"{rows} fund, sorteret med de største problemer først" in shown
 
 
+def test_a_missing_value_is_an_empty_cell(rendered):
+    """Not itables' "NaN" (or "NaT"), in the interactive table or the plain one."""
+    _, result = rendered
+    aarhus = make_sample()["tables"][6].query("ejer == 'Aarhus Kommune'")
+    assert aarhus["fejlkode"].isna().sum() == 1  # a negative receipt without an error code
+    shown = page(result, "aarhus-kommune", f"{notebook_name(6)}.html")
+    assert '\\"44,4\\", \\"\\"]' in shown  # its row ends in an empty error code
+    for path in result.out_dir.rglob("*.html"):
+        body = path.read_text(encoding="utf-8")
+        for shown_missing in ('\\"NaN\\"', ">NaN<", '\\"NaT\\"', ">NaT<"):
+            assert shown_missing not in body, (path.name, shown_missing)
+
+
 def test_no_code_widgets_or_external_resources(rendered):
     _, result = rendered
     for path in result.out_dir.rglob("*.html"):
