@@ -137,6 +137,12 @@ def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] 
     }
     if long:
         options |= {"scrollY": "70vh", "scrollCollapse": True}
+    if df is not None:
+        # Location numbers and SOR codes are digits, and DataTables would take them for
+        # numbers (right-aligned): a text column is text.
+        texts = [i for i, kind in enumerate(_column_kinds(df)) if kind == "text"]
+        if texts:
+            options["columnDefs"] = [{"type": "string", "targets": texts}]
     if long and df is not None:
         panes = [
             i for i, c in enumerate(df.columns) if c in filters and df[c].nunique(dropna=True) > 1
@@ -177,15 +183,29 @@ def show_table(
     display(HTML(_numbers_right(df, table_id) + html))
 
 
+def _column_kinds(df: pd.DataFrame) -> list[str]:
+    """``"number"``, ``"text"`` or ``"other"`` (dates, yes/no) for each column itables shows
+    of ``df``, its index first where itables shows it (a named or non-default one)."""
+    columns = [df[c] for c in df.columns]
+    if df.index.name is not None or not isinstance(df.index, pd.RangeIndex):
+        columns.insert(0, df.index.to_series())
+    kinds = []
+    for values in columns:
+        if pd.api.types.is_bool_dtype(values):
+            kinds.append("other")
+        elif pd.api.types.is_numeric_dtype(values):
+            kinds.append("number")
+        elif pd.api.types.is_string_dtype(values):
+            kinds.append("text")
+        else:
+            kinds.append("other")
+    return kinds
+
+
 def _numbers_right(df: pd.DataFrame, table_id: str) -> str:
     """CSS that right-aligns the number columns of itables' plain table for readers without
     JavaScript (which has no column types of its own for a style sheet to go by)."""
-    shown_index = df.index.name is not None or not isinstance(df.index, pd.RangeIndex)
-    columns = [
-        i + 1 + shown_index
-        for i, c in enumerate(df.columns)
-        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])
-    ]
+    columns = [i + 1 for i, kind in enumerate(_column_kinds(df)) if kind == "number"]
     if not columns:
         return ""
     cells = ", ".join(

@@ -406,6 +406,12 @@ def test_wide_table_scrolls_sorts_by_heading_and_filters(site, tab):
         cells = table.locator(f"tbody tr td:nth-child({column + 1})").all_inner_texts()
         return [int(c) for c in cells]
 
+    # Text left (a location number is digits, but not a number), numbers right.
+    align = "e => getComputedStyle(e).textAlign"
+    first_row = table.locator("tbody tr").first
+    assert first_row.locator("td").nth(0).evaluate(align) in ("left", "start")
+    assert first_row.locator("td").nth(column).evaluate(align) in ("right", "end")
+
     counts_header.click()
     expect(counts_header).to_have_attribute("aria-sort", "ascending")
     ascending = shown_counts()
