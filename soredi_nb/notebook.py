@@ -602,8 +602,11 @@ class OverviewPage(Page):
         return (self.report_sets or {}).get(identity) or {}
 
     def intro(self) -> None:
-        """The guide's opening instructions and the appendix links."""
+        """The guide's opening instructions and the appendix links; for one organisation, that
+        its first step, filtering the extract to it, is done."""
         display(Markdown(tasks.intro().to_markdown(level=None)))
+        if self.organisation is not None:
+            _md("intro_filtered", organisation=self.who)
 
     def status(self) -> None:
         """Per-task counts with a status colour, and the chart against the national median."""

@@ -166,6 +166,9 @@ def test_index_lists_every_organisation_with_links(rendered):
     for html in (index, overview):
         assert html.count(intro.no_task) == 1 and "Før du går i gang" in html
         assert all(f'href="{link.url}"' in html for link in intro.links)
+    # On an organisation's report, the guide's first step (filter the extract) is done.
+    done = "<strong>Det første trin er gjort her:</strong> rapporten viser kun fund for"
+    assert f"{done} Aarhus Kommune." in overview and done not in index
 
 
 def test_second_run_skips_unchanged_pages_and_force_renders(rendered, tmp_path):
