@@ -92,6 +92,20 @@ def organisation_table(
     return table
 
 
+def work_first(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`organisation_table` as the front page lists it: who has the most to do first.
+
+    Organisations (and IT systems) by findings, most first, those with as many in the table's
+    order (by type and name); the rows that stand for no one to turn to (owners grouped by
+    type, findings without an owner) last, as in the table. Returns a new frame, indexed
+    from 0.
+    """
+    named = table["identity"].notna().to_numpy()
+    # lexsort sorts by its last key first: named rows, then most findings, then table order.
+    order = np.lexsort((np.arange(len(table)), -table["i_alt"].to_numpy(), ~named))
+    return table.iloc[order].reset_index(drop=True)
+
+
 def _by_owner(counts: pd.DataFrame, columns: list[str], own: set[str]) -> pd.DataFrame:
     """:func:`organisation_table`'s rows by owner: every municipality and region, the owners
     of ``own`` by name, every other owner type as one row, the rows without an owner last."""

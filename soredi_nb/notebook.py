@@ -116,7 +116,16 @@ def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] 
         Keyword arguments for ``itables.show`` and ``itables.to_html_datatable``.
     """
     long = df is None or len(df) > PAGE_LENGTH
-    layout = {"topStart": None, "topEnd": "search" if long else None}
+    panes = []
+    if long and df is not None:
+        panes = [
+            i for i, c in enumerate(df.columns) if c in filters and df[c].nunique(dropna=True) > 1
+        ]
+    # How to use the controls, said by DataTables itself: a reader without JavaScript gets a
+    # plain table, which neither sorts nor searches, and no such hint.
+    hint = "filter" if panes else "search" if long else "sort"
+    hint = {"div": {"text": text(f"notebook.table_hint.{hint}"), "className": "soredi-hint"}}
+    layout = {"topStart": hint, "topEnd": "search" if long else None}
     layout |= {"bottomStart": "info" if long else None, "bottomEnd": None}
     options = {
         "maxBytes": 0,  # never downsample: a report must keep every row of the organisation
@@ -143,13 +152,9 @@ def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] 
         texts = [i for i, kind in enumerate(_column_kinds(df)) if kind == "text"]
         if texts:
             options["columnDefs"] = [{"type": "string", "targets": texts}]
-    if long and df is not None:
-        panes = [
-            i for i, c in enumerate(df.columns) if c in filters and df[c].nunique(dropna=True) > 1
-        ]
-        if panes:
-            options["layout"] = {"top1": "searchPanes"} | layout
-            options["searchPanes"] = {"initCollapsed": True, "cascadePanes": True, "columns": panes}
+    if panes:
+        options["layout"] = {"top1": "searchPanes"} | layout
+        options["searchPanes"] = {"initCollapsed": True, "cascadePanes": True, "columns": panes}
     return options
 
 
@@ -455,13 +460,12 @@ class TaskPage(Page):
         if self.history is not None:
             df = self.table_history(self.number).current
         table = findings.display_table(df, self.number)
-        intro = "findings_intro" if len(table) > PAGE_LENGTH else "findings_intro_short"
         order = text(
             "notebook.findings_order.oldest"
             if findings.longest_first(df)
             else "notebook.findings_order.biggest"
         )
-        _md(intro, rows=len(table), order=order)
+        _md("findings_intro", rows=len(table), order=order)
         if self.history is not None:
             periods = self.history.periods
             oldest = int((df["first_seen"] == periods[0]).sum())
@@ -544,6 +548,7 @@ class OverviewPage(Page):
 
         display(Markdown("## " + text("notebook.headings.organisations")))
         table = national.organisation_table(self.extract, self.by, self.report_sets or ())
+        table = national.work_first(table)
         _md(f"organisations_intro.{self.by}", count=len(table))
         if any(self._report(i).get("href") for i in table["identity"]):
             _md(f"organisations_links.{self.by}")
@@ -609,7 +614,8 @@ class OverviewPage(Page):
             _md("intro_filtered", organisation=self.who)
 
     def status(self) -> None:
-        """Per-task counts with a status colour, and the chart against the national median."""
+        """Per-task counts with a status colour, and for an organisation the chart against
+        what is typical among its peers with findings."""
         frame = findings.task_overview(self.summary)
         # Each task's name leads to its page (its notebook in JupyterLab); the whole extract
         # has no task pages, and a missing table's page has nothing to show.
@@ -623,14 +629,15 @@ class OverviewPage(Page):
             colours=findings.task_overview_colours(self.summary),
             links={text("summary.columns.name"): links},
         )
-        if self.organisation is not None:
-            _md("status_note", peers=text(f"summary.peers.{self.organisation.kind}"))
+        peers = text(f"summary.peers.{self.organisation.kind}") if self.organisation else None
+        if peers is not None:
+            _md("status_note", peers=peers)
         causes = [line for t in self.summary.tasks if (line := t.causes_text())]
         if causes:
             display(Markdown("\n".join(f"- {line}" for line in causes)))
-        tasks_df = pd.DataFrame([t.__dict__ for t in self.summary.tasks])
-        if self.organisation is not None:
-            display(plots.overview_chart(tasks_df, peer_label=self.peers))
+        if peers is not None:
+            tasks_df = pd.DataFrame([t.__dict__ for t in self.summary.tasks])
+            display(plots.overview_chart(tasks_df, peers=peers))
 
     def development(self) -> None:
         """Over the periods of ``history_path``: findings per task and period, the peers'

@@ -817,27 +817,32 @@ def task_chart(
 
 
 @_styled
-def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peer_label: str | None = None) -> Figure:
-    """Findings per table against the national median of the organisation's peers.
+def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peers: str | None = None) -> Figure:
+    """Findings per table against what is typical among the peers that have findings there.
+
+    Most peers have no findings in a table, so their median is 0 and a comparison with it says
+    nothing; the status of the overview's table compares with the median among the others
+    that have findings (``TaskSummary.median_with_findings``), and so does this chart.
 
     Parameters
     ----------
     tasks : pandas.DataFrame
-        One row per table with columns ``number``, ``rows``, ``median_rows`` and ``missing``
-        (as ``pd.DataFrame([t.__dict__ for t in summary.summarise(...).tasks])`` gives).
+        One row per table with columns ``number``, ``rows``, ``median_with_findings`` and
+        ``missing`` (as ``pd.DataFrame([t.__dict__ for t in summary.summarise(...).tasks])``
+        gives).
     ax : matplotlib.axes.Axes, optional
         Draw here instead of in a new figure.
-    peer_label : str, optional
-        Who the median is over, e.g. ``text("summary.peer_group.Kommune")`` ("pr. kommune"); it
-        completes the legend "Median pr. kommune".
+    peers : str, optional
+        The peer group, e.g. ``text("summary.peers.Kommune")`` ("kommunerne"); it completes
+        the legend "Typisk blandt kommunerne med fund".
 
     Returns
     -------
     matplotlib.figure.Figure
         Grouped horizontal bars per table ("Tabel N", table 1 on top): the organisation's
-        findings and the median. Tables missing from the extract have no bars and say
-        "mangler i udtrækket". Without any median (a national summary) only the findings are
-        drawn, titled and labelled for the whole extract.
+        findings and the typical figure. Tables missing from the extract have no bars and say
+        "mangler i udtrækket". Without any typical figure (a national summary) only the
+        findings are drawn, titled and labelled for the whole extract.
     """
     title = text("plots.overview.title")
     if tasks.empty:
@@ -846,9 +851,9 @@ def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peer_label: str | None
     y = np.arange(len(t))
     present = ~t["missing"].astype(bool).to_numpy()
     rows = t["rows"].to_numpy(dtype=float)
-    medians = pd.to_numeric(t["median_rows"]).to_numpy(dtype=float, na_value=np.nan)
-    with_median = present & ~np.isnan(medians)
-    compare = bool(with_median.any())
+    typical = pd.to_numeric(t["median_with_findings"]).to_numpy(dtype=float, na_value=np.nan)
+    with_typical = present & ~np.isnan(typical)
+    compare = bool(with_typical.any())
 
     fig, ax, own = _axes(ax, _height(len(t) * (2 if compare else 1)))
     height = 0.38 if compare else 0.65
@@ -857,11 +862,11 @@ def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peer_label: str | None
     bars = ax.barh(y[present] - shift, rows[present], height=height, color="C0", label=own_label)
     ax.bar_label(bars, labels=[danish.number(v) for v in rows[present]], padding=3)
     if compare:
-        label = text("plots.overview.median", peer=peer_label or "").strip()
-        med = ax.barh(
-            y[with_median] + shift, medians[with_median], height=height, color="C7", label=label
+        label = text("plots.overview.typical", peers=peers or text("summary.peers.Kommune"))
+        others = ax.barh(
+            y[with_typical] + shift, typical[with_typical], height=height, color="C7", label=label
         )
-        ax.bar_label(med, labels=[danish.number(v) for v in medians[with_median]], padding=3)
+        ax.bar_label(others, labels=[danish.number(v) for v in typical[with_typical]], padding=3)
     _row_notes(ax, y[~present], text("plots.overview.missing"))
     labels = [text("plots.overview.table", number=n) for n in t["number"]]
     _bar_layout(ax, labels, text("plots.overview.xlabel"))

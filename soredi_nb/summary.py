@@ -72,9 +72,12 @@ class TaskSummary:
         return line
 
     def to_dict(self) -> dict:
-        """The JSON shape of one task in ``summary --json``."""
+        """The JSON shape of one task in ``summary --json``: every figure a page shows of it,
+        the comparison with the peers included (``null`` for the whole extract)."""
         keys = ("number", "name", "rows", "location_numbers", "messages", "missing")
         keys += ("sor_edi_receipts", "unclassified_receipts")
+        keys += ("median_rows", "median_location_numbers", "median_messages")
+        keys += ("peers_fewer", "median_with_findings")
         return {k: getattr(self, k) for k in keys}
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from soredi_nb import reference, schema
+from soredi_nb import national, reference, schema
 from soredi_nb import render as r
 from soredi_nb.files import slugify
 from soredi_nb.load import load_extract
@@ -119,6 +119,16 @@ def has_charts(relative: str) -> bool:
 def task_file(number: int) -> str:
     """File name of the task page for table ``number``."""
     return f"{notebook_name(number)}.html"
+
+
+def most_to_do(site: Path) -> str:
+    """The organisation with the most findings in the extract ``site`` was made from."""
+    extract = load_extract(site.parent / "udtraek.xlsx")
+    return national.work_first(national.organisation_table(extract))["organisation"][0]
+
+
+HINTS = text("notebook.table_hint")
+"""How to use a table's controls: shown by DataTables, so never above a plain table."""
 
 
 @pytest.fixture(scope="module")
@@ -282,6 +292,8 @@ def test_findings_table_has_every_row_of_the_organisation(site, tab, org, number
         expect(container(tab.page, table).locator(".dt-info")).to_have_text(
             info(1, expected, expected)
         )
+    else:  # no search box or filter panes on a short table: it only sorts, and says so
+        expect(container(tab.page, table).locator(".soredi-hint")).to_have_text(HINTS["sort"])
     tab.assert_clean()
 
 
@@ -300,11 +312,17 @@ def test_every_row_without_javascript(site, browser, relative):
     page = context.new_page()
     page.goto((site / relative).as_uri())
     text = page.locator("body").inner_text()
+    # A plain table neither sorts nor searches: no page tells its reader to click a heading.
+    assert "kolonneoverskrift" not in text
+    assert not [hint for hint in HINTS.values() if hint in text]
     if relative == "index.html":
         for org in (AARHUS, REGION):
             expect(page.get_by_role("link", name=org, exact=True)).to_be_visible()
         every = [*reference.municipalities()["navn"], *reference.regions()["region"]]
         assert all(name in text for name in every)
+        # Who has the most to do comes first, also without JavaScript.
+        first = page.locator('div[id$="_fallback"] table tbody tr').first
+        expect(first.locator("td").first).to_have_text(most_to_do(site))
     else:
         for gln in sample_rows(REGION, 2)["modpart_lokationsnummer"]:
             assert gln in text
@@ -352,6 +370,10 @@ def test_index_links_lead_to_the_overview_and_on_to_a_task_page(site, tab):
     for org in (AARHUS, REGION):
         link = table.get_by_role("link", name=org, exact=True)
         expect(link).to_have_attribute("href", f"{slugify(org)}/index.html")
+    # Who has the most to do first, and how to find someone else: the table says so itself.
+    expect(table.locator("tbody tr").first.locator("td").first).to_have_text(most_to_do(site))
+    box = container(tab.page, table)
+    expect(box.locator(".soredi-hint")).to_have_text(HINTS["search"])
     table.get_by_role("link", name=AARHUS, exact=True).click()
     expect(tab.page).to_have_url((site / AARHUS_SLUG / "index.html").as_uri())
     expect(tab.page).to_have_title(re.compile(f" – {AARHUS}$"))
@@ -421,7 +443,8 @@ def test_wide_table_scrolls_sorts_by_heading_and_filters(site, tab):
     every = sorted(rows["antal"].astype(int))  # every row is in the page: no paging
     assert (ascending, descending) == (every, every[::-1])
 
-    # A filter pane narrows the rows to one unit.
+    # A filter pane narrows the rows to one unit; the table says how to use it.
+    expect(box.locator(".soredi-hint")).to_have_text(HINTS["filter"])
     unit = rows["enhedsnavn"].value_counts().index[0]
     box.get_by_text(DATATABLES["searchPanes"]["showMessage"]).click()
     pane = box.locator("div.dtsp-searchPane", has=tab.page.get_by_placeholder("Enhedsnavn"))

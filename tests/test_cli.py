@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from soredi_nb.cli import visible
+from soredi_nb.load import load_extract
 from soredi_nb.sample import (
     DEMO_ORGANISATION,
     NO_FINDINGS,
@@ -20,6 +21,7 @@ from soredi_nb.sample import (
     write_extract,
     write_sample,
 )
+from soredi_nb.summary import summarise
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +48,11 @@ def test_summary_json_for_organisation_is_exact(run_cli, sample_xlsx):
     assert task2["messages"] == int(own["antal"].sum())
     assert task2["location_numbers"] == own["lokationsnummer"].nunique()
     assert data["tasks"][0]["messages"] is None
+    # The comparison with the other municipalities that the overview shows is in the JSON too.
+    peers = summarise(load_extract(sample_xlsx), DEMO_ORGANISATION).tasks
+    for key in ("median_rows", "peers_fewer", "median_with_findings"):
+        assert [t[key] for t in data["tasks"]] == [getattr(t, key) for t in peers]
+    assert [t["peers_fewer"] for t in data["tasks"]] == [97, 96, 93, 97, 95, 94, 100]
     assert data["extract"]["file"] == str(sample_xlsx)
     assert len(data["extract"]["sha256"]) == 64
     assert data["extract"]["period"] == make_sample()["info"]["Periode"]

@@ -420,6 +420,7 @@ def test_task_overview_for_a_municipality():
         "Negative kvitteringer",
         "Heraf SOR-EDI-fejl",
         "Median",
+        "Flere fund end (% af de andre)",
         "Typisk blandt de andre med fund",
         "Status",
     ]
@@ -431,6 +432,8 @@ def test_task_overview_for_a_municipality():
     assert out["Negative kvitteringer"].tolist() == [pd.NA] * 5 + [7, pd.NA]
     assert out["Heraf SOR-EDI-fejl"].tolist() == [pd.NA] * 7  # no error codes in the extract
     assert out["Median"].tolist()[:6] == [0.0] * 6 and math.isnan(out["Median"][6])
+    # Where Aarhus stands, as `summary` says it: the only municipality with findings there.
+    assert out["Flere fund end (% af de andre)"].tolist() == [100, 100, 0, 0, 0, 100, pd.NA]
     over, none = "Flere fund end typisk", "Ingen fund"
     assert out["Status"].tolist() == [
         over,
@@ -451,7 +454,8 @@ def test_task_overview_under_median_and_national():
     typical = summarise(small_extract(), "Lægerne Søndergade").tasks[3].median_with_findings
     assert clinic["Typisk blandt de andre med fund"][3] == typical
     national = findings.task_overview(summarise(small_extract()))
-    assert "Median" not in national and "Typisk blandt de andre med fund" not in national
+    peers = ["Median", "Flere fund end (% af de andre)", "Typisk blandt de andre med fund"]
+    assert not set(peers) & set(national.columns)
     assert national["Status"].tolist() == ["Fund"] * 2 + ["Ingen fund"] + ["Fund"] + [
         "Ingen fund",
         "Fund",

@@ -43,6 +43,32 @@ def test_every_municipality_and_region_once_and_every_row_counted(sample, extrac
     assert private.owners == len(owners) and private.organisation.endswith(f"({len(owners)} ejere)")
 
 
+def test_work_first_lists_who_has_most_to_do_first(extract):
+    table = national.organisation_table(extract)
+    listed = national.work_first(table)
+    # The same rows, nothing lost or doubled, only in another order.
+    assert sorted(listed["organisation"]) == sorted(table["organisation"])
+    assert listed["i_alt"].sum() == table["i_alt"].sum()
+    named = listed[listed["identity"].notna()]
+    assert list(named.index) == list(range(len(named)))  # every grouped row comes after them
+    assert named["i_alt"].is_monotonic_decreasing
+    most = table.loc[table["identity"].notna(), "i_alt"].max()
+    assert named["i_alt"].iloc[0] == most and named["organisation"].iloc[0] == "Region Syddanmark"
+    # Among equals the table's order stays: by type, then by name as a Danish list.
+    none = named[named["i_alt"].eq(0)]
+    assert (none["organisation"].iloc[0], none["organisation"].iloc[-1]) == (
+        "Aalborg Kommune",
+        "Ærø Kommune",
+    )
+    assert list(none["organisation"]) == [
+        o for o in table["organisation"] if o in set(none["organisation"])
+    ]
+    grouped = listed[listed["identity"].isna()]
+    assert list(grouped["organisation"]) == list(
+        table.loc[table["identity"].isna(), "organisation"]
+    )
+
+
 def test_status_names_none_some_and_the_standing_among_peers(extract):
     table = national.organisation_table(extract).set_index("organisation")
     assert table.loc["Aalborg Kommune", "status"] == "Ingen oprydningsopgave"

@@ -325,30 +325,39 @@ def test_active_without_an_extract_date_counts_from_today():
 # -- overview charts -----------------------------------------------------------------------------
 
 
-def test_overview_against_median_with_missing_table():
+def test_overview_against_what_is_typical_with_a_missing_table():
+    """The comparison is the typical figure among the peers with findings, not the median,
+    which is 0 wherever most peers have none."""
     tasks = pd.DataFrame(
         {
             "number": [1, 2, 3],
             "name": ["a", "b", "c"],
             "rows": [3, 0, 0],
-            "median_rows": [1.5, 2.0, None],
+            "median_rows": [0.0, 0.0, None],
+            "median_with_findings": [1.5, 2.0, None],
             "missing": [False, False, True],
         }
     )
-    fig = plots.overview_chart(tasks, peer_label="pr. kommune")
+    fig = plots.overview_chart(tasks, peers="kommunerne")
     ax = fig.axes[0]
-    assert title_of(fig) == text("plots.overview.title")
+    assert title_of(fig) == "Fund pr. tabel sammenlignet med det typiske, hvor der er fund"
     assert yticks(ax) == ["Tabel 1", "Tabel 2", "Tabel 3"]
-    own, median = ax.containers
-    assert own.get_label() == "Jeres fund" and median.get_label() == "Median pr. kommune"
+    own, typical = ax.containers
+    assert own.get_label() == "Jeres fund"
+    assert typical.get_label() == "Typisk blandt kommunerne med fund"
     assert [p.get_width() for p in own] == [3, 0]
-    assert [p.get_width() for p in median] == [1.5, 2.0]
+    assert [p.get_width() for p in typical] == [1.5, 2.0]
     assert texts(ax) == ["3", "0", "1,5", "2", text("plots.overview.missing")]
 
 
 def test_overview_without_medians_is_the_whole_extract():
     tasks = pd.DataFrame(
-        {"number": [2, 1], "rows": [5, 1234], "median_rows": [None, None], "missing": [False] * 2}
+        {
+            "number": [2, 1],
+            "rows": [5, 1234],
+            "median_with_findings": [None, None],
+            "missing": [False] * 2,
+        }
     )
     fig = plots.overview_chart(tasks)
     ax = fig.axes[0]
@@ -398,7 +407,9 @@ def test_empty_table_says_no_findings(number):
 @pytest.mark.parametrize(
     "chart",
     [
-        lambda: plots.overview_chart(pd.DataFrame(columns=["number", "rows", "median_rows"])),
+        lambda: plots.overview_chart(
+            pd.DataFrame(columns=["number", "rows", "median_with_findings"])
+        ),
         lambda: plots.it_system_chart(pd.DataFrame({"organisation": ["Cura"], "tabel_1": [0]})),
     ],
 )
@@ -509,8 +520,10 @@ def test_sample_charts_for_aarhus(sample_extract, number):
 def test_sample_overviews(sample_extract):
     s = summary.summarise(sample_extract, "Aarhus Kommune")
     tasks = pd.DataFrame([t.__dict__ for t in s.tasks])
-    fig = plots.overview_chart(tasks, peer_label=text("summary.peer_group.Kommune"))
-    assert [p.get_width() for p in fig.axes[0].containers[0]] == list(tasks["rows"])
+    fig = plots.overview_chart(tasks, peers=text("summary.peers.Kommune"))
+    own, typical = fig.axes[0].containers
+    assert [p.get_width() for p in own] == list(tasks["rows"])
+    assert [p.get_width() for p in typical] == list(tasks["median_with_findings"])
     counts = organisations.list_organisations(sample_extract, by="it_system")
     fig = plots.it_system_chart(counts)
     assert len(fig.axes[0].containers) == 7
@@ -568,9 +581,11 @@ def test_overview_names_are_drawn_as_written(name):
     assert yticks(fig.axes[0]) == [name, "Cura"]
     drawn = drawn_dollar_texts(fig)
     assert drawn and all(t.get_parse_math() is False for t in drawn)
-    tasks = pd.DataFrame({"number": [1], "rows": [3], "median_rows": [1.0], "missing": [False]})
-    fig = plots.overview_chart(tasks, peer_label=name)
-    assert f"Median {name}" in legend_colours(fig)
+    tasks = pd.DataFrame(
+        {"number": [1], "rows": [3], "median_with_findings": [1.0], "missing": [False]}
+    )
+    fig = plots.overview_chart(tasks, peers=name)
+    assert f"Typisk blandt {name} med fund" in legend_colours(fig)
     drawn = drawn_dollar_texts(fig)
     assert drawn and all(t.get_parse_math() is False for t in drawn)
 

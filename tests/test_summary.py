@@ -65,7 +65,15 @@ def test_national_summary_and_json_shape():
         "missing",
         "sor_edi_receipts",
         "unclassified_receipts",
+        "median_rows",
+        "median_location_numbers",
+        "median_messages",
+        "peers_fewer",
+        "median_with_findings",
     }
+    # The whole extract has no peers to compare with.
+    assert {t["median_rows"] for t in d["tasks"]} == {None}
+    assert {t["peers_fewer"] for t in d["tasks"]} == {None}
     # small_extract has no error codes: the SOR-EDI share of table 6 cannot be known.
     assert [(t["sor_edi_receipts"], t["unclassified_receipts"]) for t in d["tasks"][5:]] == [
         (None, 9),
