@@ -676,6 +676,19 @@ class OverviewPage(Page):
         labels = text("national.columns") | {"median": text("notebook.development_median")}
         shown = table.astype(object).where(table.notna(), text("common.missing_cell"))
         show_plain(shown.rename(columns=labels).rename_axis(labels["period"]).reset_index())
+        # A period's sums leave out the tables its extract lacks, as the chart's label says.
+        gaps = table[[f"tabel_{n}" for n in schema.TABLE_NUMBERS if f"tabel_{n}" in table]]
+        lines = [
+            "- " + text("notebook.development_missing", period=period, numbers=numbers)
+            for period, row in gaps.iterrows()
+            if (
+                numbers := danish.enumeration(
+                    c.removeprefix("tabel_") for c in row.index[row.isna()]
+                )
+            )
+        ]
+        if lines:
+            display(Markdown("\n".join(lines)))
         if self.organisation is not None:
             _md("development_median_note", peers=text(f"summary.peers.{self.organisation.kind}"))
         display(plots.development_chart(table, median_label=labels["median"]))
