@@ -339,8 +339,7 @@ def task_overview(summary: Summary) -> pd.DataFrame:
         when the extract has none); Median and Typisk (of findings) are ``float64``, NaN for a
         missing table; Flere fund end is ``Int64``, NA for a missing table or an owner alone of
         its type. The three are left out for the whole extract (no peers). Status is the Danish
-        label of
-        :func:`task_status`.
+        label of :func:`task_status`.
     """
     records = [
         {

@@ -677,16 +677,13 @@ class OverviewPage(Page):
         shown = table.astype(object).where(table.notna(), text("common.missing_cell"))
         show_plain(shown.rename(columns=labels).rename_axis(labels["period"]).reset_index())
         # A period's sums leave out the tables its extract lacks, as the chart's label says.
-        gaps = table[[f"tabel_{n}" for n in schema.TABLE_NUMBERS if f"tabel_{n}" in table]]
-        lines = [
-            "- " + text("notebook.development_missing", period=period, numbers=numbers)
-            for period, row in gaps.iterrows()
-            if (
-                numbers := danish.enumeration(
-                    c.removeprefix("tabel_") for c in row.index[row.isna()]
+        lines = []
+        for period, row in table.filter(regex=r"^tabel_\d$").iterrows():
+            if missing := [c.removeprefix("tabel_") for c in row.index[row.isna()]]:
+                numbers = danish.enumeration(missing)
+                lines.append(
+                    "- " + text("notebook.development_missing", period=period, numbers=numbers)
                 )
-            )
-        ]
         if lines:
             display(Markdown("\n".join(lines)))
         if self.organisation is not None:
