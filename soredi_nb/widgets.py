@@ -154,10 +154,12 @@ class FilterPanel:
         self.chart_output.outputs = ()
         if self.missing or rows.empty:
             return
-        table = findings.for_web(findings.display_table(rows, self.number))
-        # Same settings as the static findings table: every row (no downsampling), Danish labels.
+        table = findings.display_table(rows, self.number)
+        # Same settings as the static findings table: every row (no downsampling), Danish
+        # labels, identifiers as text; the panel's own widgets filter, so no filter panes.
         # itables escapes the cell text itself (allow_html is off).
-        table_html = itables.to_html_datatable(table, **datatables_options())
+        options = datatables_options(table)
+        table_html = itables.to_html_datatable(findings.for_web(table), **options)
         self.table_output.append_display_data(HTML(table_html))
         self.chart_output.append_display_data(Image(data=_png(self.chart()), format="png"))
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 import sys
 import types
 
@@ -265,6 +266,10 @@ def test_table_is_danish_and_escapes_text_from_the_extract(charts):
     assert ">Læger &amp; Co &lt;i&gt;<" in table  # the static fallback, escaped exactly once
     assert "&lt;i&gt;" in table and "Co <i>" not in table
     assert '"search": "S\\u00f8g:"' in table  # DataTables' own labels in Danish
+    # As the page's table: identifiers are text (left-aligned), and a one-row table only sorts.
+    assert re.search(r'"columnDefs": \[{"targets": \[0, 1[^]]*\], "type": "string"', table)
+    assert '"soredi-hint"' in table and "kolonneoverskrift for at sortere" in table
+    assert '"topEnd": null' in table  # no search box on one row
 
 
 def test_chart_counts_ages_from_the_extract_date_not_today():
