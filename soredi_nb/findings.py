@@ -332,12 +332,12 @@ def task_overview(summary: Summary) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns Tabel, Opgave, Fund, Lokationsnumre, Meddelelser, Negative kvitteringer, Heraf
-        SOR-EDI-fejl, Median, Flere fund end (% af de andre), Typisk blandt de andre med fund
-        (what the status compares with), Status. Figures are ``Int64``, NA for a table missing
-        from the extract (and in the count column that is not the table's: tables 2, 3 and 5
-        count messages, 6 and 7 negative receipts; only 6 and 7 have error codes, and NA there
-        when the extract has none); Median and Typisk (of findings) are ``float64``, NaN for a
-        missing table; Flere fund end is ``Int64``, NA for a missing table or an owner alone of
+        SOR-EDI-fejl, Median, Andre med fund (%), Typisk blandt de andre med fund (what the
+        status compares with), Status. Figures are ``Int64``, NA for a table missing from the
+        extract (and in the count column that is not the table's: tables 2, 3 and 5 count
+        messages, 6 and 7 negative receipts; only 6 and 7 have error codes, and NA there when
+        the extract has none); Median and Typisk (of findings) are ``float64``, NaN for a
+        missing table; Andre med fund is ``Int64``, NA for a missing table or an owner alone of
         its type. The three are left out for the whole extract (no peers). Status is the Danish
         label of :func:`task_status`.
     """
@@ -350,7 +350,7 @@ def task_overview(summary: Summary) -> pd.DataFrame:
             "messages": None if t.missing else t.messages,
             "sor_edi_receipts": t.sor_edi_receipts,
             "median": t.median_rows,
-            "peers_fewer": t.peers_fewer,
+            "peers_with_findings": t.peers_with_findings,
             # What the status compares with, beside it: with most peers at 0 the median says 0.
             "median_with_findings": t.median_with_findings,
             "status": status_label(task_status(t)),
@@ -367,14 +367,14 @@ def task_overview(summary: Summary) -> pd.DataFrame:
             "messages": "Int64",
             "sor_edi_receipts": "Int64",
             "median": "float64",
-            "peers_fewer": "Int64",
+            "peers_with_findings": "Int64",
             "median_with_findings": "float64",
             "status": "str",
         }
     )
     out = split_counts(out)
     if summary.organisation is None:  # the whole extract has no peers to compare with
-        out = out.drop(columns=["median", "peers_fewer", "median_with_findings"])
+        out = out.drop(columns=["median", "peers_with_findings", "median_with_findings"])
     labels = _extra_labels("median", "status")
     return out.rename(columns=text("summary.columns") | labels)
 

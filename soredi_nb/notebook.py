@@ -98,7 +98,12 @@ PAGE_LENGTH = 10
 """Rows of a table short enough to need no search box, filters or scrolling box."""
 
 
-def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] = ()) -> dict:
+def datatables_options(
+    df: pd.DataFrame | None = None,
+    filters: tuple[str, ...] = (),
+    search: bool = True,
+    sort_by: dict[str, str] | None = None,
+) -> dict:
     """itables options of every interactive table: the notebooks', the widget's, the index's.
 
     Parameters
@@ -109,6 +114,12 @@ def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] 
     filters : tuple of str
         Column labels of ``df`` to offer a filter pane for (DataTables' SearchPanes, in the
         offline bundle), where the column has more than one value.
+    search : bool
+        Whether a long table gets a search box; not where the table has a search of its own
+        around it (the live filter panel).
+    sort_by : dict, optional
+        Column label -> label of the column that sorts it, for a text column whose order as
+        text says nothing ("12 fund – …" before "3 fund – …").
 
     Returns
     -------
@@ -123,9 +134,10 @@ def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] 
         ]
     # How to use the controls, said by DataTables itself: a reader without JavaScript gets a
     # plain table, which neither sorts nor searches, and no such hint.
-    hint = "filter" if panes else "search" if long else "sort"
+    search = search and long
+    hint = "filter" if panes else "search" if search else "sort"
     hint = {"div": {"text": text(f"notebook.table_hint.{hint}"), "className": "soredi-hint"}}
-    layout = {"topStart": hint, "topEnd": "search" if long else None}
+    layout = {"topStart": hint, "topEnd": "search" if search else None}
     layout |= {"bottomStart": "info" if long else None, "bottomEnd": None}
     options = {
         "maxBytes": 0,  # never downsample: a report must keep every row of the organisation
@@ -149,9 +161,14 @@ def datatables_options(df: pd.DataFrame | None = None, filters: tuple[str, ...] 
     if df is not None:
         # Location numbers and SOR codes are digits, and DataTables would take them for
         # numbers (right-aligned): a text column is text.
-        texts = [i for i, kind in enumerate(_column_kinds(df)) if kind == "text"]
-        if texts:
-            options["columnDefs"] = [{"type": "string", "targets": texts}]
+        kinds = _column_kinds(df)
+        texts = [i for i, kind in enumerate(kinds) if kind == "text"]
+        defs = [{"type": "string", "targets": texts}] if texts else []
+        shown = len(kinds) - len(df.columns)  # the index, where itables shows it
+        at = {c: i + shown for i, c in enumerate(df.columns)}
+        defs += [{"targets": at[c], "orderData": at[by]} for c, by in (sort_by or {}).items()]
+        if defs:
+            options["columnDefs"] = defs
     if panes:
         options["layout"] = {"top1": "searchPanes"} | layout
         options["searchPanes"] = {"initCollapsed": True, "cascadePanes": True, "columns": panes}
@@ -163,13 +180,14 @@ def show_table(
     page: Page | None = None,
     filters: tuple[str, ...] = (),
     html_escaped: bool = False,
+    sort_by: dict[str, str] | None = None,
 ) -> None:
     """Show a table: interactive (search, sort, paging, filter panes) and offline, all rows.
 
     The DataTables bundle (~1 MB) is embedded once per page: pass the ``page`` so a second
     table on it reuses the first one's. ``filters`` are column labels to offer filter panes for.
     ``html_escaped`` says the caller has escaped every text cell itself and put HTML (links) in
-    some; otherwise itables escapes every cell.
+    some; otherwise itables escapes every cell. ``sort_by`` as :func:`datatables_options`.
     """
     import itables
 
@@ -182,7 +200,7 @@ def show_table(
         if page is not None:
             page.itables_ready = True
     # itables escapes cell text itself (allow_html is off), so extract text stays data.
-    options = datatables_options(df, filters) | {"allow_html": html_escaped}
+    options = datatables_options(df, filters, sort_by=sort_by) | {"allow_html": html_escaped}
     table_id = "itables_" + str(uuid.uuid4()).replace("-", "_")  # as itables names its own
     html = itables.to_html_datatable(findings.for_web(df), table_id=table_id, **options)
     display(HTML(_numbers_right(df, table_id) + html))
@@ -549,7 +567,7 @@ class OverviewPage(Page):
         display(Markdown("## " + text("notebook.headings.organisations")))
         table = national.organisation_table(self.extract, self.by, self.report_sets or ())
         table = national.work_first(table)
-        _md(f"organisations_intro.{self.by}", count=len(table))
+        _md(f"organisations_intro.{self.by}")
         if any(self._report(i).get("href") for i in table["identity"]):
             _md(f"organisations_links.{self.by}")
         if self.comparison is not None:
@@ -585,7 +603,9 @@ class OverviewPage(Page):
         if self.by == "it_system":
             shown = shown.drop(columns="ejertype")
             labels = labels | {"organisation": text("national.it_system")}
-        show_table(shown.rename(columns=labels), self, html_escaped=True)
+        # The assessment ("12 fund – flest blandt kommunerne") sorts by the findings it counts.
+        by_total = {labels["status"]: labels["i_alt"]}
+        show_table(shown.rename(columns=labels), self, html_escaped=True, sort_by=by_total)
         legend = [
             "- " + text("notebook.organisations_table", number=n, name=schema.table(n).name)
             for n in schema.TABLE_NUMBERS
@@ -629,15 +649,13 @@ class OverviewPage(Page):
             colours=findings.task_overview_colours(self.summary),
             links={text("summary.columns.name"): links},
         )
-        peers = text(f"summary.peers.{self.organisation.kind}") if self.organisation else None
-        if peers is not None:
-            _md("status_note", peers=peers)
+        if self.organisation is not None:
+            _md("status_note", peers=text(f"summary.peers.{self.organisation.kind}"))
         causes = [line for t in self.summary.tasks if (line := t.causes_text())]
         if causes:
             display(Markdown("\n".join(f"- {line}" for line in causes)))
-        if peers is not None:
-            tasks_df = pd.DataFrame([t.__dict__ for t in self.summary.tasks])
-            display(plots.overview_chart(tasks_df, peers=peers))
+        if self.organisation is not None:
+            display(plots.overview_chart(pd.DataFrame([t.__dict__ for t in self.summary.tasks])))
 
     def development(self) -> None:
         """Over the periods of ``history_path``: findings per task and period, the peers'

@@ -817,7 +817,7 @@ def task_chart(
 
 
 @_styled
-def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peers: str | None = None) -> Figure:
+def overview_chart(tasks: pd.DataFrame, ax: Ax = None) -> Figure:
     """Findings per table against what is typical among the peers that have findings there.
 
     Most peers have no findings in a table, so their median is 0 and a comparison with it says
@@ -832,17 +832,15 @@ def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peers: str | None = No
         gives).
     ax : matplotlib.axes.Axes, optional
         Draw here instead of in a new figure.
-    peers : str, optional
-        The peer group, e.g. ``text("summary.peers.Kommune")`` ("kommunerne"); it completes
-        the legend "Typisk blandt kommunerne med fund".
 
     Returns
     -------
     matplotlib.figure.Figure
         Grouped horizontal bars per table ("Tabel N", table 1 on top): the organisation's
-        findings and the typical figure. Tables missing from the extract have no bars and say
-        "mangler i udtrækket". Without any typical figure (a national summary) only the
-        findings are drawn, titled and labelled for the whole extract.
+        findings and the typical figure, labelled as the status table's column is. Tables
+        missing from the extract have no bars and say "mangler i udtrækket". Without any
+        typical figure (a national summary) only the findings are drawn, titled and labelled
+        for the whole extract.
     """
     title = text("plots.overview.title")
     if tasks.empty:
@@ -862,7 +860,7 @@ def overview_chart(tasks: pd.DataFrame, ax: Ax = None, *, peers: str | None = No
     bars = ax.barh(y[present] - shift, rows[present], height=height, color="C0", label=own_label)
     ax.bar_label(bars, labels=[danish.number(v) for v in rows[present]], padding=3)
     if compare:
-        label = text("plots.overview.typical", peers=peers or text("summary.peers.Kommune"))
+        label = text("summary.columns.median_with_findings")
         others = ax.barh(
             y[with_typical] + shift, typical[with_typical], height=height, color="C7", label=label
         )

@@ -36,6 +36,9 @@ class TaskSummary:
     median_messages: float | None = None
     peers_fewer: int | None = None
     """Percentage of the peers (as for the medians) with fewer findings in this table."""
+    peers_with_findings: int | None = None
+    """Percentage of the other peers with findings in this table (those :attr:`median_with_findings`
+    is the median of)."""
     median_with_findings: float | None = None
     """Median of findings among the other peers that have any in this table: what is typical
     where there is something to clean up, when most peers have nothing and the median is 0."""
@@ -77,7 +80,7 @@ class TaskSummary:
         keys = ("number", "name", "rows", "location_numbers", "messages", "missing")
         keys += ("sor_edi_receipts", "unclassified_receipts")
         keys += ("median_rows", "median_location_numbers", "median_messages")
-        keys += ("peers_fewer", "median_with_findings")
+        keys += ("peers_fewer", "peers_with_findings", "median_with_findings")
         return {k: getattr(self, k) for k in keys}
 
 
@@ -141,7 +144,7 @@ class Summary:
         causes = df.pop("sor_edi_receipts")
         df.insert(df.columns.get_loc("negative_receipts") + 1, "sor_edi_receipts", causes)
         if self.organisation is None:  # no peers to compare with
-            peers = [c for c in df.columns if c.startswith("median_") or c == "peers_fewer"]
+            peers = [c for c in df.columns if c.startswith(("median_", "peers_"))]
             df = df.drop(columns=peers)
         return df.rename(columns=text("summary.columns"))
 
@@ -250,19 +253,19 @@ def medians_for(extract: Extract, organisation: Organisation | None) -> dict:
 
 def _standing(
     rows: int, peers: pd.Series | None, identity: str | None
-) -> tuple[int | None, float | None]:
+) -> tuple[int | None, int | None, float | None]:
     """Where ``rows`` findings stand among the *other* peers (``peers`` less the organisation,
-    found by its ``identity``): the percentage with fewer (:func:`share_fewer`), and the median
-    among those that have findings (0 when none has). The organisation is left out of both: an
-    organisation alone with findings would otherwise be typical of itself, and the one with the
-    most would have more than 98 % of the municipalities rather than all the others.
+    found by its ``identity``): the percentage with fewer (:func:`share_fewer`), the percentage
+    with findings, and the median among those (0 when none has). The organisation is left out:
+    an organisation alone with findings would otherwise be typical of itself, and the one with
+    the most would have more than 98 % of the municipalities rather than all the others.
     """
     if peers is None or not len(peers):
-        return None, None
+        return None, None, None
     others = peers.drop(identity, errors="ignore").to_numpy()
     with_findings = others[others > 0]
     typical = float(np.median(with_findings)) if len(with_findings) else 0.0
-    return share_fewer(rows, others), typical
+    return share_fewer(rows, others), _percent(len(with_findings), len(others)), typical
 
 
 def share_fewer(count: int, others) -> int | None:
@@ -270,10 +273,15 @@ def share_fewer(count: int, others) -> int | None:
     at least 1 when any is below: 0 means none has fewer and 100 that all have. ``None`` when
     there are no others."""
     others = np.asarray(others)
-    if not len(others):
+    return _percent(int((others < count).sum()), len(others))
+
+
+def _percent(part: int, whole: int) -> int | None:
+    """``part`` of ``whole`` in whole percent, rounded down but at least 1 when ``part`` is not
+    0 (so 0 and 100 are only said when true); ``None`` when ``whole`` is 0."""
+    if not whole:
         return None
-    fewer = int((others < count).sum())
-    return max(100 * fewer // len(others), 1 if fewer else 0)
+    return max(100 * part // whole, 1 if part else 0)
 
 
 def standing_text(share: int, kind: str) -> str:
@@ -314,7 +322,7 @@ def summarise(
         rows, lok, msg = task_figures(df, number)
         med = medians.get(number, (None, None, None, None))
         identity = org.identity if org is not None else None
-        standing = _standing(rows, med[3], identity) if df is not None else (None, None)
+        standing = _standing(rows, med[3], identity) if df is not None else (None,) * 3
         causes = None
         if df is not None and schema.table(number).counts == "negative_receipts":
             causes = errorcodes.causes(df, classes)
@@ -330,7 +338,8 @@ def summarise(
                 median_location_numbers=med[1],
                 median_messages=med[2],
                 peers_fewer=standing[0],
-                median_with_findings=standing[1],
+                peers_with_findings=standing[1],
+                median_with_findings=standing[2],
                 sor_edi_receipts=causes.sor_edi if causes else None,
                 unclassified_receipts=causes.unclassified if causes else None,
             )

@@ -156,9 +156,10 @@ class FilterPanel:
             return
         table = findings.display_table(rows, self.number)
         # Same settings as the static findings table: every row (no downsampling), Danish
-        # labels, identifiers as text; the panel's own widgets filter, so no filter panes.
+        # labels, identifiers as text; the panel's own widgets filter and search, so the table
+        # has no filter panes or search box of its own.
         # itables escapes the cell text itself (allow_html is off).
-        options = datatables_options(table)
+        options = datatables_options(table, search=False)
         table_html = itables.to_html_datatable(findings.for_web(table), **options)
         self.table_output.append_display_data(HTML(table_html))
         self.chart_output.append_display_data(Image(data=_png(self.chart()), format="png"))

@@ -374,6 +374,20 @@ def test_index_links_lead_to_the_overview_and_on_to_a_task_page(site, tab):
     expect(table.locator("tbody tr").first.locator("td").first).to_have_text(most_to_do(site))
     box = container(tab.page, table)
     expect(box.locator(".soredi-hint")).to_have_text(HINTS["search"])
+    # The assessment sorts by the findings it counts, not as text ("1 fund" before "Ingen").
+    head = box.locator("div.dt-scroll-head th", has_text="Vurdering")
+    # A screen reader hears the heading and then what clicking it does, as two phrases.
+    expect(
+        head.get_by_role("button", name="Vurdering: sortér efter denne kolonne")
+    ).to_be_attached()
+    head.click()
+    expect(table.locator("tbody tr").first.locator("td").last).to_have_text(
+        text("national.status_none")
+    )
+    head.click()
+    whole = national.organisation_table(load_extract(site.parent / "udtraek.xlsx"))
+    biggest = whole.loc[whole["i_alt"].idxmax(), "organisation"]  # a grouped row, here too
+    expect(table.locator("tbody tr").first.locator("td").first).to_have_text(biggest)
     table.get_by_role("link", name=AARHUS, exact=True).click()
     expect(tab.page).to_have_url((site / AARHUS_SLUG / "index.html").as_uri())
     expect(tab.page).to_have_title(re.compile(f" – {AARHUS}$"))

@@ -50,9 +50,10 @@ def test_summary_json_for_organisation_is_exact(run_cli, sample_xlsx):
     assert data["tasks"][0]["messages"] is None
     # The comparison with the other municipalities that the overview shows is in the JSON too.
     peers = summarise(load_extract(sample_xlsx), DEMO_ORGANISATION).tasks
-    for key in ("median_rows", "peers_fewer", "median_with_findings"):
+    for key in ("median_rows", "peers_fewer", "peers_with_findings", "median_with_findings"):
         assert [t[key] for t in data["tasks"]] == [getattr(t, key) for t in peers]
     assert [t["peers_fewer"] for t in data["tasks"]] == [97, 96, 93, 97, 95, 94, 100]
+    assert [t["peers_with_findings"] for t in data["tasks"]] == [9, 10, 6, 2, 4, 11, 6]
     assert data["extract"]["file"] == str(sample_xlsx)
     assert len(data["extract"]["sha256"]) == 64
     assert data["extract"]["period"] == make_sample()["info"]["Periode"]

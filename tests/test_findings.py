@@ -377,10 +377,11 @@ def test_standing_among_peers():
     t = summarise(extract, "Aarhus").tasks[0]
     # All 97 other municipalities have fewer than 3 (100 %); the others with findings have 1
     # and 2. Odense: 95 of the 97 others have fewer than its 1 (97 %, rounded down).
-    assert (t.peers_fewer, t.median_with_findings) == (100, 1.5)
+    # Two of Aarhus's 97 others have findings (2 %), two of Odense's (Aarhus and Vejle).
+    assert (t.peers_fewer, t.peers_with_findings, t.median_with_findings) == (100, 2, 1.5)
     assert summary.standing_text(t.peers_fewer, "Kommune") == "flest blandt kommunerne"
     t = summarise(extract, "Odense").tasks[0]
-    assert (t.peers_fewer, t.median_with_findings) == (97, 2.5)
+    assert (t.peers_fewer, t.peers_with_findings, t.median_with_findings) == (97, 2, 2.5)
     assert summary.standing_text(97, "Kommune") == "flere end 97 % af kommunerne"
     assert summary.standing_text(0, "Region") == "ingen af regionerne har færre"
     # The organisation is left out by who it is, not by its count: narrowed to an IT system
@@ -394,6 +395,7 @@ def test_standing_among_peers():
     assert summary.share_fewer(4, []) is None  # no other peer
     assert findings.task_status(t) == "under"
     assert summarise(extract).tasks[0].peers_fewer is None
+    assert summarise(extract).tasks[0].peers_with_findings is None
 
 
 def test_status_labels_and_colours():
@@ -420,7 +422,7 @@ def test_task_overview_for_a_municipality():
         "Negative kvitteringer",
         "Heraf SOR-EDI-fejl",
         "Median",
-        "Flere fund end (% af de andre)",
+        "Andre med fund (%)",
         "Typisk blandt de andre med fund",
         "Status",
     ]
@@ -432,8 +434,10 @@ def test_task_overview_for_a_municipality():
     assert out["Negative kvitteringer"].tolist() == [pd.NA] * 5 + [7, pd.NA]
     assert out["Heraf SOR-EDI-fejl"].tolist() == [pd.NA] * 7  # no error codes in the extract
     assert out["Median"].tolist()[:6] == [0.0] * 6 and math.isnan(out["Median"][6])
-    # Where Aarhus stands, as `summary` says it: the only municipality with findings there.
-    assert out["Flere fund end (% af de andre)"].tolist() == [100, 100, 0, 0, 0, 100, pd.NA]
+    # How many of the other municipalities have findings there, as `summary` says: in table 2
+    # one of the 97 (rounded down, but not to 0), and it has the one finding that is typical.
+    assert out["Andre med fund (%)"].tolist() == [0, 1, 0, 0, 0, 0, pd.NA]
+    assert out["Typisk blandt de andre med fund"].tolist()[:6] == [0, 1, 0, 0, 0, 0]
     over, none = "Flere fund end typisk", "Ingen fund"
     assert out["Status"].tolist() == [
         over,
@@ -454,7 +458,7 @@ def test_task_overview_under_median_and_national():
     typical = summarise(small_extract(), "Lægerne Søndergade").tasks[3].median_with_findings
     assert clinic["Typisk blandt de andre med fund"][3] == typical
     national = findings.task_overview(summarise(small_extract()))
-    peers = ["Median", "Flere fund end (% af de andre)", "Typisk blandt de andre med fund"]
+    peers = ["Median", "Andre med fund (%)", "Typisk blandt de andre med fund"]
     assert not set(peers) & set(national.columns)
     assert national["Status"].tolist() == ["Fund"] * 2 + ["Ingen fund"] + ["Fund"] + [
         "Ingen fund",

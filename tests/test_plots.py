@@ -338,13 +338,13 @@ def test_overview_against_what_is_typical_with_a_missing_table():
             "missing": [False, False, True],
         }
     )
-    fig = plots.overview_chart(tasks, peers="kommunerne")
+    fig = plots.overview_chart(tasks)
     ax = fig.axes[0]
-    assert title_of(fig) == "Fund pr. tabel sammenlignet med det typiske, hvor der er fund"
+    assert title_of(fig) == "Fund pr. tabel sammenlignet med de andre, der har fund"
     assert yticks(ax) == ["Tabel 1", "Tabel 2", "Tabel 3"]
     own, typical = ax.containers
     assert own.get_label() == "Jeres fund"
-    assert typical.get_label() == "Typisk blandt kommunerne med fund"
+    assert typical.get_label() == "Typisk blandt de andre med fund"  # as the status table says
     assert [p.get_width() for p in own] == [3, 0]
     assert [p.get_width() for p in typical] == [1.5, 2.0]
     assert texts(ax) == ["3", "0", "1,5", "2", text("plots.overview.missing")]
@@ -520,7 +520,7 @@ def test_sample_charts_for_aarhus(sample_extract, number):
 def test_sample_overviews(sample_extract):
     s = summary.summarise(sample_extract, "Aarhus Kommune")
     tasks = pd.DataFrame([t.__dict__ for t in s.tasks])
-    fig = plots.overview_chart(tasks, peers=text("summary.peers.Kommune"))
+    fig = plots.overview_chart(tasks)
     own, typical = fig.axes[0].containers
     assert [p.get_width() for p in own] == list(tasks["rows"])
     assert [p.get_width() for p in typical] == list(tasks["median_with_findings"])
@@ -579,13 +579,6 @@ def test_overview_names_are_drawn_as_written(name):
     counts = pd.DataFrame({"organisation": [name, "Cura"], "tabel_1": [2, 1]})
     fig = plots.it_system_chart(counts)
     assert yticks(fig.axes[0]) == [name, "Cura"]
-    drawn = drawn_dollar_texts(fig)
-    assert drawn and all(t.get_parse_math() is False for t in drawn)
-    tasks = pd.DataFrame(
-        {"number": [1], "rows": [3], "median_with_findings": [1.0], "missing": [False]}
-    )
-    fig = plots.overview_chart(tasks, peers=name)
-    assert f"Typisk blandt {name} med fund" in legend_colours(fig)
     drawn = drawn_dollar_texts(fig)
     assert drawn and all(t.get_parse_math() is False for t in drawn)
 

@@ -272,6 +272,15 @@ def test_table_is_danish_and_escapes_text_from_the_extract(charts):
     assert '"topEnd": null' in table  # no search box on one row
 
 
+def test_a_long_table_in_the_panel_has_no_search_box_of_its_own(charts):
+    """The panel searches itself: a second search box on its table would only confuse."""
+    rows = [dict(TABLE_2[0], lokationsnummer=f"57900001{i:05d}") for i in range(12)]
+    table = html(FilterPanel(canonical_frame(2, pd.DataFrame(rows)), 2).table_output)
+    assert '"topEnd": null' in table and '"search": "S\\u00f8g:"' in table  # labels stay
+    assert "Klik p\\u00e5 en kolonneoverskrift for at sortere." in table
+    assert '"bottomStart": "info"' in table  # it still says how many rows it has
+
+
 def test_chart_counts_ages_from_the_extract_date_not_today():
     row = dict(lokationsnummer="5790000123117", it_system="Cura", oprettet=dt.datetime(2020, 1, 1))
     fig = FilterPanel(canonical_frame(1, pd.DataFrame([row])), 1, dt.date(2024, 7, 2)).chart()
