@@ -341,7 +341,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_summary(args: argparse.Namespace) -> int:
     """``soredi-nb summary``."""
-    from soredi_nb.summary import summarise
+    from soredi_nb.summary import comparison_note, summarise
 
     extract = _load(args)
     filters = {
@@ -366,7 +366,11 @@ def cmd_summary(args: argparse.Namespace) -> int:
     if missing:
         _say(text("common.missing_table", number=danish.enumeration(missing)))
     if org is not None:
-        _say(text("cli.median_note", peers=text(f"summary.peer_group.{org.kind}")))
+        quoted = [
+            f'"{labels[c]}"' for c in ("median_rows", "peers_with_findings", "median_with_findings")
+        ]
+        fewer = text("cli.fewer_note", fewer=f'"{labels["peers_fewer"]}"')
+        _say(comparison_note(org.kind, *quoted) + " " + fewer)
         if summary.empty:
             _say(summary.empty_note())
     if summary.warnings:

@@ -287,7 +287,9 @@ def task_status(task: TaskSummary) -> str:
     str
         A key of :data:`STATUSES`; pass it to :func:`status_colour` to colour the overview.
     """
-    return status(task.rows, task.median_rows, task.missing, task.median_with_findings)
+    # An owner alone of its type has nobody to compare with (its median is its own count).
+    median = task.median_rows if task.peers_with_findings is not None else None
+    return status(task.rows, median, task.missing, task.median_with_findings)
 
 
 def status_label(key: str) -> str:

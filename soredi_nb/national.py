@@ -95,10 +95,18 @@ def organisation_table(
 def work_first(table: pd.DataFrame) -> pd.DataFrame:
     """:func:`organisation_table` as the front page lists it: who has the most to do first.
 
-    Organisations (and IT systems) by findings, most first, those with as many in the table's
-    order (by type and name); the rows that stand for no one to turn to (owners grouped by
-    type, findings without an owner) last, as in the table. Returns a new frame, indexed
-    from 0.
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`organisation_table` (by owner or by IT system).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The same rows, indexed from 0: organisations (or IT systems) by findings, most first,
+        those with as many in the table's order (by type and name); the rows that are no one
+        to turn to (owners grouped by type, findings without an owner or IT system) last, in
+        the table's order.
     """
     named = table["identity"].notna().to_numpy()
     # lexsort sorts by its last key first: named rows, then most findings, then table order.

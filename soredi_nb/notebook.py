@@ -23,7 +23,7 @@ from soredi_nb.extract import Extract
 from soredi_nb.files import stamp
 from soredi_nb.history import History, TableHistory, candidates, read_history
 from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
-from soredi_nb.summary import Summary, standing_text, summarise
+from soredi_nb.summary import Summary, comparison_note, standing_text, summarise
 from soredi_nb.templates import PAGE_TEMPLATES, notebook_name
 from soredi_nb.texts import text
 
@@ -127,11 +127,13 @@ def datatables_options(
         Keyword arguments for ``itables.show`` and ``itables.to_html_datatable``.
     """
     long = df is None or len(df) > PAGE_LENGTH
+    # Each column's place among those itables shows (the index first, where it shows it).
+    kinds = _column_kinds(df) if df is not None else []
+    shown = len(kinds) - len(df.columns) if df is not None else 0
+    at = {c: i + shown for i, c in enumerate(df.columns)} if df is not None else {}
     panes = []
     if long and df is not None:
-        panes = [
-            i for i, c in enumerate(df.columns) if c in filters and df[c].nunique(dropna=True) > 1
-        ]
+        panes = [at[c] for c in df.columns if c in filters and df[c].nunique(dropna=True) > 1]
     # How to use the controls, said by DataTables itself: a reader without JavaScript gets a
     # plain table, which neither sorts nor searches, and no such hint.
     search = search and long
@@ -161,11 +163,8 @@ def datatables_options(
     if df is not None:
         # Location numbers and SOR codes are digits, and DataTables would take them for
         # numbers (right-aligned): a text column is text.
-        kinds = _column_kinds(df)
         texts = [i for i, kind in enumerate(kinds) if kind == "text"]
         defs = [{"type": "string", "targets": texts}] if texts else []
-        shown = len(kinds) - len(df.columns)  # the index, where itables shows it
-        at = {c: i + shown for i, c in enumerate(df.columns)}
         defs += [{"targets": at[c], "orderData": at[by]} for c, by in (sort_by or {}).items()]
         if defs:
             options["columnDefs"] = defs
@@ -182,7 +181,8 @@ def show_table(
     html_escaped: bool = False,
     sort_by: dict[str, str] | None = None,
 ) -> None:
-    """Show a table: interactive (search, sort, paging, filter panes) and offline, all rows.
+    """Show a table: interactive (sort; search and filter panes when long) and offline, with
+    all its rows (no paging), also as a plain table for readers without JavaScript.
 
     The DataTables bundle (~1 MB) is embedded once per page: pass the ``page`` so a second
     table on it reuses the first one's. ``filters`` are column labels to offer filter panes for.
@@ -568,6 +568,9 @@ class OverviewPage(Page):
         table = national.organisation_table(self.extract, self.by, self.report_sets or ())
         table = national.work_first(table)
         _md(f"organisations_intro.{self.by}")
+        grouped = table.loc[table["identity"].isna(), "organisation"]
+        if len(grouped):
+            _md("organisations_last", rows=danish.enumeration(escape(n) for n in grouped))
         if any(self._report(i).get("href") for i in table["identity"]):
             _md(f"organisations_links.{self.by}")
         if self.comparison is not None:
@@ -650,7 +653,11 @@ class OverviewPage(Page):
             links={text("summary.columns.name"): links},
         )
         if self.organisation is not None:
-            _md("status_note", peers=text(f"summary.peers.{self.organisation.kind}"))
+            labels = text("summary.columns")
+            median = text("findings.labels.median")  # the columns as the table above labels them
+            shown = (median, labels["peers_with_findings"], labels["median_with_findings"])
+            note = comparison_note(self.organisation.kind, *(f"*{c}*" for c in shown))
+            display(Markdown(note + " " + text("notebook.status_note")))
         causes = [line for t in self.summary.tasks if (line := t.causes_text())]
         if causes:
             display(Markdown("\n".join(f"- {line}" for line in causes)))
@@ -695,13 +702,10 @@ class OverviewPage(Page):
         shown = table.astype(object).where(table.notna(), text("common.missing_cell"))
         show_plain(shown.rename(columns=labels).rename_axis(labels["period"]).reset_index())
         # A period's sums leave out the tables its extract lacks, as the chart's label says.
-        lines = []
-        for period, row in table.filter(regex=r"^tabel_\d$").iterrows():
-            if missing := [c.removeprefix("tabel_") for c in row.index[row.isna()]]:
-                numbers = danish.enumeration(missing)
-                lines.append(
-                    "- " + text("notebook.development_missing", period=period, numbers=numbers)
-                )
+        lines = [
+            "- " + text("notebook.development_missing", period=p, numbers=danish.enumeration(n))
+            for p, n in plots.lacking_tables(table).items()
+        ]
         if lines:
             display(Markdown("\n".join(lines)))
         if self.organisation is not None:

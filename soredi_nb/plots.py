@@ -827,9 +827,9 @@ def overview_chart(tasks: pd.DataFrame, ax: Ax = None) -> Figure:
     Parameters
     ----------
     tasks : pandas.DataFrame
-        One row per table with columns ``number``, ``rows``, ``median_with_findings`` and
-        ``missing`` (as ``pd.DataFrame([t.__dict__ for t in summary.summarise(...).tasks])``
-        gives).
+        One row per table with columns ``number``, ``rows``, ``median_rows``,
+        ``median_with_findings`` and ``missing`` (as
+        ``pd.DataFrame([t.__dict__ for t in summary.summarise(...).tasks])`` gives).
     ax : matplotlib.axes.Axes, optional
         Draw here instead of in a new figure.
 
@@ -839,8 +839,8 @@ def overview_chart(tasks: pd.DataFrame, ax: Ax = None) -> Figure:
         Grouped horizontal bars per table ("Tabel N", table 1 on top): the organisation's
         findings and the typical figure, labelled as the status table's column is. Tables
         missing from the extract have no bars and say "mangler i udtrækket". Without any
-        typical figure (a national summary) only the findings are drawn, titled and labelled
-        for the whole extract.
+        typical figure only the findings are drawn: an owner alone of its type (``rows``
+        with ``median_rows``, "Jeres fund") or the whole extract (no medians).
     """
     title = text("plots.overview.title")
     if tasks.empty:
@@ -852,11 +852,14 @@ def overview_chart(tasks: pd.DataFrame, ax: Ax = None) -> Figure:
     typical = pd.to_numeric(t["median_with_findings"]).to_numpy(dtype=float, na_value=np.nan)
     with_typical = present & ~np.isnan(typical)
     compare = bool(with_typical.any())
+    # One organisation's summary has medians (an owner alone of its type has no others to
+    # find a typical figure among); the whole extract's has none.
+    own_summary = "median_rows" in t and bool(t["median_rows"].notna().any())
 
     fig, ax, own = _axes(ax, _height(len(t) * (2 if compare else 1)))
     height = 0.38 if compare else 0.65
     shift = height / 2 if compare else 0.0
-    own_label = text("plots.overview.own" if compare else "plots.overview.national")
+    own_label = text("plots.overview.own" if own_summary else "plots.overview.national")
     bars = ax.barh(y[present] - shift, rows[present], height=height, color="C0", label=own_label)
     ax.bar_label(bars, labels=[danish.number(v) for v in rows[present]], padding=3)
     if compare:
@@ -1062,6 +1065,18 @@ def history_chart(transitions: pd.DataFrame, ax: Ax = None) -> Figure:
     return fig
 
 
+def lacking_tables(table: pd.DataFrame) -> dict:
+    """The tables each row of ``table`` lacks: ``{period: [5]}`` for the rows (periods) whose
+    ``tabel_N`` columns hold NA, in table order; rows lacking none are left out."""
+    columns = sorted(c for c in table.columns if re.fullmatch(r"tabel_[1-7]", str(c)))
+    missing = table[columns].isna()
+    return {
+        period: [int(c.removeprefix("tabel_")) for c in columns if row[c]]
+        for period, row in missing.iterrows()
+        if row.any()
+    }
+
+
 @_styled
 def development_chart(
     table: pd.DataFrame, ax: Ax = None, *, median_label: str | None = None
@@ -1093,15 +1108,14 @@ def development_chart(
     x = np.arange(len(table))
     bottom = np.zeros(len(table))
     columns = sorted(c for c in table.columns if re.fullmatch(r"tabel_[1-7]", str(c)))
-    periods = []
-    for period, row in zip(table.index, table[columns].isna().to_numpy(), strict=True):
-        # A period without a table has a lower bar for that alone: said under it.
-        lacking = [int(c.removeprefix("tabel_")) for c, na in zip(columns, row, strict=True) if na]
-        if lacking:
-            period = f"{period}\n" + text(
-                "plots.development.missing", numbers=danish.enumeration(lacking)
-            )
-        periods.append(str(period))
+    # A period without a table has a lower bar for that alone: said under it.
+    lacking = lacking_tables(table)
+    periods = [
+        f"{p}\n" + text("plots.development.missing", numbers=danish.enumeration(lacking[p]))
+        if p in lacking
+        else str(p)
+        for p in table.index
+    ]
     for column in columns:
         n = int(column.removeprefix("tabel_"))
         values = pd.to_numeric(table[column]).to_numpy(dtype=float, na_value=0.0)

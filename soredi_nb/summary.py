@@ -18,8 +18,11 @@ class TaskSummary:
     """The figures of one task (table) for the selection.
 
     ``messages`` is the sum of ``antal`` for tables that count messages, else ``None``. The
-    ``median_*`` figures are the national median per organisation of the same owner type
-    (``None`` for a national summary or a missing table). For the tables of negative receipts
+    ``median_rows``, ``median_location_numbers`` and ``median_messages`` figures are the
+    national median per organisation of the same owner type (``None`` for a national summary or
+    a missing table); ``peers_fewer``, ``peers_with_findings`` and ``median_with_findings``
+    compare with the *other* organisations of that type (``None`` also for an owner alone of
+    its type). For the tables of negative receipts
     (6-7), ``sor_edi_receipts`` counts those whose error code points at SOR-EDI (``None`` when
     the table has no error codes, or for other tables) and ``unclassified_receipts`` those
     without a known error code (see :mod:`soredi_nb.errorcodes`).
@@ -35,7 +38,7 @@ class TaskSummary:
     median_location_numbers: float | None = None
     median_messages: float | None = None
     peers_fewer: int | None = None
-    """Percentage of the peers (as for the medians) with fewer findings in this table."""
+    """Percentage of the other peers (as for the medians) with fewer findings in this table."""
     peers_with_findings: int | None = None
     """Percentage of the other peers with findings in this table (those :attr:`median_with_findings`
     is the median of)."""
@@ -256,13 +259,14 @@ def _standing(
 ) -> tuple[int | None, int | None, float | None]:
     """Where ``rows`` findings stand among the *other* peers (``peers`` less the organisation,
     found by its ``identity``): the percentage with fewer (:func:`share_fewer`), the percentage
-    with findings, and the median among those (0 when none has). The organisation is left out:
+    with findings, and the median among those (0 when none has); all ``None`` without others.
+    The organisation is left out:
     an organisation alone with findings would otherwise be typical of itself, and the one with
     the most would have more than 98 % of the municipalities rather than all the others.
     """
-    if peers is None or not len(peers):
+    others = peers.drop(identity, errors="ignore").to_numpy() if peers is not None else []
+    if not len(others):  # alone of its type (or no peers at all): nobody to compare with
         return None, None, None
-    others = peers.drop(identity, errors="ignore").to_numpy()
     with_findings = others[others > 0]
     typical = float(np.median(with_findings)) if len(with_findings) else 0.0
     return share_fewer(rows, others), _percent(len(with_findings), len(others)), typical
@@ -282,6 +286,13 @@ def _percent(part: int, whole: int) -> int | None:
     if not whole:
         return None
     return max(100 * part // whole, 1 if part else 0)
+
+
+def comparison_note(kind: str, median: str, share: str, typical: str) -> str:
+    """What the comparison columns say, in Danish, for an organisation of owner type ``kind``;
+    ``median``, ``share`` and ``typical`` are the columns' labels as the caller shows them."""
+    peers = text(f"summary.peers.{kind}")
+    return text("summary.comparison_note", peers=peers, median=median, share=share, typical=typical)
 
 
 def standing_text(share: int, kind: str) -> str:

@@ -320,9 +320,14 @@ def test_every_row_without_javascript(site, browser, relative):
             expect(page.get_by_role("link", name=org, exact=True)).to_be_visible()
         every = [*reference.municipalities()["navn"], *reference.regions()["region"]]
         assert all(name in text for name in every)
-        # Who has the most to do comes first, also without JavaScript.
-        first = page.locator('div[id$="_fallback"] table tbody tr').first
-        expect(first.locator("td").first).to_have_text(most_to_do(site))
+        # Who has the most to do comes first, also without JavaScript; the lines that are no
+        # one organisation come last, as the text above the table says.
+        rows = page.locator('div[id$="_fallback"] table').first.locator("tbody tr")
+        expect(rows.first.locator("td").first).to_have_text(most_to_do(site))
+        last = rows.last
+        grouped = "Øvrige ejere af typen Privat"
+        expect(last.locator("td").first).to_contain_text(grouped)
+        assert "Nederst står de linjer, der ikke er én organisation: " + grouped in text
     else:
         for gln in sample_rows(REGION, 2)["modpart_lokationsnummer"]:
             assert gln in text

@@ -76,7 +76,9 @@ def test_summary_text_is_danish_table(run_cli, sample_xlsx):
     assert code == 0
     assert "Organisation: Aarhus Kommune (Kommune, kode 0751)" in out
     assert "Aktive lokationsnumre uden indgående meddelelsestyper" in out
-    assert "Median fund" in out and "pr. kommune" in out
+    # What the comparison columns mean, with their labels as the table shows them.
+    assert 'Sammenlignet med kommunerne: "Median fund" er midterværdien for dem alle' in out
+    assert '"Andre med fund (%)" er andelen af de andre, der har fund i tabellen' in out
 
 
 def test_national_summary(run_cli, sample_xlsx):

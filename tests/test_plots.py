@@ -340,7 +340,7 @@ def test_overview_against_what_is_typical_with_a_missing_table():
     )
     fig = plots.overview_chart(tasks)
     ax = fig.axes[0]
-    assert title_of(fig) == "Fund pr. tabel sammenlignet med de andre, der har fund"
+    assert title_of(fig) == "Fund pr. tabel sammenlignet med det typiske blandt de andre med fund"
     assert yticks(ax) == ["Tabel 1", "Tabel 2", "Tabel 3"]
     own, typical = ax.containers
     assert own.get_label() == "Jeres fund"
@@ -348,6 +348,24 @@ def test_overview_against_what_is_typical_with_a_missing_table():
     assert [p.get_width() for p in own] == [3, 0]
     assert [p.get_width() for p in typical] == [1.5, 2.0]
     assert texts(ax) == ["3", "0", "1,5", "2", text("plots.overview.missing")]
+
+
+def test_overview_of_an_owner_alone_of_its_type_compares_with_nobody():
+    """No other owner of its type: its own findings, no typical bar, not "the whole extract"."""
+    tasks = pd.DataFrame(
+        {
+            "number": [1, 2],
+            "rows": [3, 0],
+            "median_rows": [3.0, 0.0],
+            "median_with_findings": [None, None],
+            "missing": [False, False],
+        }
+    )
+    fig = plots.overview_chart(tasks)
+    ax = fig.axes[0]
+    assert title_of(fig) == text("plots.overview.title_national")
+    assert [c.get_label() for c in ax.containers] == ["Jeres fund"]
+    assert [p.get_width() for p in ax.patches] == [3, 0]
 
 
 def test_overview_without_medians_is_the_whole_extract():

@@ -173,6 +173,7 @@ def test_overview_for_the_whole_extract_as_a_coordinator_opens_it(book):
     )
     assert "Hvem har noget at rette?" in shown and "Fund pr. it-system i udtrækkets" in shown
     assert "Alle kommuner og regioner" not in shown and "Klik på et it-system" not in shown
+    assert "Nederst står" not in shown  # every finding has an IT system: no such line
     systems = {s for df in load_extract(book).tables.values() for s in df["it_system"].dropna()}
     assert all(html.escape(s) in shown for s in systems)
     assert ".ipynb" not in shown  # the whole extract has no task notebooks to link to
