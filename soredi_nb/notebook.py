@@ -127,13 +127,11 @@ def datatables_options(
         Keyword arguments for ``itables.show`` and ``itables.to_html_datatable``.
     """
     long = df is None or len(df) > PAGE_LENGTH
-    # Each column's place among those itables shows (the index first, where it shows it).
     kinds = _column_kinds(df) if df is not None else []
-    shown = len(kinds) - len(df.columns) if df is not None else 0
-    at = {c: i + shown for i, c in enumerate(df.columns)} if df is not None else {}
-    panes = []
-    if long and df is not None:
-        panes = [at[c] for c in df.columns if c in filters and df[c].nunique(dropna=True) > 1]
+    columns = list(df.columns) if df is not None else []
+    # Each column's place among those itables shows (the index first, where it shows it).
+    at = {c: i + len(kinds) - len(columns) for i, c in enumerate(columns)}
+    panes = [at[c] for c in columns if long and c in filters and df[c].nunique(dropna=True) > 1]
     # How to use the controls, said by DataTables itself: a reader without JavaScript gets a
     # plain table, which neither sorts nor searches, and no such hint.
     search = search and long

@@ -260,9 +260,9 @@ def _standing(
     """Where ``rows`` findings stand among the *other* peers (``peers`` less the organisation,
     found by its ``identity``): the percentage with fewer (:func:`share_fewer`), the percentage
     with findings, and the median among those (0 when none has); all ``None`` without others.
-    The organisation is left out:
-    an organisation alone with findings would otherwise be typical of itself, and the one with
-    the most would have more than 98 % of the municipalities rather than all the others.
+    The organisation is left out: an organisation alone with findings would otherwise be
+    typical of itself, and the one with the most would have more than 98 % of the
+    municipalities rather than all the others.
     """
     others = peers.drop(identity, errors="ignore").to_numpy() if peers is not None else []
     if not len(others):  # alone of its type (or no peers at all): nobody to compare with
