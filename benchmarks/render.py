@@ -533,13 +533,25 @@ def profile(args: argparse.Namespace, tmp: Path) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
+    return number
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--orgs", type=int, default=3, help="organisations for (b)-(d), pools")
-    parser.add_argument("--naive-orgs", type=int, default=1, help="organisations for (a)")
-    parser.add_argument("--repeats", type=int, default=2, help="best of N for (c), (d), pools")
     parser.add_argument(
-        "--jobs", type=int, help="jobs of (c), (d) and the pools (default: the CPU count)"
+        "--orgs", type=_positive, default=3, help="organisations for (b)-(d), pools"
+    )
+    parser.add_argument("--naive-orgs", type=_positive, default=1, help="organisations for (a)")
+    parser.add_argument(
+        "--repeats", type=_positive, default=2, help="best of N for (c), (d), pools"
+    )
+    parser.add_argument(
+        "--jobs", type=_positive, help="jobs of (c), (d) and the pools (default: the CPU count)"
     )
     parser.add_argument(
         "--start-method",

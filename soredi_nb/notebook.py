@@ -24,7 +24,7 @@ from soredi_nb.files import stamp
 from soredi_nb.history import History, TableHistory, candidates, read_history
 from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
 from soredi_nb.summary import Summary, comparison_note, standing_text, summarise
-from soredi_nb.templates import PAGE_TEMPLATES, notebook_name
+from soredi_nb.templates import DATATABLES_STUB, PAGE_TEMPLATES, notebook_name
 from soredi_nb.texts import text
 
 RECORD_MIMETYPE = "application/vnd.soredi.page+json"
@@ -190,7 +190,9 @@ def show_table(
     import itables
 
     if page is None or not page.itables_ready:
-        itables.init_notebook_mode(all_interactive=False, connected=False)
+        # A render's page gets the bundle when it is exported (``site.page_assets``).
+        bundle = DATATABLES_STUB if warmup.in_render() else None
+        itables.init_notebook_mode(all_interactive=False, connected=False, dt_bundle=bundle)
         # The tables' layout (text left, numbers right, visible scrollbar) in JupyterLab too;
         # the page template has the same file for exported pages.
         css = (PAGE_TEMPLATES / "soredi" / "tables.css").read_text("utf-8")

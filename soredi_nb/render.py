@@ -137,7 +137,7 @@ def render_page(job: PageJob) -> PageResult:
         if job.keep_ipynb:
             import nbformat
 
-            atomic_write(path.with_name(job.ipynb_name), nbformat.writes(nb))
+            atomic_write(path.with_name(job.ipynb_name), nbformat.writes(site.with_bundle(nb)))
     except Exception as err:  # noqa: BLE001 - one page's failure must not stop the others
         known = isinstance(err, PageFailed | SorediError)
         failed = PageResult(

@@ -19,7 +19,7 @@ from soredi_nb.extract import Extract
 from soredi_nb.files import atomic_write
 from soredi_nb.manifest import Manifest, key
 from soredi_nb.targets import IT_SYSTEM, Target
-from soredi_nb.templates import OVERVIEW_PAGE, PAGE_TEMPLATES
+from soredi_nb.templates import DATATABLES_STUB, OVERVIEW_PAGE, PAGE_TEMPLATES
 from soredi_nb.texts import text
 
 INDEX = OVERVIEW_PAGE
@@ -242,13 +242,14 @@ def is_current_page(path: Path, sha256: str) -> bool:
 
 
 @cache
-def datatables_script() -> str:
-    """The script that loads the offline DataTables bundle (itables'), without its ``noscript``
-    notice, which is in English and addresses notebook users, not report readers."""
+def datatables_script(bundle: Path | None = None) -> str:
+    """The script that loads itables' offline DataTables bundle (or ``bundle``), as
+    ``itables.init_notebook_mode`` writes it, without its ``noscript`` notice, which is in
+    English and addresses notebook users, not report readers."""
     import itables
     from itables.javascript import generate_init_offline_itables_html
 
-    html = generate_init_offline_itables_html(itables.options.dt_bundle)
+    html = generate_init_offline_itables_html(bundle or itables.options.dt_bundle)
     return html[: html.index("</script>") + len("</script>")]
 
 
@@ -293,12 +294,29 @@ def _write_if_changed(path: Path, content: str) -> None:
 def page_assets(html: str, static: str | None) -> str:
     """A rendered page with its shared assets linked from ``static`` (``None``: kept inline).
 
-    Either way, itables' English notices for notebook users are taken out, and each checkbox of
-    a checklist is named by its action (a screen reader would otherwise say "checkbox").
+    The DataTables bundle goes where the page's kernel loaded it or its stand-in
+    (:data:`DATATABLES_STUB`). Either way, itables' English notices for notebook users are
+    taken out, and each checkbox of a checklist is named by its action (a screen reader would
+    otherwise say "checkbox").
     """
     html = _ITABLES_NOTICE.sub("", html)
     html = _CHECKBOX.sub(r'\1 aria-label="\2"/><strong>\2</strong>', html)
     if static is None:
-        return html
-    shared = f'<script src="{static}{datatables_file()}"></script>'
-    return html.replace(datatables_script(), shared, 1)
+        bundle = datatables_script()
+    else:
+        bundle = f'<script src="{static}{datatables_file()}"></script>'
+        html = html.replace(datatables_script(), bundle, 1)  # a kernel that loaded the bundle
+    return html.replace(datatables_script(DATATABLES_STUB), bundle, 1)
+
+
+def with_bundle(nb):
+    """An executed notebook with the DataTables bundle where a render's kernel wrote its
+    stand-in (:data:`DATATABLES_STUB`), so that a kept notebook's tables work in JupyterLab."""
+    stub = datatables_script(DATATABLES_STUB)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            html = "".join(data.get("text/html", ""))
+            if stub in html:
+                data["text/html"] = html.replace(stub, datatables_script(), 1)
+    return nb

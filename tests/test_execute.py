@@ -8,7 +8,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from soredi_nb import execute, warmup
+from soredi_nb import execute, site, warmup
+from soredi_nb.templates import DATATABLES_STUB
 
 
 def write(path, *sources: str):
@@ -78,6 +79,21 @@ def test_an_extract_read_in_a_warm_kernel_is_frozen_too(tmp_path, fresh_kernels)
     )
     # The extract stays for the kernel's life: no page's collection walks it again.
     assert int(printed(execute.execute(execute.prepare(probe), {}))) > 1_000
+
+
+def test_a_warm_kernel_sends_a_stand_in_for_the_datatables_bundle(tmp_path, fresh_kernels):
+    page = write(
+        tmp_path / "table.ipynb",
+        "import pandas as pd\n"
+        "from soredi_nb.notebook import show_table\n"
+        "show_table(pd.DataFrame({'a': range(3)}))",
+    )
+    nb = execute.execute(execute.prepare(page), {})
+    sent = "".join(o.get("data", {}).get("text/html", "") for o in nb.cells[-1].outputs)
+    # A few KB rather than the 1 MB bundle, which the page export puts in (site.page_assets).
+    assert site.datatables_script(DATATABLES_STUB) in sent
+    assert site.datatables_script() not in sent
+    assert len(sent) < 20_000
 
 
 def test_settle_leaves_an_analysts_kernel_alone():
