@@ -366,6 +366,22 @@ def test_search_box_filters_the_rows_to_a_location_number(site, tab):
     tab.assert_clean()
 
 
+def test_a_standalone_page_works_alone(site, tab, tmp_path):
+    """A page made with --standalone, copied away from its site, still has a working table."""
+    extract = load_extract(site.parent / "udtraek.xlsx")
+    notebooks = [NOTEBOOKS / f"{notebook_name(2)}.ipynb"]
+    chosen = targets(extract, [REGION])
+    r.render(extract, chosen, tmp_path / "out", notebooks=notebooks, standalone=True)
+    alone = tmp_path / "mailed.html"  # as a reader keeps one page from a mail
+    shutil.copy(tmp_path / "out" / REGION_SLUG / task_file(2), alone)
+    tab.open(alone)
+    table = findings_table(tab.page)
+    rows = len(sample_rows(REGION, 2))
+    expect(table.locator("tbody tr")).to_have_count(rows)
+    expect(container(tab.page, table).locator(".dt-info")).to_have_text(info(1, rows, rows))
+    tab.assert_clean()
+
+
 def test_index_links_lead_to_the_overview_and_on_to_a_task_page(site, tab):
     tab.open(site / "index.html")
     table = tab.page.locator(
