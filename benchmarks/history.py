@@ -28,6 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from arguments import positive
+
 HISTORY_SECONDS = 2.0
 """One organisation's history of twelve national months, once parsed."""
 RENDER_RATIO = 1.3
@@ -43,8 +45,8 @@ def _timed(fn):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--months", type=int, default=12)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--months", type=positive, default=12)
+    parser.add_argument("--repeats", type=positive, default=3)
     parser.add_argument("--keep", type=Path, help="folder for the months and the cache")
     parser.add_argument("--render", action="store_true", help="also the national render")
     args = parser.parse_args()

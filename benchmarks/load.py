@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from arguments import positive
+
 from soredi_nb import schema
 from soredi_nb.load import load_extract
 
@@ -152,7 +154,7 @@ def peak_memory(workbook: Path, engine: str) -> tuple[float, float]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="repeats of the cached load")
+    parser.add_argument("--repeats", type=positive, default=5, help="repeats of the cached load")
     parser.add_argument("--keep", type=Path, help="use/keep the workbook in this folder")
     args = parser.parse_args()
 

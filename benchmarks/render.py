@@ -68,6 +68,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import nbformat
+from arguments import positive
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 NAIVE_TARGET = 5.0
@@ -533,25 +534,13 @@ def profile(args: argparse.Namespace, tmp: Path) -> int:
     return 0
 
 
-def _positive(value: str) -> int:
-    """An argparse type: a whole number of at least 1."""
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {number}")
-    return number
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orgs", type=positive, default=3, help="organisations for (b)-(d), pools")
+    parser.add_argument("--naive-orgs", type=positive, default=1, help="organisations for (a)")
+    parser.add_argument("--repeats", type=positive, default=2, help="best of N for (c), (d), pools")
     parser.add_argument(
-        "--orgs", type=_positive, default=3, help="organisations for (b)-(d), pools"
-    )
-    parser.add_argument("--naive-orgs", type=_positive, default=1, help="organisations for (a)")
-    parser.add_argument(
-        "--repeats", type=_positive, default=2, help="best of N for (c), (d), pools"
-    )
-    parser.add_argument(
-        "--jobs", type=_positive, help="jobs of (c), (d) and the pools (default: the CPU count)"
+        "--jobs", type=positive, help="jobs of (c), (d) and the pools (default: the CPU count)"
     )
     parser.add_argument(
         "--start-method",

@@ -31,6 +31,7 @@ from papermill.log import logger
 from papermill.parameterize import parameterize_notebook
 from papermill.utils import remove_args
 
+from soredi_nb import site
 from soredi_nb.files import stamp
 from soredi_nb.notebook import RECORD_MIMETYPE
 from soredi_nb.templates import INTERACTIVE_TAG, PAGE_TEMPLATES, page_name, parameters_cell
@@ -84,9 +85,11 @@ def kernel():
     try:
         kc.wait_for_ready(timeout=120)
         # Import what pages use (and freeze it for the garbage collector), so a page pays only
-        # for its own work.
+        # for its own work. Its tables load a stand-in for the DataTables bundle: the export
+        # puts in what the page carries (``site.put_bundle``).
         kc.execute_interactive(
-            "import soredi_nb.warmup; soredi_nb.warmup.preload()",
+            "import soredi_nb.warmup, itables; soredi_nb.warmup.preload();"
+            f" itables.options.dt_bundle = {str(site.DATATABLES_STUB)!r}",
             timeout=300,
             output_hook=lambda m: None,
         )

@@ -24,7 +24,7 @@ from soredi_nb.files import stamp
 from soredi_nb.history import History, TableHistory, candidates, read_history
 from soredi_nb.organisations import Organisation, filter_extract, list_organisations, resolve
 from soredi_nb.summary import Summary, comparison_note, standing_text, summarise
-from soredi_nb.templates import DATATABLES_STUB, PAGE_TEMPLATES, notebook_name
+from soredi_nb.templates import PAGE_TEMPLATES, notebook_name
 from soredi_nb.texts import text
 
 RECORD_MIMETYPE = "application/vnd.soredi.page+json"
@@ -182,17 +182,16 @@ def show_table(
     """Show a table: interactive (sort; search and filter panes when long) and offline, with
     all its rows (no paging), also as a plain table for readers without JavaScript.
 
-    The DataTables bundle (~1 MB) is embedded once per page: pass the ``page`` so a second
-    table on it reuses the first one's. ``filters`` are column labels to offer filter panes for.
-    ``html_escaped`` says the caller has escaped every text cell itself and put HTML (links) in
-    some; otherwise itables escapes every cell. ``sort_by`` as :func:`datatables_options`.
+    The DataTables bundle (~1 MB; a render's kernels load a stand-in, ``site.DATATABLES_STUB``)
+    is embedded once per page: pass the ``page`` so a second table on it reuses the first one's.
+    ``filters`` are column labels to offer filter panes for. ``html_escaped`` says the caller
+    has escaped every text cell itself and put HTML (links) in some; otherwise itables escapes
+    every cell. ``sort_by`` as :func:`datatables_options`.
     """
     import itables
 
     if page is None or not page.itables_ready:
-        # A render's page gets the bundle when it is exported (``site.page_assets``).
-        bundle = DATATABLES_STUB if warmup.in_render() else None
-        itables.init_notebook_mode(all_interactive=False, connected=False, dt_bundle=bundle)
+        itables.init_notebook_mode(all_interactive=False, connected=False)
         # The tables' layout (text left, numbers right, visible scrollbar) in JupyterLab too;
         # the page template has the same file for exported pages.
         css = (PAGE_TEMPLATES / "soredi" / "tables.css").read_text("utf-8")

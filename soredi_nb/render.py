@@ -131,13 +131,18 @@ def render_page(job: PageJob) -> PageResult:
             "static": static,
             "scroll_label": text("render.scroll_label"),
         }
+        # The kernel loaded a stand-in for the DataTables bundle. A site's page links the
+        # shared one; a standalone page, and a kept notebook, carry it (``page_assets`` then
+        # links it on the site's page).
+        inline = static is None or job.keep_ipynb
+        site.put_bundle(nb, site.datatables_script() if inline else site.bundle_link(static))
         html = execute.to_html(nb, f"{execute.title(nb)} – {job.target.label}", provenance)
         html = site.page_assets(html, static)
         atomic_write(path, html)
         if job.keep_ipynb:
             import nbformat
 
-            atomic_write(path.with_name(job.ipynb_name), nbformat.writes(site.with_bundle(nb)))
+            atomic_write(path.with_name(job.ipynb_name), nbformat.writes(nb))
     except Exception as err:  # noqa: BLE001 - one page's failure must not stop the others
         known = isinstance(err, PageFailed | SorediError)
         failed = PageResult(

@@ -6,6 +6,7 @@ Every HTML page here comes from the Jinja templates beside the page template
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import re
 import threading
@@ -19,7 +20,7 @@ from soredi_nb.extract import Extract
 from soredi_nb.files import atomic_write
 from soredi_nb.manifest import Manifest, key
 from soredi_nb.targets import IT_SYSTEM, Target
-from soredi_nb.templates import DATATABLES_STUB, OVERVIEW_PAGE, PAGE_TEMPLATES
+from soredi_nb.templates import OVERVIEW_PAGE, PAGE_TEMPLATES
 from soredi_nb.texts import text
 
 INDEX = OVERVIEW_PAGE
@@ -241,16 +242,77 @@ def is_current_page(path: Path, sha256: str) -> bool:
     return sha256 in head
 
 
+DATATABLES_STUB = Path(__file__).parent / "data" / "datatables-stub" / "dt_bundle.js"
+"""What a render's kernels load in place of itables' DataTables bundle (``execute.kernel``).
+
+Loaded offline, the bundle (about 1 MB, base64) is an output of every page with a table: sent
+from the kernel, parsed and exported, only to be replaced by a link to ``_static``. With this
+stand-in a page's kernel sends about 4 KB instead, and :func:`put_bundle` puts in what the page
+is to carry.
+"""
+
+
 @cache
 def datatables_script(bundle: Path | None = None) -> str:
-    """The script that loads itables' offline DataTables bundle (or ``bundle``), as
-    ``itables.init_notebook_mode`` writes it, without its ``noscript`` notice, which is in
-    English and addresses notebook users, not report readers."""
+    """The script that loads itables' offline DataTables bundle, as ``init_notebook_mode``
+    writes it, without its ``noscript`` notice (in English, for notebook users).
+
+    Parameters
+    ----------
+    bundle : Path, optional
+        Another bundle (:data:`DATATABLES_STUB`); by default ``itables.options.dt_bundle`` as it
+        is at the first call, kept for the life of the process.
+    """
     import itables
     from itables.javascript import generate_init_offline_itables_html
 
     html = generate_init_offline_itables_html(bundle or itables.options.dt_bundle)
     return html[: html.index("</script>") + len("</script>")]
+
+
+def bundle_link(static: str) -> str:
+    """The script element that loads the site's shared DataTables bundle from ``static``."""
+    return f'<script src="{static}{datatables_file()}"></script>'
+
+
+@cache
+def _stand_in() -> re.Pattern:
+    """The loading script of the stand-in for the DataTables bundle, found by its content
+    whatever itables version the kernel that wrote it names."""
+    payload = re.escape(base64.b64encode(DATATABLES_STUB.read_bytes()).decode("ascii"))
+    return re.compile(rf'<script>(?:(?!</script>).)*?injectModule\("{payload}"\).*?</script>', re.S)
+
+
+def put_bundle(nb, script: str) -> None:
+    """Put ``script`` where a render's kernel loaded the stand-in for the DataTables bundle.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook; its HTML outputs are changed in place.
+    script : str
+        The bundle itself (:func:`datatables_script`) or a link to it (:func:`bundle_link`).
+
+    Raises
+    ------
+    SorediError
+        If the kernel runs another version of itables than this process: its tables would wait
+        for a bundle by another name, and never start.
+    """
+    ours = datatables_script(DATATABLES_STUB)
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            html = "".join(data.get("text/html", ""))
+            if "injectModule" not in html:  # nearly every output: not worth a search
+                continue
+            found = _stand_in().findall(html)
+            if any(f != ours for f in found):
+                import itables
+
+                raise SorediError(text("render.itables_version", version=itables.__version__))
+            if found:
+                data["text/html"] = _stand_in().sub(lambda _: script, html)
 
 
 def datatables_file() -> str:
@@ -294,29 +356,11 @@ def _write_if_changed(path: Path, content: str) -> None:
 def page_assets(html: str, static: str | None) -> str:
     """A rendered page with its shared assets linked from ``static`` (``None``: kept inline).
 
-    The DataTables bundle goes where the page's kernel loaded it or its stand-in
-    (:data:`DATATABLES_STUB`). Either way, itables' English notices for notebook users are
-    taken out, and each checkbox of a checklist is named by its action (a screen reader would
-    otherwise say "checkbox").
+    Either way, itables' English notices for notebook users are taken out, and each checkbox of
+    a checklist is named by its action (a screen reader would otherwise say "checkbox").
     """
     html = _ITABLES_NOTICE.sub("", html)
     html = _CHECKBOX.sub(r'\1 aria-label="\2"/><strong>\2</strong>', html)
     if static is None:
-        bundle = datatables_script()
-    else:
-        bundle = f'<script src="{static}{datatables_file()}"></script>'
-        html = html.replace(datatables_script(), bundle, 1)  # a kernel that loaded the bundle
-    return html.replace(datatables_script(DATATABLES_STUB), bundle, 1)
-
-
-def with_bundle(nb):
-    """An executed notebook with the DataTables bundle where a render's kernel wrote its
-    stand-in (:data:`DATATABLES_STUB`), so that a kept notebook's tables work in JupyterLab."""
-    stub = datatables_script(DATATABLES_STUB)
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            html = "".join(data.get("text/html", ""))
-            if stub in html:
-                data["text/html"] = html.replace(stub, datatables_script(), 1)
-    return nb
+        return html
+    return html.replace(datatables_script(), bundle_link(static), 1)

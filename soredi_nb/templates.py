@@ -27,13 +27,6 @@ NOTEBOOKS = Path(str(files("soredi_nb").joinpath("notebooks")))
 """The packaged templates."""
 PAGE_TEMPLATES = Path(str(files("soredi_nb").joinpath("data/nbconvert")))
 """nbconvert's template folder (``soredi``); the site's own Jinja templates sit beside it."""
-DATATABLES_STUB = Path(str(files("soredi_nb").joinpath("data/datatables-stub/dt_bundle.js")))
-"""What a render's kernels load in place of itables' DataTables bundle (see ``site.page_assets``).
-
-Loaded offline, the bundle (about 1 MB, base64 in the page) is an output of every page with a
-table: sent from the kernel, parsed, exported and then replaced by a link to ``_static``. With
-this stand-in a page sends a few hundred bytes instead, and the export puts the bundle in.
-"""
 OVERVIEW_PAGE = "index.html"
 PARAMETERS = {
     "extract_path": None,

@@ -48,11 +48,6 @@ def preload() -> None:
 _preloaded = False
 
 
-def in_render() -> bool:
-    """Whether this is a render's kernel (:func:`preload` ran), whose pages are exported."""
-    return _preloaded
-
-
 def settle() -> None:
     """In a render's kernel (after :func:`preload`): freeze what is there now for good.
 

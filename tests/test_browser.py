@@ -371,7 +371,10 @@ def test_a_standalone_page_works_alone(site, tab, tmp_path):
     extract = load_extract(site.parent / "udtraek.xlsx")
     notebooks = [NOTEBOOKS / f"{notebook_name(2)}.ipynb"]
     chosen = targets(extract, [REGION])
-    r.render(extract, chosen, tmp_path / "out", notebooks=notebooks, standalone=True)
+    result = r.render(
+        extract, chosen, tmp_path / "out", notebooks=notebooks, standalone=True, progress=False
+    )
+    assert result.failures == [], "\n".join(r.summary_lines(result))
     alone = tmp_path / "mailed.html"  # as a reader keeps one page from a mail
     shutil.copy(tmp_path / "out" / REGION_SLUG / task_file(2), alone)
     tab.open(alone)

@@ -9,7 +9,6 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from soredi_nb import execute, site, warmup
-from soredi_nb.templates import DATATABLES_STUB
 
 
 def write(path, *sources: str):
@@ -91,7 +90,7 @@ def test_a_warm_kernel_sends_a_stand_in_for_the_datatables_bundle(tmp_path, fres
     nb = execute.execute(execute.prepare(page), {})
     sent = "".join(o.get("data", {}).get("text/html", "") for o in nb.cells[-1].outputs)
     # A few KB rather than the 1 MB bundle, which the page export puts in (site.page_assets).
-    assert site.datatables_script(DATATABLES_STUB) in sent
+    assert site.datatables_script(site.DATATABLES_STUB) in sent
     assert site.datatables_script() not in sent
     assert len(sent) < 20_000
 

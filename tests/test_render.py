@@ -19,7 +19,7 @@ from soredi_nb.load import load_extract
 from soredi_nb.manifest import Manifest
 from soredi_nb.sample import NO_FINDINGS, make_sample, write_extract
 from soredi_nb.targets import targets
-from soredi_nb.templates import DATATABLES_STUB, NOTEBOOKS, notebook_name
+from soredi_nb.templates import NOTEBOOKS, notebook_name
 
 HOSTILE = "<script>alert('x')</script>Hjemmepleje </script><b>fed</b>"
 ORGS = ["Aarhus Kommune", "Region Midtjylland", NO_FINDINGS[0]]
@@ -196,7 +196,7 @@ def test_keep_ipynb_and_force(rendered, tmp_path):
         o.get("data", {}).get("text/html", "") for c in nb.cells for o in c.get("outputs", [])
     )
     assert site_module.datatables_script() in shown
-    assert site_module.datatables_script(DATATABLES_STUB) not in shown
+    assert site_module.datatables_script(site_module.DATATABLES_STUB) not in shown
     forced = r.render(extract, chosen, out, jobs=1, progress=False, force=True, notebooks=notebooks)
     assert forced.count("rendered") == 1
 
@@ -553,4 +553,5 @@ def test_standalone_pages_carry_everything(tmp_path):
     assert not (out / "_static").exists()
     html = (out / "aarhus-kommune" / f"{notebook_name(2)}.html").read_text(encoding="utf-8")
     assert "_static" not in html and site_module.datatables_script() in html
+    assert site_module.datatables_script(site_module.DATATABLES_STUB) not in html
     assert "init_notebook_mode" not in html  # itables' English notice is gone here too

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from factories import front_page_rows
 
 from soredi_nb import render as r
+from soredi_nb import site
 from soredi_nb.exceptions import SorediError
 from soredi_nb.load import load_extract
 from soredi_nb.manifest import NAME, Manifest
@@ -332,7 +334,6 @@ def test_front_page_marks_a_missing_table_and_counts_failed_pages(tmp_path):
 
 
 def test_navigation_bar_links_every_task_and_the_neighbours():
-    from soredi_nb import site
     from soredi_nb.targets import Target
 
     aarhus = Target("Aarhus Kommune", "Kommune", "Kommune:aarhus kommune", {"organisation": "0751"})
@@ -354,3 +355,64 @@ def test_navigation_bar_links_every_task_and_the_neighbours():
     ]
     assert [link.get("step") for link in site.nav(aarhus, pages[0], pages)][-1] == "next"
     assert [link.get("step") for link in site.nav(aarhus, pages[6], pages)][-1] == "previous"
+
+
+def bundle_outputs(*scripts: str) -> nbformat.NotebookNode:
+    """An executed notebook whose cells each show one of ``scripts`` between two tables."""
+    return nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell(
+                outputs=[
+                    nbformat.v4.new_output(
+                        "display_data", {"text/html": f"<table>1</table>{s}<table>2</table>"}
+                    )
+                ]
+            )
+            for s in scripts
+        ]
+    )
+
+
+def shown(nb: nbformat.NotebookNode) -> list[str]:
+    return [c.outputs[0].data["text/html"] for c in nb.cells]
+
+
+def test_every_stand_in_for_the_bundle_is_replaced_and_nothing_else():
+    stand_in = site.datatables_script(site.DATATABLES_STUB)
+    nb = bundle_outputs(stand_in, stand_in + stand_in, "<script>injectModule(x)</script>")
+    site.put_bundle(nb, '<script src="_static/b.js"></script>')
+    assert shown(nb) == [
+        '<table>1</table><script src="_static/b.js"></script><table>2</table>',
+        '<table>1</table><script src="_static/b.js"></script>'
+        '<script src="_static/b.js"></script><table>2</table>',
+        "<table>1</table><script>injectModule(x)</script><table>2</table>",
+    ]
+
+
+def test_a_stand_in_from_another_itables_version_fails_the_page(monkeypatch):
+    import itables
+
+    # What a kernel in another environment, with another itables, would have written.
+    other = site.datatables_script(site.DATATABLES_STUB).replace(
+        itables.__version__.replace(".", "_"), "1_0_0"
+    )
+    assert other != site.datatables_script(site.DATATABLES_STUB)
+    nb = bundle_outputs(other)
+    with pytest.raises(SorediError, match=f"version {re.escape(itables.__version__)}"):
+        site.put_bundle(nb, site.datatables_script())
+    assert shown(nb) == [f"<table>1</table>{other}<table>2</table>"]  # untouched
+
+
+def test_an_analysts_table_loads_the_bundle_itself(monkeypatch):
+    """Outside a render (JupyterLab), a table's output carries the real bundle."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from soredi_nb.notebook import show_table
+
+    shell = InteractiveShell.instance()
+    published = []
+    monkeypatch.setattr(shell.display_pub, "publish", lambda data, *a, **k: published.append(data))
+    show_table(pd.DataFrame({"a": range(3)}))
+    html = "".join(d.get("text/html", "") for d in published)
+    assert site.datatables_script() in html
+    assert site.datatables_script(site.DATATABLES_STUB) not in html
