@@ -89,7 +89,7 @@ def test_a_warm_kernel_sends_a_stand_in_for_the_datatables_bundle(tmp_path, fres
     )
     nb = execute.execute(execute.prepare(page), {})
     sent = "".join(o.get("data", {}).get("text/html", "") for o in nb.cells[-1].outputs)
-    # A few KB rather than the 1 MB bundle, which the page export puts in (site.page_assets).
+    # A few KB rather than the 1 MB bundle, which the page export puts in (site.put_bundle).
     assert site.datatables_script(site.DATATABLES_STUB) in sent
     assert site.datatables_script() not in sent
     assert len(sent) < 20_000

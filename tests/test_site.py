@@ -374,6 +374,7 @@ def bundle_outputs(*scripts: str) -> nbformat.NotebookNode:
 
 
 def shown(nb: nbformat.NotebookNode) -> list[str]:
+    """The HTML each cell of ``bundle_outputs`` shows now."""
     return [c.outputs[0].data["text/html"] for c in nb.cells]
 
 
@@ -389,7 +390,7 @@ def test_every_stand_in_for_the_bundle_is_replaced_and_nothing_else():
     ]
 
 
-def test_a_stand_in_from_another_itables_version_fails_the_page(monkeypatch):
+def test_a_stand_in_from_another_itables_version_fails_the_page():
     import itables
 
     # What a kernel in another environment, with another itables, would have written.
@@ -405,14 +406,15 @@ def test_a_stand_in_from_another_itables_version_fails_the_page(monkeypatch):
 
 def test_an_analysts_table_loads_the_bundle_itself(monkeypatch):
     """Outside a render (JupyterLab), a table's output carries the real bundle."""
-    from IPython.core.interactiveshell import InteractiveShell
+    import IPython.display
 
-    from soredi_nb.notebook import show_table
+    from soredi_nb import notebook
 
-    shell = InteractiveShell.instance()
-    published = []
-    monkeypatch.setattr(shell.display_pub, "publish", lambda data, *a, **k: published.append(data))
-    show_table(pd.DataFrame({"a": range(3)}))
-    html = "".join(d.get("text/html", "") for d in published)
+    shown_objects = []
+    # itables imports ``display`` when it is called; the package imported it before.
+    monkeypatch.setattr(IPython.display, "display", lambda *objs, **_: shown_objects.extend(objs))
+    monkeypatch.setattr(notebook, "display", lambda *objs, **_: shown_objects.extend(objs))
+    notebook.show_table(pd.DataFrame({"a": range(3)}))
+    html = "".join(getattr(o, "data", "") for o in shown_objects)
     assert site.datatables_script() in html
     assert site.datatables_script(site.DATATABLES_STUB) not in html
