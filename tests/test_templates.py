@@ -117,10 +117,11 @@ def test_copies_that_break_the_contract_are_refused_before_any_work(book, tmp_pa
     assert not out.exists()
 
 
-def test_the_benchmarks_floor_notebooks_keep_the_contract(tmp_path):
+def test_the_benchmarks_floor_notebooks_keep_the_contract(tmp_path, monkeypatch):
     """``benchmarks/render.py`` renders a trivial notebook under every template's name; ``render``
     refuses it, and the benchmark stops, if it lacks a parameter that template must declare."""
     script = Path(__file__).resolve().parents[1] / "benchmarks" / "render.py"
+    monkeypatch.syspath_prepend(str(script.parent))  # as when it runs: its folder's modules
     spec = importlib.util.spec_from_file_location("render_benchmark", script)
     benchmark = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(benchmark)
