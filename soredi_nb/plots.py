@@ -955,10 +955,15 @@ def organisations_chart(counts: pd.DataFrame, ax: Ax = None) -> Figure:
     return _by_table(counts, ax, text("plots.organisations.title"))
 
 
+def _table_columns(frame: pd.DataFrame) -> list[str]:
+    """The ``tabel_N`` columns of ``frame`` (findings per table), in table order."""
+    return sorted(c for c in frame.columns if re.fullmatch(r"tabel_[1-7]", str(c)))
+
+
 def _by_table(counts: pd.DataFrame, ax: Ax, title: str) -> Figure:
     """Bars per row of ``counts``, a segment per table (see :func:`it_system_chart`)."""
     frame = counts.set_index("organisation") if "organisation" in counts.columns else counts
-    columns = sorted(c for c in frame.columns if re.fullmatch(r"tabel_[1-7]", str(c)))
+    columns = _table_columns(frame)
     frame = frame[columns].astype(float).fillna(0)
     frame = frame[frame.sum(axis=1) > 0]
     if frame.empty:
@@ -1068,7 +1073,7 @@ def history_chart(transitions: pd.DataFrame, ax: Ax = None) -> Figure:
 def lacking_tables(table: pd.DataFrame) -> dict:
     """The tables each row of ``table`` lacks: ``{period: [5]}`` for the rows (periods) whose
     ``tabel_N`` columns hold NA, in table order; rows lacking none are left out."""
-    columns = sorted(c for c in table.columns if re.fullmatch(r"tabel_[1-7]", str(c)))
+    columns = _table_columns(table)
     missing = table[columns].isna()
     return {
         period: [int(c.removeprefix("tabel_")) for c in columns if row[c]]
@@ -1107,7 +1112,7 @@ def development_chart(
     fig, ax, own = _axes(ax, 3.6)
     x = np.arange(len(table))
     bottom = np.zeros(len(table))
-    columns = sorted(c for c in table.columns if re.fullmatch(r"tabel_[1-7]", str(c)))
+    columns = _table_columns(table)
     # A period without a table has a lower bar for that alone: said under it.
     lacking = lacking_tables(table)
     periods = [
